@@ -1,0 +1,110 @@
+// The config snapshot: the one document the controller writes and the data plane serves (SPEC §4).
+// Field names here are the published interface; schema/snapshot.schema.json mirrors them and a
+// test keeps the two in step.
+
+export const SNAPSHOT_VERSION = 1;
+
+export type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+export type Balance = 'least-conn' | 'round-robin' | 'hash';
+export type EndpointState = 'ready' | 'not-ready' | 'terminating';
+
+/** Where a route came from; the metric labels `namespace` and `ingress`. */
+export interface RouteSource {
+  namespace: string;
+  ingress: string;
+}
+
+/** Where a pool came from; the metric labels `namespace` and `service`. */
+export interface PoolSource {
+  namespace: string;
+  service: string;
+}
+
+export interface RoutePolicy {
+  /** Full origins (`https://app.example.com`, `https://*.example.com`); absent = any origin. */
+  allowedOrigins?: string[];
+  /** CIDRs (IPv4 or IPv6); absent = any source. */
+  allowedSourceRanges?: string[];
+  /** Concurrent connections for the route's Ingress in one pod, across workers (503 beyond). */
+  maxConnections?: number;
+  /** Concurrent connections per client IP for the route's Ingress (429 beyond). */
+  maxConnectionsPerClient?: number;
+  /** Largest frame payload in bytes either side may send (1009 to the sender beyond). */
+  maxMessageSize?: number;
+}
+
+export interface Route {
+  /** Exact host (`chat.example.com`), one-label wildcard (`*.example.com`) or `''` for any host. */
+  host: string;
+  /** Starts with `/`. */
+  path: string;
+  pathType: PathType;
+  /** Name of a pool in `pools`. */
+  pool: string;
+  source?: RouteSource;
+  policy?: RoutePolicy;
+}
+
+export interface Endpoint {
+  /** IPv4 or IPv6 address, or a host name (standalone configs). */
+  address: string;
+  port: number;
+  state: EndpointState;
+  /** For logs: the pod or target name. */
+  name?: string;
+}
+
+/** `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip`. */
+export type HashBy = string;
+
+export interface Pool {
+  name: string;
+  source?: PoolSource;
+  balance?: Balance;
+  /** Required when balance is `hash`. */
+  hashBy?: HashBy;
+  /** Durations: `500ms`, `5s`, `1m`, `1h` (also combined, `1m30s`). */
+  connectTimeout?: string;
+  handshakeTimeout?: string;
+  idleTimeout?: string;
+  drainTimeout?: string;
+  /** Speak wss to the endpoints (their certificate is not verified). */
+  upstreamTls?: boolean;
+  endpoints: Endpoint[];
+}
+
+export interface Certificate {
+  /** Where it came from, `namespace/secret`; the labels of the expiry metric. */
+  name: string;
+  /** Exact or one-label wildcard names this certificate serves. */
+  hosts: string[];
+  /** PEM chain, leaf first; or certFile (standalone configs). */
+  cert?: string;
+  /** PEM private key; or keyFile. Redacted on `/config`. */
+  key?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+export interface TlsConfig {
+  certificates?: Certificate[];
+  /** Served when no certificate matches the SNI name, or there is none. Absent = self-signed. */
+  defaultCertificate?: Omit<Certificate, 'hosts'> & { hosts?: string[] };
+}
+
+export interface Snapshot {
+  version: typeof SNAPSHOT_VERSION;
+  tls?: TlsConfig;
+  routes: Route[];
+  pools: Pool[];
+}
+
+/** Defaults of SPEC §6, applied where a pool leaves a field out. */
+export const POOL_DEFAULTS = {
+  balance: 'least-conn' as Balance,
+  connectTimeout: '5s',
+  handshakeTimeout: '10s',
+  idleTimeout: '1h',
+  drainTimeout: '30s',
+  upstreamTls: false,
+} as const;
