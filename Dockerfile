@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# wsgate's image: `docker build -t wsgate .`, then
+#   docker run --rm -p 8080:8080 -p 8443:8443 -p 9090:9090 wsgate demo
+# The final image holds Node 24, the files `npm pack` ships and the production dependencies:
+# no shell, no package manager, and it runs as the distroless `nonroot` user (65532).
+
+# Build: the full toolchain compiles TypeScript to dist/ and packs the package as npm would.
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: nothing the build needs runs an install script, and none runs unreviewed.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npm run build \
+ && npm pack --ignore-scripts --pack-destination /tmp \
+ && mkdir /app \
+ && tar -xzf /tmp/wsgate-*.tgz -C /app --strip-components=1 \
+ && cp package-lock.json /app/ \
+ && cd /app \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm package-lock.json \
+ && npm cache clean --force
+
+# Run: distroless Node 24 on Debian 12.
+FROM gcr.io/distroless/nodejs24-debian12:nonroot
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="wsgate" \
+      org.opencontainers.image.description="A Kubernetes Ingress controller built for WebSocket traffic" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/wsgate/wsgate" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=0:0 /app /app
+USER nonroot
+EXPOSE 8080 8443 9090
+# Exec form: distroless has no shell, and wsgate must be PID 1 to receive SIGTERM and drain.
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli.js"]
+CMD ["--help"]

@@ -1,0 +1,103 @@
+// The admin port (SPEC §3): GET /metrics, /healthz, /readyz, /config. Kept apart from the traffic
+// listeners so that probes and scrapes work while the data plane is busy or draining.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { logger } from '../log.ts';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metrics.ts';
+
+export interface AdminSources {
+  /** Prometheus exposition text (one aggregated view when there are workers). */
+  metricsText(): Promise<string>;
+  /** True once the first snapshot is applied, false again from SIGTERM on. */
+  isReady(): boolean;
+  /** The snapshot in effect, already redacted; undefined before the first one. */
+  config(): unknown;
+}
+
+export interface AdminServerOptions {
+  port: number;
+  host?: string;
+  sources: AdminSources;
+}
+
+export interface AdminServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+type Handler = (sources: AdminSources, res: ServerResponse) => Promise<void> | void;
+
+const log = logger('admin');
+
+const ROUTES: Record<string, Handler> = {
+  '/healthz': (_sources, res) => send(res, 200, 'text/plain; charset=utf-8', 'ok\n'),
+  '/readyz': (sources, res) =>
+    sources.isReady()
+      ? send(res, 200, 'text/plain; charset=utf-8', 'ready\n')
+      : send(res, 503, 'text/plain; charset=utf-8', 'not ready\n'),
+  '/metrics': async (sources, res) => send(res, 200, PROMETHEUS_CONTENT_TYPE, await sources.metricsText()),
+  '/config': (sources, res) => {
+    const config = sources.config();
+    if (config === undefined) {
+      sendJson(res, 503, { error: 'no config snapshot applied yet' });
+      return;
+    }
+    sendJson(res, 200, config);
+  },
+};
+
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const { sources } = options;
+  const server = createServer((req, res) => {
+    handle(sources, req, res).catch((error: unknown) => {
+      log.error({ err: error, path: req.url }, 'admin request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Prometheus and kubelet keep connections alive; they must not hold shutdown up.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(sources: AdminSources, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  const handler = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+  if (handler === undefined) {
+    send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    return;
+  }
+  // RFC 9110 §9.1: a server that supports GET supports HEAD too; node:http drops HEAD bodies.
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    return;
+  }
+  await handler(sources, res);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value, null, 2)}\n`);
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(body);
+}

@@ -1,0 +1,33 @@
+// What an Ingress's annotations mean once parsed: the per-Ingress policy that translation splits
+// into pool settings (balancing, timeouts, upstream TLS) and route policy (origins, ranges, limits).
+import type { Balance } from '../config/types.ts';
+
+export interface IngressPolicy {
+  balance: Balance;
+  /** `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip`. */
+  hashBy?: string;
+  /** Durations in the snapshot's grammar (`5s`). */
+  connectTimeout: string;
+  handshakeTimeout: string;
+  idleTimeout: string;
+  drainTimeout: string;
+  upstreamTls: boolean;
+  allowedOrigins?: string[];
+  allowedSourceRanges?: string[];
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  maxMessageSize?: number;
+}
+
+export type PolicyField = keyof IngressPolicy;
+
+/** The outcome of one parser: a value, or why the text is not one (`detail` is optional extra). */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; detail?: string };
+
+export function accept<T>(value: T): Parsed<T> {
+  return { ok: true, value };
+}
+
+export function reject<T>(detail?: string): Parsed<T> {
+  return detail === undefined ? { ok: false } : { ok: false, detail };
+}

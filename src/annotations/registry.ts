@@ -1,0 +1,252 @@
+// Every annotation wsgate reads, in one place: key, accepted values, default, doc and parser
+// together (SPEC §6). The parser of an Ingress's annotations (parse.ts) and the README's table
+// (annotationDocsMarkdown) are both driven from this list, so they cannot drift apart.
+import { POOL_DEFAULTS } from '../config/types.ts';
+import * as grammar from './grammar.ts';
+import type { IngressPolicy, Parsed, PolicyField } from './policy.ts';
+
+export const WSGATE_PREFIX = 'wsgate.io/';
+export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+
+export interface AnnotationDefinition<F extends PolicyField = PolicyField> {
+  /** The full annotation key. */
+  key: string;
+  /** The policy field it sets. */
+  field: F;
+  /** The grammar in words; quoted in every InvalidAnnotation message and in the docs. */
+  accepts: string;
+  /** The default in words, for the docs. */
+  defaultText: string;
+  /** What it does, for the docs. */
+  doc: string;
+  parse: (text: string) => Parsed<IngressPolicy[F]>;
+  /** For an ingress-nginx alias: the wsgate.io key that wins over it. */
+  aliasOf?: string;
+}
+
+function define<F extends PolicyField>(definition: AnnotationDefinition<F>): AnnotationDefinition {
+  return definition as unknown as AnnotationDefinition;
+}
+
+const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30s too)';
+const POSITIVE = 'a whole number greater than zero';
+
+export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
+  define({
+    key: 'wsgate.io/load-balance',
+    field: 'balance',
+    accepts: 'least-conn, round-robin or hash (hash needs wsgate.io/hash-by)',
+    defaultText: 'least-conn',
+    doc: 'How a new connection picks an endpoint; least-conn counts every worker\'s open connections.',
+    parse: grammar.balance,
+  }),
+  define({
+    key: 'wsgate.io/hash-by',
+    field: 'hashBy',
+    accepts: 'header:NAME, cookie:NAME, query:NAME or client-ip',
+    defaultText: 'required with hash',
+    doc: 'The key of consistent hashing: a pool change moves only the keys it must.',
+    parse: grammar.hashBy,
+  }),
+  define({
+    key: 'wsgate.io/connect-timeout',
+    field: 'connectTimeout',
+    accepts: `${DURATION}, greater than zero`,
+    defaultText: POOL_DEFAULTS.connectTimeout,
+    doc: 'Time for one TCP (or TLS) connect attempt to an endpoint.',
+    parse: (text) => grammar.duration(text, { allowZero: false }),
+  }),
+  define({
+    key: 'wsgate.io/handshake-timeout',
+    field: 'handshakeTimeout',
+    accepts: `${DURATION}, greater than zero`,
+    defaultText: POOL_DEFAULTS.handshakeTimeout,
+    doc: 'Time the upstream has, from connect to its 101 answer.',
+    parse: (text) => grammar.duration(text, { allowZero: false }),
+  }),
+  define({
+    key: 'wsgate.io/idle-timeout',
+    field: 'idleTimeout',
+    accepts: `${DURATION}, greater than zero`,
+    defaultText: POOL_DEFAULTS.idleTimeout,
+    doc: 'A connection with no byte in either direction for this long is closed with 1001.',
+    parse: (text) => grammar.duration(text, { allowZero: false }),
+  }),
+  define({
+    key: 'wsgate.io/drain-timeout',
+    field: 'drainTimeout',
+    accepts: `${DURATION}; 0s closes at once`,
+    defaultText: POOL_DEFAULTS.drainTimeout,
+    doc: 'How long a connection to a removed or terminating endpoint stays before the proxy closes it with 1001.',
+    parse: (text) => grammar.duration(text, { allowZero: true }),
+  }),
+  define({
+    key: 'wsgate.io/allowed-origins',
+    field: 'allowedOrigins',
+    accepts: 'a comma list of full origins (https://app.example.com, https://*.example.com) or *',
+    defaultText: 'any origin',
+    doc: 'Origins a browser may connect from; `https://*.example.com` matches any subdomain depth, not the apex. A request without Origin passes.',
+    parse: grammar.originList,
+  }),
+  define({
+    key: 'wsgate.io/max-connections',
+    field: 'maxConnections',
+    accepts: POSITIVE,
+    defaultText: 'unlimited',
+    doc: 'Concurrent connections for the Ingress in one pod, across its workers (503 beyond).',
+    parse: grammar.positiveInteger,
+  }),
+  define({
+    key: 'wsgate.io/max-connections-per-client',
+    field: 'maxConnectionsPerClient',
+    accepts: POSITIVE,
+    defaultText: 'unlimited',
+    doc: 'Concurrent connections per client IP (429 beyond).',
+    parse: grammar.positiveInteger,
+  }),
+  define({
+    key: 'wsgate.io/max-message-size',
+    field: 'maxMessageSize',
+    accepts: 'a number of bytes greater than zero, optionally with Ki, Mi or Gi (64Ki)',
+    defaultText: 'unlimited',
+    doc: 'Bytes per frame payload: the sender of a larger frame gets close 1009, the other side 1001.',
+    parse: grammar.byteSize,
+  }),
+  define({
+    key: 'wsgate.io/upstream-tls',
+    field: 'upstreamTls',
+    accepts: 'true or false',
+    defaultText: String(POOL_DEFAULTS.upstreamTls),
+    doc: '`true`: wss to the backend (its certificate is not verified).',
+    parse: grammar.boolean,
+  }),
+  define({
+    key: 'wsgate.io/allowed-source-ranges',
+    field: 'allowedSourceRanges',
+    accepts: 'a comma list of CIDRs (10.0.0.0/8, 2001:db8::/32) or addresses',
+    defaultText: 'any',
+    doc: 'Client addresses allowed to connect (403 otherwise).',
+    parse: grammar.cidrList,
+  }),
+];
+
+const SECONDS = 'a whole number of seconds greater than zero';
+
+/** ingress-nginx annotations honoured on an Ingress of wsgate's class (SPEC §6, migration). */
+export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
+  define({
+    key: 'nginx.ingress.kubernetes.io/proxy-read-timeout',
+    field: 'idleTimeout',
+    aliasOf: 'wsgate.io/idle-timeout',
+    accepts: SECONDS,
+    defaultText: '-',
+    doc: 'Seconds; with proxy-send-timeout the larger of the two becomes the idle timeout.',
+    parse: grammar.nginxSeconds,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/proxy-send-timeout',
+    field: 'idleTimeout',
+    aliasOf: 'wsgate.io/idle-timeout',
+    accepts: SECONDS,
+    defaultText: '-',
+    doc: 'Seconds; with proxy-read-timeout the larger of the two becomes the idle timeout.',
+    parse: grammar.nginxSeconds,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/proxy-connect-timeout',
+    field: 'connectTimeout',
+    aliasOf: 'wsgate.io/connect-timeout',
+    accepts: SECONDS,
+    defaultText: '-',
+    doc: 'Seconds.',
+    parse: grammar.nginxSeconds,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/upstream-hash-by',
+    field: 'hashBy',
+    aliasOf: 'wsgate.io/hash-by',
+    accepts: '$http_NAME, $cookie_NAME, $arg_NAME or $remote_addr',
+    defaultText: '-',
+    doc: 'Turns on hash balancing (unless wsgate.io/load-balance says otherwise) keyed by header, cookie, query parameter or client IP.',
+    parse: grammar.nginxHashBy,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/load-balance',
+    field: 'balance',
+    aliasOf: 'wsgate.io/load-balance',
+    accepts: 'round_robin or ewma',
+    defaultText: '-',
+    doc: '`round_robin` -> round-robin, `ewma` -> least-conn.',
+    parse: grammar.nginxBalance,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/limit-connections',
+    field: 'maxConnectionsPerClient',
+    aliasOf: 'wsgate.io/max-connections-per-client',
+    accepts: POSITIVE,
+    defaultText: '-',
+    doc: 'Concurrent connections per client IP.',
+    parse: grammar.positiveInteger,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/backend-protocol',
+    field: 'upstreamTls',
+    aliasOf: 'wsgate.io/upstream-tls',
+    accepts: 'HTTP or HTTPS',
+    defaultText: '-',
+    doc: '`HTTPS` -> wss to the backend.',
+    parse: grammar.nginxBackendProtocol,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/whitelist-source-range',
+    field: 'allowedSourceRanges',
+    aliasOf: 'wsgate.io/allowed-source-ranges',
+    accepts: 'a comma list of CIDRs or addresses',
+    defaultText: '-',
+    doc: 'Client addresses allowed to connect.',
+    parse: grammar.cidrList,
+  }),
+];
+
+export const ANNOTATIONS: readonly AnnotationDefinition[] = [...WSGATE_ANNOTATIONS, ...NGINX_ALIASES];
+
+const BY_KEY: ReadonlyMap<string, AnnotationDefinition> = new Map(ANNOTATIONS.map((definition) => [definition.key, definition]));
+
+export function annotationDefinition(key: string): AnnotationDefinition | undefined {
+  return BY_KEY.get(key);
+}
+
+/** Defaults of every field a pool always carries (SPEC §6). */
+export const DEFAULT_POLICY: IngressPolicy = {
+  balance: POOL_DEFAULTS.balance,
+  connectTimeout: POOL_DEFAULTS.connectTimeout,
+  handshakeTimeout: POOL_DEFAULTS.handshakeTimeout,
+  idleTimeout: POOL_DEFAULTS.idleTimeout,
+  drainTimeout: POOL_DEFAULTS.drainTimeout,
+  upstreamTls: POOL_DEFAULTS.upstreamTls,
+};
+
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+/** The README's annotation tables, generated from the registry. */
+export function annotationDocsMarkdown(): string {
+  const lines = [
+    `Annotations (prefix \`${WSGATE_PREFIX}\`):`,
+    '',
+    '| annotation | values | default | what it does |',
+    '|---|---|---|---|',
+    ...WSGATE_ANNOTATIONS.map((a) => `| \`${a.key.slice(WSGATE_PREFIX.length)}\` | ${cell(a.accepts)} | ${cell(a.defaultText)} | ${cell(a.doc)} |`),
+    '',
+    `ingress-nginx aliases (prefix \`${NGINX_PREFIX}\`); the \`${WSGATE_PREFIX}\` annotation wins where both are set (the alias is then not read):`,
+    '',
+    '| annotation | values | stands for | notes |',
+    '|---|---|---|---|',
+    ...NGINX_ALIASES.map((a) => `| \`${a.key.slice(NGINX_PREFIX.length)}\` | ${cell(a.accepts)} | \`${a.aliasOf ?? ''}\` | ${cell(a.doc)} |`),
+    '',
+    `Other \`${NGINX_PREFIX}\` annotations are listed in one Normal Event \`IgnoredAnnotations\`.`,
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,243 @@
+// Validation of a snapshot before it is served (SPEC §4): the JSON Schema for shape, then the
+// rules a schema cannot say (references between pools and routes, uniqueness, CIDRs, origins,
+// certificates that parse and match their key). Pure: no I/O, defaults are not filled in.
+// The semantic checks run even when the schema fails, on whatever parts have the right type, so
+// `wsgate check` lists every mistake in one pass.
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseDuration } from './duration.ts';
+import { schemaIssues, formatIssue, describeValue, type Issue, type PathSegment } from './schema.ts';
+import type { Snapshot } from './types.ts';
+
+export type ValidationResult = { ok: true; snapshot: Snapshot } | { ok: false; errors: string[] };
+
+export function validateSnapshot(doc: unknown): ValidationResult {
+  const issues = validateSnapshotIssues(doc);
+  if (issues.length > 0) return { ok: false, errors: issues.map(formatIssue) };
+  return { ok: true, snapshot: doc as Snapshot };
+}
+
+/** Every problem of a document, with its place; [] when it can be served. */
+export function validateSnapshotIssues(doc: unknown): Issue[] {
+  return [...schemaIssues(doc), ...semanticIssues(doc)];
+}
+
+// ---- value grammars, exported so annotation parsers accept exactly what a snapshot accepts ----
+// (host names and hashBy are also patterns in the schema; a test keeps the two in agreement)
+
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A lowercase DNS name (RFC 1123 labels of at most 63 characters, 253 in all), optionally with
+ * one leading `*.` wildcard label as the Ingress API allows.
+ */
+export function isHostName(text: string, options: { wildcard: boolean }): boolean {
+  const name = options.wildcard && text.startsWith('*.') ? text.slice(2) : text;
+  if (name.length === 0 || name.length > 253) return false;
+  return name.split('.').every((label) => label.length <= 63 && DNS_LABEL.test(label));
+}
+
+/** A route host: a host name, a wildcard, or '' for any host. */
+export function isRouteHost(text: string): boolean {
+  return text === '' || isHostName(text, { wildcard: true });
+}
+
+/** IPv4 or IPv6 CIDR with an explicit prefix length (`10.0.0.0/8`, `fd00::/8`). */
+export function isCidr(text: string): boolean {
+  const slash = text.lastIndexOf('/');
+  if (slash < 0) return false;
+  const address = text.slice(0, slash);
+  const bits = text.slice(slash + 1);
+  if (!/^(?:0|[1-9]\d{0,2})$/.test(bits)) return false;
+  if (isIPv4(address)) return Number(bits) <= 32;
+  return isIPv6(address) && !address.includes('%') && Number(bits) <= 128;
+}
+
+const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[^/:?#[\]]+)(?::(\d{1,5}))?$/;
+
+/**
+ * A serialized origin as browsers send it (RFC 6454 §6.2): lowercase `scheme://host[:port]`,
+ * no path; the host may start with `*.` to allow every subdomain below it.
+ */
+export function isOrigin(text: string): boolean {
+  const match = ORIGIN.exec(text);
+  if (!match) return false;
+  const [, , host = '', port] = match;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535 || /^0/.test(port))) return false;
+  if (host.startsWith('[')) return isIPv6(host.slice(1, -1));
+  return isIPv4(host) || isHostName(host, { wildcard: true });
+}
+
+// RFC 9110 §5.6.2 token: the characters a header or cookie name may have.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip`. */
+export function isHashBy(text: string): boolean {
+  if (text === 'client-ip') return true;
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon);
+  const name = text.slice(colon + 1);
+  if (kind === 'header' || kind === 'cookie') return TOKEN.test(name);
+  return kind === 'query' && /^\S+$/.test(name);
+}
+
+// ---- the checks ----
+
+type Fields = Record<string, unknown>;
+
+function record(value: unknown): Fields | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Fields) : undefined;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function semanticIssues(doc: unknown): Issue[] {
+  const root = record(doc);
+  if (!root) return [];
+  const issues: Issue[] = [];
+  // Without a pools list the schema already says so; every route naming "no pool" would be noise.
+  const poolNames = Array.isArray(root.pools) ? checkPools(root.pools, issues) : undefined;
+  checkRoutes(list(root.routes), poolNames, issues);
+  const tls = record(root.tls);
+  if (tls) {
+    list(tls.certificates).forEach((cert, i) => checkCertificate(cert, ['tls', 'certificates', i], issues));
+    if (tls.defaultCertificate !== undefined) checkCertificate(tls.defaultCertificate, ['tls', 'defaultCertificate'], issues);
+  }
+  return issues;
+}
+
+const DURATION_FIELDS = ['connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout'] as const;
+
+/** Checks the pools and returns their names, in order, for the routes to refer to. */
+function checkPools(pools: unknown[], issues: Issue[]): string[] {
+  const firstIndex = new Map<string, number>();
+  pools.forEach((value, i) => {
+    const pool = record(value);
+    if (!pool) return;
+    const at = ['pools', i];
+    if (typeof pool.name === 'string' && pool.name !== '') {
+      const earlier = firstIndex.get(pool.name);
+      if (earlier === undefined) firstIndex.set(pool.name, i);
+      else issues.push({ path: [...at, 'name'], message: `${describeValue(pool.name)} is already the name of pools[${earlier}]` });
+    }
+    if (pool.balance === 'hash' && pool.hashBy === undefined) {
+      issues.push({ path: [...at, 'hashBy'], message: 'required when balance is "hash"' });
+    }
+    for (const field of DURATION_FIELDS) {
+      const text = pool[field];
+      // Text that is not a duration at all is the schema's finding; only zero is left here.
+      if (typeof text === 'string' && parseDuration(text) === 0) {
+        issues.push({ path: [...at, field], message: `${describeValue(text)} must be greater than 0` });
+      }
+    }
+  });
+  return [...firstIndex.keys()];
+}
+
+function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues: Issue[]): void {
+  const known = new Set(poolNames);
+  const claimed = new Map<string, number>();
+  routes.forEach((value, i) => {
+    const route = record(value);
+    if (!route) return;
+    const at = ['routes', i];
+    if (poolNames && typeof route.pool === 'string' && route.pool !== '' && !known.has(route.pool)) {
+      const names = poolNames.length > 0 ? poolNames.join(', ') : 'none';
+      issues.push({ path: [...at, 'pool'], message: `${describeValue(route.pool)} is not a pool (pools: ${names})` });
+    }
+    if (typeof route.host === 'string' && typeof route.path === 'string' && typeof route.pathType === 'string') {
+      const key = JSON.stringify([route.host, route.path, route.pathType]);
+      const earlier = claimed.get(key);
+      if (earlier === undefined) claimed.set(key, i);
+      else issues.push({ path: at, message: `same host, path and pathType as routes[${earlier}] (${describeValue(route.host)}, ${describeValue(route.path)}, ${route.pathType})` });
+    }
+    const policy = record(route.policy);
+    if (policy) checkPolicy(policy, [...at, 'policy'], issues);
+  });
+}
+
+function checkPolicy(policy: Fields, at: PathSegment[], issues: Issue[]): void {
+  list(policy.allowedOrigins).forEach((origin, j) => {
+    if (typeof origin !== 'string' || origin === '') return;
+    const path = [...at, 'allowedOrigins', j];
+    if (isOrigin(origin)) return;
+    if (isOrigin(origin.toLowerCase())) {
+      issues.push({ path, message: `${describeValue(origin)} must be lowercase (browsers send origins in lowercase)` });
+    } else {
+      issues.push({ path, message: `${describeValue(origin)} is not an origin (scheme://host[:port] without a path, such as https://app.example.com or https://*.example.com)` });
+    }
+  });
+  list(policy.allowedSourceRanges).forEach((range, j) => {
+    if (typeof range !== 'string' || range === '' || isCidr(range)) return;
+    issues.push({ path: [...at, 'allowedSourceRanges', j], message: `${describeValue(range)} is not a CIDR (such as 10.0.0.0/8 or fd00::/8)` });
+  });
+}
+
+function checkCertificate(value: unknown, at: PathSegment[], issues: Issue[]): void {
+  const cert = record(value);
+  if (!cert) return;
+  const pemOk = exactlyOne(cert, 'cert', 'certFile', at, issues);
+  const keyOk = exactlyOne(cert, 'key', 'keyFile', at, issues);
+  // Files are read by the loader, which puts their text in cert/key; only text is checked here.
+  const leaf = pemOk && typeof cert.cert === 'string' ? checkChain(cert.cert, [...at, 'cert'], issues) : undefined;
+  if (keyOk && typeof cert.key === 'string') {
+    const key = checkKey(cert.key, [...at, 'key'], issues);
+    if (leaf && key && !leaf.checkPrivateKey(key)) {
+      issues.push({ path: [...at, 'key'], message: 'does not match the certificate (the first one in the chain)' });
+    }
+  }
+}
+
+function exactlyOne(cert: Fields, inline: string, file: string, at: PathSegment[], issues: Issue[]): boolean {
+  const hasInline = cert[inline] !== undefined;
+  const hasFile = cert[file] !== undefined;
+  if (hasInline && hasFile) {
+    issues.push({ path: [...at, file], message: `cannot be given together with ${inline}` });
+    return false;
+  }
+  if (!hasInline && !hasFile) {
+    issues.push({ path: [...at, inline], message: `required field is missing (give ${inline} or ${file})` });
+    return false;
+  }
+  return true;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Parses every certificate of a PEM chain and returns the leaf, or reports why it cannot. */
+function checkChain(pem: string, at: PathSegment[], issues: Issue[]): X509Certificate | undefined {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    issues.push({ path: at, message: 'is not a PEM certificate (no -----BEGIN CERTIFICATE----- block)' });
+    return undefined;
+  }
+  let leaf: X509Certificate | undefined;
+  for (const [n, block] of blocks.entries()) {
+    try {
+      const parsed = new X509Certificate(block);
+      leaf ??= parsed;
+    } catch (error) {
+      const which = blocks.length === 1 ? 'the certificate' : `certificate ${n + 1} of ${blocks.length} in the chain`;
+      issues.push({ path: at, message: `${which} does not parse (${reason(error)})` });
+      return undefined;
+    }
+  }
+  return leaf;
+}
+
+function checkKey(pem: string, at: PathSegment[], issues: Issue[]): KeyObject | undefined {
+  try {
+    return createPrivateKey(pem);
+  } catch (error) {
+    const encrypted = /ENCRYPTED/.test(pem) || (error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
+    const hint = encrypted ? 'encrypted keys are not supported' : reason(error);
+    issues.push({ path: at, message: `is not a PEM private key (${hint})` });
+    return undefined;
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

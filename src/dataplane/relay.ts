@@ -1,0 +1,370 @@
+// Byte-transparent relay of one upgraded WebSocket connection (SPEC §8), and the close code and
+// side it ends with (SPEC §9).
+//
+// What the relay needs of its sockets: connected net.Socket-compatible Duplexes (tls.TLSSocket is
+// fine). Nothing else may consume their data or listen to the client's 'timeout': bytes already
+// read past the handshake are handed over as heads to start(). start() sets allowHalfOpen (so one
+// side's FIN is passed on while the other direction keeps flowing), TCP_NODELAY, and the client
+// socket's setTimeout() as the idle timer (any byte read from or written to the client).
+//
+// Hot path (Direction.onData): scan the chunk's frame headers in place, write the very same
+// Buffer, add to plain counters. No allocation, closure or clock read per chunk; everything
+// unusual (close frames, oversize, stops) is behind one cheap check.
+import type { Socket } from 'node:net';
+import { FrameScanner, encodeCloseFrame } from './frames.ts';
+
+/** Plain mutable numbers, shared per route and incremented live; "up" = toward the backend. */
+export interface TrafficCounters {
+  bytesUp: number;
+  bytesDown: number;
+  messagesUp: number;
+  messagesDown: number;
+}
+
+export interface RelayOptions {
+  /** Frame payload limit in both directions: the sender gets 1009, the other side 1001. */
+  maxMessageSize?: number;
+  /** No byte in either direction for this long: 1001 to both sides. 0 disables it. */
+  idleTimeoutMs: number;
+  /** Wire bytes after the handshake (the proxy's own close frames excluded) and whole messages. */
+  traffic: TrafficCounters;
+  /** How long proxy-originated closes wait for replies or frame boundaries before destroying. */
+  closeTimeoutMs?: number;
+}
+
+export type CloseSide = 'client' | 'upstream' | 'proxy';
+
+export interface RelayResult {
+  code: number;
+  side: CloseSide;
+  bytesUp: number;
+  bytesDown: number;
+  messagesUp: number;
+  messagesDown: number;
+  durationMs: number;
+}
+
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_ABNORMAL = 1006;
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+const CLOSE_BAD_GATEWAY = 1014;
+const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+// Node warns and fires after 1 ms for anything larger.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** One direction: bytes read from `source` are written to `sink`. */
+class Direction {
+  readonly relay: Relay;
+  readonly from: 'client' | 'upstream';
+  readonly source: Socket;
+  readonly sink: Socket;
+  readonly towardUpstream: boolean;
+  readonly scanner: FrameScanner;
+  readonly traffic: TrafficCounters;
+  bytes = 0;
+  messages = 0;
+  /** The sink still takes our writes (not ended, destroyed or failed). */
+  writable = true;
+  /** No more bytes will come from the source. */
+  sourceDone = false;
+  /** Close code the proxy owes the sink at the next frame boundary; 0 = none. */
+  proxyCode = 0;
+  /** That close was written, or skipped because the peer's own close already reached the sink. */
+  proxyCloseDone = false;
+
+  constructor(relay: Relay, from: 'client' | 'upstream', source: Socket, sink: Socket, maxPayload: number, traffic: TrafficCounters) {
+    this.relay = relay;
+    this.from = from;
+    this.source = source;
+    this.sink = sink;
+    this.towardUpstream = from === 'client';
+    this.scanner = new FrameScanner(maxPayload);
+    this.traffic = traffic;
+  }
+
+  readonly onData = (chunk: Buffer): void => {
+    const scanner = this.scanner;
+    const out = scanner.scan(chunk);
+    const n = out.length;
+    if (n !== 0 && this.writable) {
+      this.bytes += n;
+      const newMessages = scanner.messages - this.messages;
+      this.messages = scanner.messages;
+      if (this.towardUpstream) {
+        this.traffic.bytesUp += n;
+        this.traffic.messagesUp += newMessages;
+      } else {
+        this.traffic.bytesDown += n;
+        this.traffic.messagesDown += newMessages;
+      }
+      if (!this.sink.write(out)) this.source.pause();
+    }
+    if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onNotable(this);
+  };
+
+  /** The sink flushed: read again, unless the source is finished. */
+  readonly onDrain = (): void => {
+    if (!this.sourceDone) this.source.resume();
+  };
+
+  readonly onSourceEnd = (): void => {
+    this.relay.sourceGone(this);
+  };
+}
+
+export class Relay {
+  private readonly client: Socket;
+  private readonly upstream: Socket;
+  private readonly options: RelayOptions;
+  private readonly onEnd: (result: RelayResult) => void;
+  private readonly up: Direction;
+  private readonly down: Direction;
+  private readonly closeTimeoutMs: number;
+  private code = 0;
+  private side: CloseSide = 'proxy';
+  /** The proxy has started closing (its own close frames, or 1014): closes are bounded in time. */
+  private closing = false;
+  private closeTimer: ReturnType<typeof setTimeout> | undefined;
+  private openSockets = 2;
+  private startedAt = 0;
+  private started = false;
+  private finished = false;
+
+  constructor(client: Socket, upstream: Socket, options: RelayOptions, onEnd: (result: RelayResult) => void) {
+    this.client = client;
+    this.upstream = upstream;
+    this.options = options;
+    this.onEnd = onEnd;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    const maxPayload = options.maxMessageSize ?? Infinity;
+    this.up = new Direction(this, 'client', client, upstream, maxPayload, options.traffic);
+    this.down = new Direction(this, 'upstream', upstream, client, maxPayload, options.traffic);
+    // At once: an error between construction and start() must not throw out of the process.
+    client.on('error', this.onClientError);
+    upstream.on('error', this.onUpstreamError);
+  }
+
+  get ended(): boolean {
+    return this.finished;
+  }
+
+  /** Relay the bytes each side sent past its handshake, then everything else. */
+  start(clientHead: Buffer, upstreamHead: Buffer): void {
+    if (this.started) return;
+    this.started = true;
+    this.startedAt = performance.now();
+    const { client, upstream, up, down } = this;
+
+    client.on('close', this.onClientClose);
+    upstream.on('close', this.onUpstreamClose);
+    if (client.closed) this.onClientClose();
+    if (upstream.closed) this.onUpstreamClose();
+    if (this.finished) return;
+
+    // Documented as settable before 'end' (stream.Duplex#allowHalfOpen): one side's FIN is passed
+    // on, not answered by Node ending our write side behind the relay's back.
+    client.allowHalfOpen = true;
+    upstream.allowHalfOpen = true;
+    if (!client.destroyed) client.setNoDelay(true);
+    if (!upstream.destroyed) upstream.setNoDelay(true);
+    const idle = this.options.idleTimeoutMs;
+    if (idle > 0) {
+      client.setTimeout(Math.min(idle, MAX_TIMER_MS));
+      client.on('timeout', this.onIdle);
+    }
+
+    client.on('drain', down.onDrain);
+    upstream.on('drain', up.onDrain);
+    client.on('end', up.onSourceEnd);
+    upstream.on('end', down.onSourceEnd);
+    client.on('data', up.onData);
+    upstream.on('data', down.onData);
+    // The handshake code may have paused them, and a 'data' listener does not undo pause(). Data
+    // flows from a later tick, so the heads below still go first, and may pause again.
+    client.resume();
+    upstream.resume();
+    if (clientHead.length !== 0) up.onData(clientHead);
+    if (upstreamHead.length !== 0) down.onData(upstreamHead);
+    if (client.readableEnded) this.sourceGone(up);
+    if (upstream.readableEnded) this.sourceGone(down);
+  }
+
+  /** Proxy-originated graceful close (shutdown, drain): `code` to both sides at frame boundaries. */
+  close(code: number = CLOSE_GOING_AWAY): void {
+    if (this.finished) return;
+    this.beginProxyClose(code, code, code);
+  }
+
+  // --- events ------------------------------------------------------------------------------
+
+  private readonly onIdle = (): void => {
+    this.beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
+  };
+
+  private readonly onClientError = (): void => {
+    this.socketFailed(this.up, this.down);
+  };
+
+  private readonly onUpstreamError = (): void => {
+    this.socketFailed(this.down, this.up);
+  };
+
+  private readonly onClientClose = (): void => {
+    this.socketClosed(this.up, this.down);
+  };
+
+  private readonly onUpstreamClose = (): void => {
+    this.socketClosed(this.down, this.up);
+  };
+
+  /** A socket failed: it reads and takes writes no more. `from` reads it, `toward` writes to it. */
+  private socketFailed(from: Direction, toward: Direction): void {
+    toward.writable = false;
+    if (this.started) this.sourceGone(from);
+  }
+
+  private socketClosed(from: Direction, toward: Direction): void {
+    if (this.finished) return;
+    toward.writable = false;
+    this.sourceGone(from);
+    this.openSockets--;
+    if (this.openSockets === 0) {
+      this.finish();
+    } else {
+      // The survivor has nobody left to talk to once it has been told; bound how long that takes.
+      this.armCloseTimer();
+    }
+  }
+
+  /** Something beyond plain data passed in `d`: a close frame, a stop or an oversized frame. */
+  onNotable(d: Direction): void {
+    const scanner = d.scanner;
+    if (scanner.closeCode !== 0) this.decide(scanner.closeCode, d.from);
+    if (scanner.oversize && !this.closing) {
+      // The sender of the oversized frame gets 1009, the receiver 1001 (SPEC §6 max-message-size).
+      const toClient = d.from === 'client' ? CLOSE_MESSAGE_TOO_BIG : CLOSE_GOING_AWAY;
+      const toUpstream = d.from === 'client' ? CLOSE_GOING_AWAY : CLOSE_MESSAGE_TOO_BIG;
+      this.beginProxyClose(toClient, toUpstream, CLOSE_MESSAGE_TOO_BIG);
+    }
+    if (scanner.stopped && d.proxyCode !== 0 && !d.proxyCloseDone) this.writeProxyClose(d);
+    this.endToldSides();
+  }
+
+  /** No more bytes will come from d's source (FIN, error or close). */
+  sourceGone(d: Direction): void {
+    if (d.sourceDone) return;
+    d.sourceDone = true;
+    this.decide(CLOSE_ABNORMAL, d.from);
+    if (this.finished) return;
+    const lostUpstream = d.from === 'upstream' && d.scanner.closeCode === 0 && !this.closing && !this.up.sourceDone;
+    if (lostUpstream) {
+      // RFC 6455 §7.4.1: 1014 tells the client the server behind the gateway went away.
+      this.beginClosing();
+      this.requestProxyClose(d, CLOSE_BAD_GATEWAY);
+    } else if (d.proxyCode !== 0 && !d.proxyCloseDone) {
+      // The close the proxy owes this sink waits for a frame boundary that can no longer come.
+      this.destroySink(d);
+    } else {
+      // Half-close passed through: everything read has been written; end() flushes it first.
+      this.endSink(d);
+    }
+    this.endToldSides();
+  }
+
+  // --- closing -----------------------------------------------------------------------------
+
+  private beginProxyClose(toClient: number, toUpstream: number, reported: number): void {
+    if (this.closing || this.finished) return;
+    this.beginClosing();
+    this.decide(reported, 'proxy');
+    this.requestProxyClose(this.down, toClient);
+    this.requestProxyClose(this.up, toUpstream);
+    this.endToldSides();
+  }
+
+  private beginClosing(): void {
+    this.closing = true;
+    this.client.setTimeout(0);
+    this.armCloseTimer();
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer !== undefined || this.finished) return;
+    this.closeTimer = setTimeout(this.onCloseTimeout, this.closeTimeoutMs);
+    this.closeTimer.unref();
+  }
+
+  private readonly onCloseTimeout = (): void => {
+    this.client.destroy();
+    this.upstream.destroy();
+  };
+
+  /** Owe d's sink a close frame at the next boundary of d. */
+  private requestProxyClose(d: Direction, code: number): void {
+    if (d.proxyCode !== 0 || !d.writable) return;
+    d.proxyCode = code;
+    d.scanner.stopAtNextBoundary();
+    if (d.scanner.stopped) this.writeProxyClose(d);
+    else if (d.sourceDone) this.destroySink(d);
+  }
+
+  private writeProxyClose(d: Direction): void {
+    d.proxyCloseDone = true;
+    // A close from the peer already went through: a second close frame would break the protocol.
+    if (!d.scanner.closeForwarded && d.writable) d.sink.write(encodeCloseFrame(d.proxyCode, d.towardUpstream));
+    // From here d's bytes are discarded, never buffered: keep reading to see the peer's close reply.
+    if (!d.sourceDone) d.source.resume();
+  }
+
+  /**
+   * End each socket that has been sent a close frame (forwarded or the proxy's) and has answered
+   * with its own close or its FIN: its closing handshake is complete (RFC 6455 §7.1.1).
+   */
+  private endToldSides(): void {
+    const { up, down } = this;
+    if (down.writable && (down.proxyCloseDone || down.scanner.closeForwarded) && (up.scanner.closeReceived || up.sourceDone)) {
+      this.endSink(down);
+      // A peer that never closes its side after the closing handshake must not hold the connection.
+      this.armCloseTimer();
+    }
+    if (up.writable && (up.proxyCloseDone || up.scanner.closeForwarded) && (down.scanner.closeReceived || down.sourceDone)) {
+      this.endSink(up);
+      this.armCloseTimer();
+    }
+  }
+
+  private endSink(d: Direction): void {
+    if (!d.writable) return;
+    d.writable = false;
+    d.sink.end();
+  }
+
+  private destroySink(d: Direction): void {
+    d.writable = false;
+    d.sink.destroy();
+  }
+
+  /** Record what happened first; later events never overwrite it. */
+  private decide(code: number, side: CloseSide): void {
+    if (this.code !== 0) return;
+    this.code = code;
+    this.side = side;
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.client.setTimeout(0);
+    this.decide(CLOSE_ABNORMAL, 'client');
+    const { up, down } = this;
+    this.onEnd({
+      code: this.code,
+      side: this.side,
+      bytesUp: up.bytes,
+      bytesDown: down.bytes,
+      messagesUp: up.messages,
+      messagesDown: down.messages,
+      durationMs: this.started ? performance.now() - this.startedAt : 0,
+    });
+  }
+}

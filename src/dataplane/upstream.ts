@@ -1,0 +1,191 @@
+// The upstream half of a handshake (SPEC §7): pick an endpoint, connect (connect-timeout per
+// attempt, at most 3 attempts on distinct endpoints), send the client's handshake with the
+// forwarded headers, and wait for the answer (handshake-timeout, not retried).
+import http, { type IncomingMessage } from 'node:http';
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
+import type { EndpointRef, EndpointRegistry, PickContext, UpstreamPool } from './pool.ts';
+
+export const MAX_CONNECT_ATTEMPTS = 3;
+
+export interface UpstreamTarget {
+  pool: UpstreamPool;
+  registry: EndpointRegistry;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  upstreamTls: boolean;
+  /** Called after every successful connect, for wsgate_upstream_connect_duration_seconds. */
+  onConnected?: (seconds: number) => void;
+}
+
+export interface ClientRequestInfo {
+  method: string;
+  url: string;
+  rawHeaders: string[];
+  clientIp: string;
+  /** `https` for wss, `http` for ws. */
+  proto: 'http' | 'https';
+}
+
+export type UpstreamOutcome =
+  | { kind: 'upgraded'; endpoint: EndpointRef; socket: Socket; responseHead: Buffer; head: Buffer }
+  | { kind: 'rejected'; endpoint: EndpointRef; response: IncomingMessage; socket: Socket }
+  | { kind: 'failed'; status: 502 | 503 | 504; reason: 'no_endpoints' | 'upstream_connect' | 'upstream_timeout'; message: string; endpoint?: EndpointRef };
+
+// RFC 9110 §7.6.1: hop-by-hop fields are not forwarded. `Upgrade` is, since the upgrade is
+// what the backend must agree to; `Connection` is rewritten to carry just that.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'http2-settings', 'proxy-authenticate', 'proxy-authorization']);
+const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip']);
+
+/**
+ * The header list sent upstream: the client's own headers in their order and case, Host
+ * preserved, Sec-WebSocket-* untouched, hop-by-hop fields dropped, forwarded headers set.
+ * `upgrade` is true for handshakes (Connection: Upgrade is kept).
+ */
+export function forwardedHeaders(rawHeaders: readonly string[], clientIp: string, proto: 'http' | 'https', upgrade: boolean): string[] {
+  const out: string[] = [];
+  const connectionTokens = new Set<string>();
+  let forwardedFor: string | undefined;
+  let host: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const lower = rawHeaders[i]!.toLowerCase();
+    if (lower === 'connection') for (const t of rawHeaders[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
+  }
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = rawHeaders[i + 1]!;
+    const lower = name.toLowerCase();
+    if (lower === 'x-forwarded-for') {
+      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+      continue;
+    }
+    if (lower === 'host') host = value;
+    if (REPLACED.has(lower) || HOP_BY_HOP.has(lower)) continue;
+    if (lower === 'upgrade' && !upgrade) continue;
+    if (connectionTokens.has(lower) && lower !== 'upgrade') continue;
+    out.push(name, value);
+  }
+  if (upgrade) out.push('Connection', 'Upgrade');
+  out.push('X-Forwarded-For', forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`);
+  out.push('X-Forwarded-Proto', proto);
+  if (host !== undefined) out.push('X-Forwarded-Host', host);
+  out.push('X-Real-IP', clientIp);
+  return out;
+}
+
+/** Opens a TCP (or TLS) connection within timeoutMs; rejects on refusal, error or timeout. */
+export function connectEndpoint(endpoint: EndpointRef, timeoutMs: number, useTls: boolean): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = useTls
+      ? tls.connect({
+          host: endpoint.address,
+          port: endpoint.port,
+          // SPEC §6 upstream-tls: the backend's certificate is not verified.
+          rejectUnauthorized: false,
+          servername: net.isIP(endpoint.address) ? undefined : endpoint.address,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : net.connect({ host: endpoint.address, port: endpoint.port });
+    const readyEvent = useTls ? 'secureConnect' : 'connect';
+    const timer = setTimeout(() => fail(new Error(`connect to ${endpoint.key} timed out after ${timeoutMs}ms`)), timeoutMs);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      socket.removeListener(readyEvent, ok);
+      socket.destroy();
+      reject(error);
+    };
+    const ok = (): void => {
+      clearTimeout(timer);
+      socket.removeListener('error', fail);
+      socket.setNoDelay(true);
+      resolve(socket);
+    };
+    socket.once(readyEvent, ok);
+    socket.once('error', fail);
+  });
+}
+
+export interface ConnectAttemptsResult {
+  socket?: Socket;
+  endpoint?: EndpointRef;
+  attempts: number;
+  lastError?: Error;
+}
+
+/** Tries up to MAX_CONNECT_ATTEMPTS distinct endpoints; ejection bookkeeping on the registry. */
+export async function connectWithRetries(target: UpstreamTarget, ctx: PickContext, isCancelled: () => boolean): Promise<ConnectAttemptsResult> {
+  const tried = new Set<string>();
+  let lastError: Error | undefined;
+  for (let attempt = 0; attempt < MAX_CONNECT_ATTEMPTS; attempt++) {
+    const endpoint = target.pool.pick(ctx, tried);
+    if (!endpoint) break;
+    tried.add(endpoint.key);
+    const started = process.hrtime.bigint();
+    try {
+      const socket = await connectEndpoint(endpoint, target.connectTimeoutMs, target.upstreamTls);
+      target.registry.connectSucceeded(endpoint.key);
+      target.onConnected?.(Number(process.hrtime.bigint() - started) / 1e9);
+      if (isCancelled()) {
+        socket.destroy();
+        return { attempts: tried.size, lastError: new Error('client went away') };
+      }
+      return { socket, endpoint, attempts: tried.size };
+    } catch (error) {
+      lastError = error as Error;
+      target.registry.connectFailed(endpoint.key);
+      if (isCancelled()) break;
+    }
+  }
+  return { attempts: tried.size, lastError };
+}
+
+/** Sends the handshake on a connected socket and waits for the backend's answer. */
+export function upstreamHandshake(
+  socket: Socket,
+  endpoint: EndpointRef,
+  request: ClientRequestInfo,
+  handshakeTimeoutMs: number,
+): Promise<UpstreamOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: UpstreamOutcome): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    const req = http.request({
+      method: request.method,
+      path: request.url,
+      headers: forwardedHeaders(request.rawHeaders, request.clientIp, request.proto, true),
+      setHost: false,
+      createConnection: () => socket,
+    });
+    const timer = setTimeout(() => {
+      settle({ kind: 'failed', status: 504, reason: 'upstream_timeout', message: `no answer from ${endpoint.key} within ${handshakeTimeoutMs}ms`, endpoint });
+      req.destroy();
+      socket.destroy();
+    }, handshakeTimeoutMs);
+    req.on('upgrade', (res: IncomingMessage, upgraded: Socket, head: Buffer) => {
+      if (settled) {
+        upgraded.destroy();
+        return;
+      }
+      settle({ kind: 'upgraded', endpoint, socket: upgraded, responseHead: responseHead(res), head });
+    });
+    req.on('response', (res: IncomingMessage) => settle({ kind: 'rejected', endpoint, response: res, socket }));
+    req.on('error', (error: Error) => {
+      settle({ kind: 'failed', status: 502, reason: 'upstream_connect', message: `${endpoint.key} failed during the handshake: ${error.message}`, endpoint });
+      socket.destroy();
+    });
+    req.end();
+  });
+}
+
+/** The backend's 101 answer as bytes for the client: status line and fields as received. */
+export function responseHead(res: IncomingMessage): Buffer {
+  let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}

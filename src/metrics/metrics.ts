@@ -1,0 +1,463 @@
+// Every wsgate_* metric (SPEC §9) in one place. Names, types and labels are the interface.
+//
+// The data plane's hot path touches this module once per connection (route(), opened(), closed())
+// and never per chunk: byte and message counts are plain fields the relay increments, read into
+// the counters when Prometheus scrapes.
+//
+// Each metric declares how it is aggregated across node:cluster workers (see cluster.ts): sums for
+// everything one worker counts on its own, but `max` for the last-reload timestamp and `min` for
+// certificate expiry, where a sum would be meaningless.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { closeCodeLabel, labelKey } from './labels.ts';
+
+export { closeCodeLabel } from './labels.ts';
+
+/** The Content-Type of the Prometheus text exposition format, version 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export interface RouteLabels {
+  namespace: string;
+  ingress: string;
+  service: string;
+}
+
+/** SPEC §7's failure reasons, the `reason` label of wsgate_handshake_failures_total. */
+export type FailureReason =
+  | 'timeout'
+  | 'bad_request'
+  | 'bad_version'
+  | 'no_route'
+  | 'source_forbidden'
+  | 'origin_forbidden'
+  | 'limit'
+  | 'no_endpoints'
+  | 'upstream_connect'
+  | 'upstream_timeout'
+  | 'upstream_rejected'
+  | 'tls';
+
+export type CloseSide = 'client' | 'upstream' | 'proxy';
+
+/**
+ * Plain mutable numbers the relay adds to per chunk and per message; they become
+ * wsgate_bytes_total / wsgate_messages_total when Prometheus scrapes. `Up` is toward the backend
+ * (direction="upstream"), `Down` toward the client (direction="downstream").
+ */
+export interface TrafficCounters {
+  bytesUp: number;
+  bytesDown: number;
+  messagesUp: number;
+  messagesDown: number;
+}
+
+export interface RouteMetrics {
+  readonly traffic: TrafficCounters;
+  /** The connection reached 101. */
+  opened(): void;
+  /**
+   * The connection ended. Add the last bytes to `traffic` before calling this: a route that left
+   * the snapshot is forgotten as soon as its last connection closes.
+   */
+  closed(durationSeconds: number, code: number, side: CloseSide): void;
+}
+
+export interface EndpointCounts {
+  ready: number;
+  not_ready: number;
+  terminating: number;
+  ejected: number;
+}
+
+export interface UpstreamPoolEndpoints {
+  namespace: string;
+  service: string;
+  counts: EndpointCounts;
+}
+
+export interface CertificateExpiry {
+  namespace: string;
+  secret: string;
+  notAfter: Date;
+}
+
+export interface WsgateMetricsOptions {
+  /** prom-client's default process_* and nodejs_* metrics; on unless turned off. */
+  processMetrics?: boolean;
+}
+
+export const FAILURE_REASONS: readonly FailureReason[] = [
+  'timeout',
+  'bad_request',
+  'bad_version',
+  'no_route',
+  'source_forbidden',
+  'origin_forbidden',
+  'limit',
+  'no_endpoints',
+  'upstream_connect',
+  'upstream_timeout',
+  'upstream_rejected',
+  'tls',
+];
+
+const ENDPOINT_STATES: readonly (keyof EndpointCounts)[] = ['ready', 'not_ready', 'terminating', 'ejected'];
+
+// WebSockets live from sub-second (a probe, a refused subprotocol) to many hours (dashboards, chat).
+const CONNECTION_DURATION_BUCKETS = [
+  0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400,
+];
+// A connect inside a cluster takes about a millisecond; the default connect-timeout is 5 s.
+const UPSTREAM_CONNECT_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+const REDUNDANT_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+const ROUTE_LABELS = ['namespace', 'ingress', 'service'] as const;
+type RouteLabelName = (typeof ROUTE_LABELS)[number];
+
+const EMPTY_ROUTE: RouteLabels = Object.freeze({ namespace: '', ingress: '', service: '' });
+
+/** What a route entry needs from its owner, kept narrow so the entry stays a plain object. */
+interface RouteSink {
+  opened(entry: RouteEntry): void;
+  closeCode(entry: RouteEntry, code: number, side: CloseSide): void;
+  maybeForget(entry: RouteEntry): void;
+}
+
+class RouteEntry implements RouteMetrics {
+  readonly traffic: TrafficCounters = { bytesUp: 0, bytesDown: 0, messagesUp: 0, messagesDown: 0 };
+  readonly labels: Readonly<RouteLabels>;
+  readonly key: string;
+  /** Open connections in this process; a retired route is forgotten when it reaches 0. */
+  active = 0;
+  /** No longer in the snapshot (forgetRoutes). */
+  retired = false;
+  /** Label sets used under this route, so they can be removed when it is forgotten. */
+  readonly failureReasons = new Set<FailureReason>();
+  readonly closeLabels = new Map<string, { code: string; side: CloseSide }>();
+  readonly #activeGauge: { inc(): void; dec(): void };
+  readonly #totalCounter: { inc(): void };
+  readonly #duration: { observe(value: number): void };
+  readonly #sink: RouteSink;
+
+  constructor(
+    labels: RouteLabels,
+    key: string,
+    sink: RouteSink,
+    children: {
+      active: { inc(): void; dec(): void };
+      total: { inc(): void };
+      duration: { observe(value: number): void };
+    },
+  ) {
+    this.labels = Object.freeze({ namespace: labels.namespace, ingress: labels.ingress, service: labels.service });
+    this.key = key;
+    this.#sink = sink;
+    this.#activeGauge = children.active;
+    this.#totalCounter = children.total;
+    this.#duration = children.duration;
+  }
+
+  opened(): void {
+    this.active++;
+    this.#sink.opened(this);
+    this.#activeGauge.inc();
+    this.#totalCounter.inc();
+  }
+
+  closed(durationSeconds: number, code: number, side: CloseSide): void {
+    this.active--;
+    this.#activeGauge.dec();
+    this.#duration.observe(durationSeconds);
+    this.#sink.closeCode(this, code, side);
+    if (this.retired) this.#sink.maybeForget(this);
+  }
+}
+
+export class WsgateMetrics {
+  readonly registry: Registry;
+
+  readonly #routes = new Map<string, RouteEntry>();
+  /** namespace/service pairs with wsgate_upstream_connect_duration_seconds series. */
+  readonly #connectSeries = new Map<string, { namespace: string; service: string }>();
+
+  readonly #connectionsActive: Gauge<RouteLabelName>;
+  readonly #connectionsTotal: Counter<RouteLabelName>;
+  readonly #handshakeFailures: Counter<RouteLabelName | 'reason'>;
+  readonly #closeCodes: Counter<RouteLabelName | 'code' | 'side'>;
+  readonly #connectionDuration: Histogram<RouteLabelName>;
+  readonly #upstreamConnect: Histogram<'namespace' | 'service'>;
+  readonly #configReloads: Counter<'result'>;
+  readonly #lastReloadSuccess: Gauge;
+  readonly #upstreamEndpoints: Gauge<'namespace' | 'service' | 'state'>;
+  readonly #certificateExpiry: Gauge<'namespace' | 'secret'>;
+
+  constructor(registry?: Registry, options: WsgateMetricsOptions = {}) {
+    this.registry = registry ?? new Registry();
+    const registers = [this.registry];
+    const routes = this.#routes;
+
+    this.#connectionsActive = new Gauge({
+      name: 'wsgate_connections_active',
+      help: 'WebSocket connections open now (answered 101, not yet closed), per Ingress backend.',
+      labelNames: ROUTE_LABELS,
+      registers,
+    });
+    this.#connectionsTotal = new Counter({
+      name: 'wsgate_connections_total',
+      help: 'WebSocket connections that completed the handshake (101), per Ingress backend.',
+      labelNames: ROUTE_LABELS,
+      registers,
+    });
+    this.#handshakeFailures = new Counter({
+      name: 'wsgate_handshake_failures_total',
+      help:
+        'Upgrade requests that did not reach 101, by reason (timeout, bad_request, bad_version, no_route, ' +
+        'source_forbidden, origin_forbidden, limit, no_endpoints, upstream_connect, upstream_timeout, ' +
+        'upstream_rejected, tls); namespace, ingress and service are empty when no route was known yet.',
+      labelNames: [...ROUTE_LABELS, 'reason'],
+      registers,
+    });
+    this.#closeCodes = new Counter({
+      name: 'wsgate_close_codes_total',
+      help:
+        'Upgraded connections by how they ended: the first close frame seen and its sender (client, upstream, ' +
+        'or proxy for its own 1001/1009), or 1006 with the side whose TCP ended first. code is 1000-1015 or ' +
+        '4000-4999 as itself, 3xxx for 3000-3999, other for anything else.',
+      labelNames: [...ROUTE_LABELS, 'code', 'side'],
+      registers,
+    });
+    this.#connectionDuration = new Histogram({
+      name: 'wsgate_connection_duration_seconds',
+      help: 'Lifetime of upgraded WebSocket connections, from the 101 answer to the close.',
+      labelNames: ROUTE_LABELS,
+      buckets: CONNECTION_DURATION_BUCKETS,
+      registers,
+    });
+    this.#upstreamConnect = new Histogram({
+      name: 'wsgate_upstream_connect_duration_seconds',
+      help: 'Time to open a connection to a backend endpoint (TCP, plus TLS with upstream-tls), per attempt.',
+      labelNames: ['namespace', 'service'],
+      buckets: UPSTREAM_CONNECT_BUCKETS,
+      registers,
+    });
+    new Counter({
+      name: 'wsgate_bytes_total',
+      help:
+        'Wire bytes relayed after the handshake; direction is upstream (toward the backend) or downstream ' +
+        '(toward the client).',
+      labelNames: [...ROUTE_LABELS, 'direction'],
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of routes.values()) {
+          this.inc({ ...entry.labels, direction: 'upstream' }, entry.traffic.bytesUp);
+          this.inc({ ...entry.labels, direction: 'downstream' }, entry.traffic.bytesDown);
+        }
+      },
+    });
+    new Counter({
+      name: 'wsgate_messages_total',
+      help:
+        'Whole WebSocket data messages relayed (fragments counted once, control frames not); direction is ' +
+        'upstream (toward the backend) or downstream (toward the client).',
+      labelNames: [...ROUTE_LABELS, 'direction'],
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of routes.values()) {
+          this.inc({ ...entry.labels, direction: 'upstream' }, entry.traffic.messagesUp);
+          this.inc({ ...entry.labels, direction: 'downstream' }, entry.traffic.messagesDown);
+        }
+      },
+    });
+    this.#upstreamEndpoints = new Gauge({
+      name: 'wsgate_upstream_endpoints',
+      help:
+        'Backend endpoints by state: ready (takes new connections), not_ready (keeps its open connections), ' +
+        'terminating (being drained), ejected (skipped after failed connects).',
+      labelNames: ['namespace', 'service', 'state'],
+      registers,
+      // Every worker sees the same pools, so a sum would multiply them by the number of workers.
+      aggregator: 'max',
+    });
+    this.#configReloads = new Counter({
+      name: 'wsgate_config_reloads_total',
+      help: 'Config snapshot reloads by result; on failure the snapshot was refused and the previous one stays in effect.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#lastReloadSuccess = new Gauge({
+      name: 'wsgate_config_last_reload_success_timestamp_seconds',
+      help: 'Unix time of the last config snapshot applied successfully (0 before the first).',
+      registers,
+      // The newest across workers: a sum of timestamps means nothing.
+      aggregator: 'max',
+    });
+    this.#certificateExpiry = new Gauge({
+      name: 'wsgate_tls_certificate_expiry_timestamp_seconds',
+      help: 'Unix time at which the certificate of a TLS Secret expires (its notAfter).',
+      labelNames: ['namespace', 'secret'],
+      registers,
+      // The soonest across workers: an alert must fire for the oldest certificate still served.
+      aggregator: 'min',
+    });
+
+    // Both results exist from the start, so increase() sees the first failure.
+    this.#configReloads.inc({ result: 'success' }, 0);
+    this.#configReloads.inc({ result: 'failure' }, 0);
+
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters (Prometheus' linter rejects them); their per-type twins
+      // nodejs_active_handles etc. carry the same numbers.
+      for (const name of REDUNDANT_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+      // A pod's file descriptor limit is per process; summing the limits across workers misleads.
+      const maxFds = this.registry.getSingleMetric('process_max_fds') as { aggregator?: string } | undefined;
+      if (maxFds) maxFds.aggregator = 'max';
+    }
+  }
+
+  /** The metrics of one Ingress backend; the same object for the same labels while it is known. */
+  route(labels: RouteLabels): RouteMetrics {
+    const entry = this.#entry(labels);
+    // Asked for by a new connection, so the route is in use: if it came back, keep it.
+    entry.retired = false;
+    return entry;
+  }
+
+  /** Undefined labels: the failure came before a route was known (SPEC §9, bounded labels). */
+  handshakeFailure(labels: RouteLabels | undefined, reason: FailureReason): void {
+    if (labels === undefined) {
+      this.#handshakeFailures.inc({ ...EMPTY_ROUTE, reason });
+      return;
+    }
+    const entry = this.#entry(labels);
+    entry.failureReasons.add(reason);
+    this.#handshakeFailures.inc({ ...entry.labels, reason });
+  }
+
+  upstreamConnect(namespace: string, service: string, seconds: number): void {
+    const key = labelKey(namespace, service);
+    if (!this.#connectSeries.has(key)) this.#connectSeries.set(key, { namespace, service });
+    this.#upstreamConnect.observe({ namespace, service }, seconds);
+  }
+
+  configReload(ok: boolean, now: Date = new Date()): void {
+    this.#configReloads.inc({ result: ok ? 'success' : 'failure' });
+    if (ok) this.#lastReloadSuccess.set(now.getTime() / 1000);
+  }
+
+  /**
+   * Replaces every wsgate_upstream_endpoints series: services absent from `pools` disappear.
+   * Pools of the same namespace/service (one per Service port) are added together.
+   */
+  setUpstreamEndpoints(pools: UpstreamPoolEndpoints[]): void {
+    const totals = new Map<string, UpstreamPoolEndpoints>();
+    for (const pool of pools) {
+      const key = labelKey(pool.namespace, pool.service);
+      const total = totals.get(key);
+      if (total === undefined) {
+        totals.set(key, { namespace: pool.namespace, service: pool.service, counts: { ...pool.counts } });
+        continue;
+      }
+      for (const state of ENDPOINT_STATES) total.counts[state] += pool.counts[state];
+    }
+    this.#upstreamEndpoints.reset();
+    for (const { namespace, service, counts } of totals.values()) {
+      for (const state of ENDPOINT_STATES) {
+        this.#upstreamEndpoints.set({ namespace, service, state }, counts[state]);
+      }
+    }
+  }
+
+  /** Replaces every certificate expiry series: Secrets absent from `certs` disappear. */
+  setCertificateExpiries(certs: CertificateExpiry[]): void {
+    const soonest = new Map<string, { namespace: string; secret: string; seconds: number }>();
+    for (const { namespace, secret, notAfter } of certs) {
+      const seconds = notAfter.getTime() / 1000;
+      if (!Number.isFinite(seconds)) continue;
+      const key = labelKey(namespace, secret);
+      const known = soonest.get(key);
+      if (known === undefined || seconds < known.seconds) soonest.set(key, { namespace, secret, seconds });
+    }
+    this.#certificateExpiry.reset();
+    for (const { namespace, secret, seconds } of soonest.values()) {
+      this.#certificateExpiry.set({ namespace, secret }, seconds);
+    }
+  }
+
+  /**
+   * Routes not in `keep` (Ingress backends gone from the snapshot) lose their series once they have
+   * no open connection here; until then they keep counting. Connect-duration series of services
+   * no kept route uses disappear at once.
+   */
+  forgetRoutes(keep: RouteLabels[]): void {
+    const keptRoutes = new Set<string>();
+    const keptServices = new Set<string>();
+    for (const labels of keep) {
+      keptRoutes.add(labelKey(labels.namespace, labels.ingress, labels.service));
+      keptServices.add(labelKey(labels.namespace, labels.service));
+    }
+    for (const entry of [...this.#routes.values()]) {
+      entry.retired = !keptRoutes.has(entry.key);
+      if (entry.retired) this.#maybeForget(entry);
+    }
+    for (const [key, labels] of [...this.#connectSeries]) {
+      if (keptServices.has(key)) continue;
+      this.#upstreamConnect.remove(labels);
+      this.#connectSeries.delete(key);
+    }
+  }
+
+  #entry(labels: RouteLabels): RouteEntry {
+    const key = labelKey(labels.namespace, labels.ingress, labels.service);
+    const known = this.#routes.get(key);
+    if (known !== undefined) return known;
+    const plain = { namespace: labels.namespace, ingress: labels.ingress, service: labels.service };
+    const entry = new RouteEntry(plain, key, this.#sink, {
+      active: this.#connectionsActive.labels(plain),
+      total: this.#connectionsTotal.labels(plain),
+      duration: this.#connectionDuration.labels(plain),
+    });
+    // The series exist from the first sight of the route, so rate() starts from a known zero.
+    this.#connectionsActive.inc(plain, 0);
+    this.#connectionsTotal.inc(plain, 0);
+    this.#routes.set(key, entry);
+    return entry;
+  }
+
+  readonly #sink: RouteSink = {
+    // A handshake in flight while its route left the snapshot can reach 101 after the entry was
+    // forgotten: take it back so its series are counted and removed again once it closes.
+    opened: (entry) => {
+      if (this.#routes.has(entry.key)) return;
+      entry.retired = true;
+      this.#routes.set(entry.key, entry);
+    },
+    closeCode: (entry, code, side) => {
+      const codeLabel = closeCodeLabel(code);
+      const seriesKey = labelKey(codeLabel, side);
+      if (!entry.closeLabels.has(seriesKey)) entry.closeLabels.set(seriesKey, { code: codeLabel, side });
+      this.#closeCodes.inc({ ...entry.labels, code: codeLabel, side });
+    },
+    maybeForget: (entry) => this.#maybeForget(entry),
+  };
+
+  #maybeForget(entry: RouteEntry): void {
+    if (entry.active > 0 || this.#routes.get(entry.key) !== entry) return;
+    this.#routes.delete(entry.key);
+    const labels = entry.labels;
+    this.#connectionsActive.remove(labels);
+    this.#connectionsTotal.remove(labels);
+    this.#connectionDuration.remove(labels);
+    for (const reason of entry.failureReasons) this.#handshakeFailures.remove({ ...labels, reason });
+    for (const { code, side } of entry.closeLabels.values()) this.#closeCodes.remove({ ...labels, code, side });
+    // wsgate_bytes_total and wsgate_messages_total are rebuilt from #routes at every scrape.
+  }
+}

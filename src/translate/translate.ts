@@ -1,0 +1,151 @@
+// translate(resources) -> { snapshot, diagnostics, lastGood }: the pure core of the controller
+// (SPEC §5, §6). No I/O, no clock; user mistakes become diagnostics, never exceptions; the same
+// objects in any order give the same snapshot, byte for byte.
+import type { V1Ingress } from '@kubernetes/client-node';
+import { parseIngressAnnotations } from '../annotations/parse.ts';
+import type { IngressPolicy } from '../annotations/policy.ts';
+import { WSGATE_ANNOTATIONS } from '../annotations/registry.ts';
+import { SNAPSHOT_VERSION, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/types.ts';
+import { resolveBackend } from './backends.ts';
+import { ingressClassSelector } from './class.ts';
+import { indexCluster, type Cluster } from './cluster.ts';
+import { Diagnostics, describeWinner, ingressObject, summarise } from './diagnostics.ts';
+import { compareIngressAge, compareStrings, namespacedName } from './order.ts';
+import { routeClaims, routeKey, routeLabel } from './rules.ts';
+import { TlsCollector } from './certificates.ts';
+import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
+
+/** The key lastGood remembers an Ingress by: its uid, which a delete and re-create changes. */
+export function ingressIdentity(ingress: V1Ingress): string {
+  return ingress.metadata?.uid ?? namespacedName(ingress);
+}
+
+export function translate(resources: Resources, options: TranslateOptions = {}): TranslateResult {
+  const cluster = indexCluster(resources);
+  const isOurs = ingressClassSelector(resources.ingressClasses ?? [], options.ingressClass ?? DEFAULT_INGRESS_CLASS, options.controllerName ?? CONTROLLER_NAME);
+  // Oldest first: whoever claims a route or TLS host first keeps it (SPEC §5 conflicts).
+  const ingresses = (resources.ingresses ?? []).filter(isOurs).sort(compareIngressAge);
+
+  const diagnostics = new Diagnostics();
+  const lastGood = new Map<string, IngressPolicy>();
+  const routes = new Map<string, RouteHolder>();
+  const pools = new Map<string, Pool>();
+  const tls = new TlsCollector(cluster, diagnostics);
+
+  for (const ingress of ingresses) {
+    const policy = annotationPolicy(ingress, options.lastGood, lastGood, diagnostics);
+    if (policy === undefined) continue;
+    serveIngress(ingress, policy, cluster, routes, pools, diagnostics);
+    tls.addIngress(ingress);
+  }
+
+  const tlsConfig: TlsConfig = {};
+  const certificates = tls.certificates();
+  if (certificates.length > 0) tlsConfig.certificates = certificates;
+  if (options.defaultCertSecret !== undefined) {
+    const defaultCertificate = tls.defaultCertificate(options.defaultCertSecret);
+    if (defaultCertificate !== undefined) tlsConfig.defaultCertificate = defaultCertificate;
+  }
+
+  const snapshot: Snapshot = { version: SNAPSHOT_VERSION, routes: [], pools: [] };
+  if (tlsConfig.certificates !== undefined || tlsConfig.defaultCertificate !== undefined) snapshot.tls = tlsConfig;
+  snapshot.routes = [...routes.values()].map((entry) => entry.route).sort(compareRoutes);
+  snapshot.pools = [...pools.values()].sort((a, b) => compareStrings(a.name, b.name));
+  return { snapshot, diagnostics: diagnostics.sorted(), lastGood: { policies: lastGood } };
+}
+
+interface RouteHolder {
+  route: Route;
+  owner: V1Ingress;
+}
+
+function compareRoutes(a: Route, b: Route): number {
+  return compareStrings(a.host, b.host) || compareStrings(a.path, b.path) || compareStrings(a.pathType, b.pathType);
+}
+
+/**
+ * The Ingress's policy: parsed now, or (when an annotation is invalid) the last one that parsed,
+ * or undefined when there is none (an Ingress invalid from its first version is not served).
+ */
+function annotationPolicy(ingress: V1Ingress, previous: LastGoodState | undefined, lastGood: Map<string, IngressPolicy>, diagnostics: Diagnostics): IngressPolicy | undefined {
+  const object = ingressObject(ingress);
+  const parsed = parseIngressAnnotations(ingress.metadata?.annotations);
+  if (parsed.ignored.length > 0) {
+    diagnostics.normal(object, 'IgnoredAnnotations', `ingress-nginx annotations wsgate does not honour: ${parsed.ignored.join(', ')}`);
+  }
+  for (const key of parsed.unknown) {
+    const known = WSGATE_ANNOTATIONS.map((definition) => definition.key).join(', ');
+    diagnostics.warn(object, 'InvalidAnnotation', `${key} is not a wsgate annotation and is ignored; accepted: ${known}`);
+  }
+  const identity = ingressIdentity(ingress);
+  if (parsed.policy !== undefined) {
+    lastGood.set(identity, parsed.policy);
+    return parsed.policy;
+  }
+  const kept = previous?.policies.get(identity);
+  const consequence = kept === undefined ? 'the Ingress is not served until this is fixed' : 'the Ingress keeps its last good annotations';
+  for (const problem of parsed.problems) diagnostics.warn(object, 'InvalidAnnotation', `${problem.message}; ${consequence}`);
+  if (kept !== undefined) lastGood.set(identity, kept);
+  return kept;
+}
+
+function routePolicy(policy: IngressPolicy): RoutePolicy | undefined {
+  const route: RoutePolicy = {};
+  if (policy.allowedOrigins !== undefined) route.allowedOrigins = policy.allowedOrigins;
+  if (policy.allowedSourceRanges !== undefined) route.allowedSourceRanges = policy.allowedSourceRanges;
+  if (policy.maxConnections !== undefined) route.maxConnections = policy.maxConnections;
+  if (policy.maxConnectionsPerClient !== undefined) route.maxConnectionsPerClient = policy.maxConnectionsPerClient;
+  if (policy.maxMessageSize !== undefined) route.maxMessageSize = policy.maxMessageSize;
+  return Object.keys(route).length > 0 ? route : undefined;
+}
+
+function newPool(name: string, namespace: string, service: string, policy: IngressPolicy, endpoints: Pool['endpoints']): Pool {
+  return {
+    name,
+    source: { namespace, service },
+    balance: policy.balance,
+    ...(policy.hashBy === undefined ? {} : { hashBy: policy.hashBy }),
+    connectTimeout: policy.connectTimeout,
+    handshakeTimeout: policy.handshakeTimeout,
+    idleTimeout: policy.idleTimeout,
+    drainTimeout: policy.drainTimeout,
+    upstreamTls: policy.upstreamTls,
+    endpoints,
+  };
+}
+
+function serveIngress(
+  ingress: V1Ingress,
+  policy: IngressPolicy,
+  cluster: Cluster,
+  routes: Map<string, RouteHolder>,
+  pools: Map<string, Pool>,
+  diagnostics: Diagnostics,
+): void {
+  const object = ingressObject(ingress);
+  const policyOfRoutes = routePolicy(policy);
+  const served: string[] = [];
+  const lostTo = new Map<V1Ingress, string[]>();
+  for (const claim of routeClaims(ingress)) {
+    const key = routeKey(claim);
+    const holder = routes.get(key);
+    if (holder !== undefined) {
+      const lost = lostTo.get(holder.owner) ?? [];
+      lost.push(routeLabel(claim));
+      lostTo.set(holder.owner, lost);
+      continue;
+    }
+    const backend = resolveBackend(cluster, object.namespace, object.name, claim.backend);
+    if (backend.problem !== undefined) diagnostics.warn(object, 'MissingService', backend.problem);
+    if (!pools.has(backend.poolName)) pools.set(backend.poolName, newPool(backend.poolName, object.namespace, backend.service, policy, backend.endpoints));
+    const route: Route = { host: claim.host, path: claim.path, pathType: claim.pathType, pool: backend.poolName, source: { namespace: object.namespace, ingress: object.name } };
+    if (policyOfRoutes !== undefined) route.policy = policyOfRoutes;
+    routes.set(key, { route, owner: ingress });
+    served.push(`${routeLabel(claim)} -> ${backend.label}`);
+  }
+  for (const [winner, labels] of lostTo) {
+    diagnostics.warn(object, 'Conflict', `${summarise(labels)} already served by ${describeWinner(winner, ingress)}; not served by this Ingress`);
+  }
+  const count = served.length === 1 ? '1 route' : `${served.length} routes`;
+  diagnostics.normal(object, 'Sync', served.length === 0 ? 'serving 0 routes' : `serving ${count}: ${summarise(served)}`);
+}

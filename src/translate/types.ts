@@ -1,0 +1,60 @@
+// The inputs and outputs of translate(): Kubernetes objects in, snapshot + diagnostics out.
+import type { V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { IngressPolicy } from '../annotations/policy.ts';
+import type { Snapshot } from '../config/types.ts';
+
+export interface Resources {
+  ingressClasses: V1IngressClass[];
+  ingresses: V1Ingress[];
+  services: V1Service[];
+  endpointSlices: V1EndpointSlice[];
+  secrets: V1Secret[];
+}
+
+export const CONTROLLER_NAME = 'wsgate.io/ingress-controller';
+export const DEFAULT_INGRESS_CLASS = 'wsgate';
+
+/** Per Ingress (by uid, else namespace/name): the last annotation policy that parsed. Memory only. */
+export interface LastGoodState {
+  readonly policies: ReadonlyMap<string, IngressPolicy>;
+}
+
+export interface TranslateOptions {
+  /** `--ingress-class`; default `wsgate`. */
+  ingressClass?: string;
+  controllerName?: typeof CONTROLLER_NAME;
+  /** `--default-cert-secret`, `namespace/name`. */
+  defaultCertSecret?: string;
+  /** The previous translation's lastGood; without it an Ingress with a bad annotation is not served. */
+  lastGood?: LastGoodState;
+}
+
+export type DiagnosticReason =
+  | 'Sync'
+  | 'InvalidAnnotation'
+  | 'MissingSecret'
+  | 'InvalidCertificate'
+  | 'MissingService'
+  | 'Conflict'
+  | 'IgnoredAnnotations';
+
+export interface DiagnosticObject {
+  /** `Secret` only for the `--default-cert-secret`, which belongs to no Ingress. */
+  kind: 'Ingress' | 'Secret';
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
+export interface Diagnostic {
+  type: 'Normal' | 'Warning';
+  reason: DiagnosticReason;
+  object: DiagnosticObject;
+  message: string;
+}
+
+export interface TranslateResult {
+  snapshot: Snapshot;
+  diagnostics: Diagnostic[];
+  lastGood: LastGoodState;
+}

@@ -1,0 +1,359 @@
+// The Helm chart, rendered by Go templates as Helm would (see ./render.ts), for the defaults and
+// every charts/wsgate/ci/*-values.yaml: what an operator gets from `helm install`.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chartDir, renderChart, ValuesSchemaError } from './render.ts';
+import type { KubeObject, Rendered } from './render.ts';
+import { kubeObjectProblems } from './kube-validate.ts';
+import { permissions, readRbacRulesFile, renderedPermissions } from './rbac.ts';
+import { parseOptions } from '../../src/options.ts';
+
+interface Container {
+  name: string;
+  args?: string[];
+  ports?: { name: string; containerPort: number }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  securityContext?: Record<string, unknown>;
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+}
+interface Volume { name: string; emptyDir?: { medium?: string }; projected?: { sources: Record<string, unknown>[] } }
+interface PodSpec {
+  containers: Container[];
+  volumes?: Volume[];
+  automountServiceAccountToken?: boolean;
+  serviceAccountName?: string;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: Record<string, unknown>;
+}
+
+const ciFiles = readdirSync(join(chartDir, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
+const variants: { name: string; render: () => Rendered }[] = [
+  { name: 'defaults', render: () => renderChart() },
+  ...ciFiles.map((f) => ({ name: `ci/${f}`, render: () => renderChart({ valuesFiles: [join(chartDir, 'ci', f)] }) })),
+];
+
+const renders = new Map<string, Rendered>();
+function rendered(name: string): Rendered {
+  let r = renders.get(name);
+  if (!r) {
+    const variant = variants.find((v) => v.name === name);
+    assert.ok(variant, `no variant ${name}`);
+    r = variant.render();
+    renders.set(name, r);
+  }
+  return r;
+}
+
+function find(objects: KubeObject[], kind: string, name?: string): KubeObject[] {
+  return objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+}
+function one(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = find(objects, kind, name);
+  assert.equal(found.length, 1, `expected one ${kind}${name ? ` ${name}` : ''}, got ${found.length}`);
+  return found[0] as KubeObject;
+}
+function workload(objects: KubeObject[]): KubeObject {
+  const found = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+  assert.equal(found.length, 1);
+  return found[0] as KubeObject;
+}
+function podSpec(objects: KubeObject[]): PodSpec {
+  return (workload(objects) as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+}
+function container(pod: PodSpec, name: string): Container {
+  const c = pod.containers.find((x) => x.name === name);
+  assert.ok(c, `container ${name} in ${pod.containers.map((x) => x.name).join(',')}`);
+  return c;
+}
+function flag(c: Container, name: string): string | undefined {
+  const arg = c.args?.find((a) => a.startsWith(`--${name}=`));
+  return arg?.slice(name.length + 3);
+}
+function tokenVolumes(pod: PodSpec): string[] {
+  return (pod.volumes ?? []).filter((v) => v.projected?.sources.some((s) => 'serviceAccountToken' in s)).map((v) => v.name);
+}
+function seconds(duration: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(duration);
+  assert.ok(m, `duration ${duration}`);
+  return Number(m[1]) * ({ ms: 0.001, s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2] as string]!;
+}
+
+describe('every variant', () => {
+  for (const { name } of variants) {
+    describe(name, () => {
+      it('renders objects that the Kubernetes API schemas accept, with no unknown field', () => {
+        const { objects } = rendered(name);
+        assert.ok(objects.length >= 8, `only ${objects.length} objects`);
+        const problems = objects.flatMap((o) => kubeObjectProblems(o));
+        assert.deepEqual(problems, []);
+      });
+
+      it('names each object once per kind and namespace', () => {
+        const keys = rendered(name).objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+        assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), []);
+      });
+
+      it('runs every container hardened: non-root, read-only root, no escalation, no capabilities, RuntimeDefault seccomp', () => {
+        const pod = podSpec(rendered(name).objects);
+        assert.equal(pod.securityContext?.runAsNonRoot, true);
+        assert.deepEqual(pod.securityContext?.seccompProfile, { type: 'RuntimeDefault' });
+        for (const c of pod.containers) {
+          const sc = c.securityContext ?? {};
+          assert.equal(sc.runAsNonRoot, true, c.name);
+          assert.equal(sc.readOnlyRootFilesystem, true, c.name);
+          assert.equal(sc.allowPrivilegeEscalation, false, c.name);
+          assert.notEqual(sc.privileged, true, c.name);
+          assert.deepEqual((sc.capabilities as { drop?: string[]; add?: string[] }).drop, ['ALL'], c.name);
+          assert.equal((sc.capabilities as { add?: string[] }).add, undefined, c.name);
+          assert.deepEqual(sc.seccompProfile, { type: 'RuntimeDefault' }, c.name);
+          assert.ok(Number(sc.runAsUser) > 0, c.name);
+        }
+      });
+
+      it('mounts the API token into the container that talks to the API server and nowhere else', () => {
+        const pod = podSpec(rendered(name).objects);
+        assert.equal(pod.automountServiceAccountToken, false);
+        const sa = one(rendered(name).objects, 'ServiceAccount') as unknown as { automountServiceAccountToken?: boolean };
+        assert.equal(sa.automountServiceAccountToken, false);
+        const tokens = tokenVolumes(pod);
+        assert.equal(tokens.length, 1);
+        for (const c of pod.containers) {
+          const hasToken = (c.volumeMounts ?? []).some((m) => tokens.includes(m.name));
+          const talksToApi = c.args?.[0] === 'controller' || c.args?.[0] === 'run';
+          assert.equal(hasToken, talksToApi, `${c.name} (${c.args?.[0]}) token mounted: ${hasToken}`);
+        }
+      });
+
+      it('probes /healthz and /readyz on the admin port each container listens on', () => {
+        const pod = podSpec(rendered(name).objects);
+        for (const c of pod.containers) {
+          const admin = Number(flag(c, 'admin-port'));
+          const portOf = (p: string | number | undefined) => (typeof p === 'number' ? p : c.ports?.find((x) => x.name === p)?.containerPort);
+          assert.equal(c.livenessProbe?.httpGet?.path, '/healthz', c.name);
+          assert.equal(c.readinessProbe?.httpGet?.path, '/readyz', c.name);
+          assert.equal(portOf(c.livenessProbe?.httpGet?.port), admin, c.name);
+          assert.equal(portOf(c.readinessProbe?.httpGet?.port), admin, c.name);
+        }
+        const adminPorts = pod.containers.map((c) => flag(c, 'admin-port'));
+        assert.equal(new Set(adminPorts).size, adminPorts.length, 'containers of a pod share one network namespace');
+      });
+
+      it('passes each container only commands and flags that wsgate accepts', () => {
+        for (const c of podSpec(rendered(name).objects).containers) {
+          const options = parseOptions(c.args ?? [], {});
+          assert.equal(options.command, c.args?.[0], c.name);
+        }
+      });
+
+      it('gives pods longer to stop than wsgate takes to drain', () => {
+        const pod = podSpec(rendered(name).objects);
+        for (const c of pod.containers) {
+          const timeout = seconds(flag(c, 'shutdown-timeout') ?? '30s');
+          const delay = seconds(flag(c, 'shutdown-delay') ?? '5s');
+          assert.ok((pod.terminationGracePeriodSeconds ?? 30) > Math.max(timeout, delay), `${pod.terminationGracePeriodSeconds} <= ${timeout}`);
+        }
+      });
+
+      it('grants exactly the permissions listed in files/rbac-rules.yaml, bound to the pods\' ServiceAccount', () => {
+        const { objects } = rendered(name);
+        const file = readRbacRulesFile();
+        const granted = renderedPermissions(objects);
+        assert.deepEqual([...granted.cluster].sort(), [...permissions(file.clusterWide)].sort());
+        const all = [...granted.namespaced.values()].flatMap((s) => [...s]).sort();
+        assert.deepEqual(all, [...permissions(file.electionNamespace), ...permissions(file.publishServiceNamespace)].sort());
+        assert.ok(![...granted.cluster, ...all].some((p) => p.includes('*')), 'no wildcard');
+        const sa = podSpec(objects).serviceAccountName;
+        for (const binding of [...find(objects, 'ClusterRoleBinding'), ...find(objects, 'RoleBinding')]) {
+          const b = binding as unknown as { metadata: { namespace?: string }; subjects: { kind: string; name: string; namespace: string }[]; roleRef: { kind: string; name: string } };
+          assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: 'wsgate' }]);
+          const roles = find(objects, b.roleRef.kind, b.roleRef.name).filter((r) => r.metadata.namespace === b.metadata.namespace);
+          assert.equal(roles.length, 1, `${binding.kind} ${binding.metadata.name} refers to a ${b.roleRef.kind} that exists`);
+        }
+      });
+
+      it('exposes 80 and 443 on the traffic Service and keeps the admin ports off it', () => {
+        const svc = one(rendered(name).objects, 'Service', 'wsgate') as unknown as { spec: { type: string; ports: { name: string; port: number; targetPort: string }[] } };
+        assert.equal(svc.spec.type, 'LoadBalancer');
+        assert.deepEqual(svc.spec.ports.map((p) => [p.port, p.targetPort]), [[80, 'http'], [443, 'https']]);
+        const pod = podSpec(rendered(name).objects);
+        const served = pod.containers.flatMap((c) => c.ports ?? []).map((p) => p.name);
+        for (const p of svc.spec.ports) assert.ok(served.includes(p.targetPort), p.targetPort);
+      });
+    });
+  }
+});
+
+describe('default install (sidecar)', () => {
+  it('runs controller and proxy from one image, sharing the snapshot through an in-memory volume', () => {
+    const pod = podSpec(rendered('defaults').objects);
+    assert.deepEqual(pod.containers.map((c) => c.name), ['controller', 'proxy']);
+    const controller = container(pod, 'controller');
+    const proxy = container(pod, 'proxy');
+    assert.equal((controller as { image?: string }).image, (proxy as { image?: string }).image);
+    assert.deepEqual(controller.args?.slice(0, 2), ['controller', '--output=/run/wsgate/snapshot.json']);
+    assert.deepEqual(proxy.args?.slice(0, 2), ['proxy', '--config=/run/wsgate/snapshot.json']);
+    const mountOf = (c: Container) => c.volumeMounts?.find((m) => m.mountPath === '/run/wsgate');
+    assert.equal(mountOf(controller)?.name, mountOf(proxy)?.name);
+    assert.equal(mountOf(proxy)?.readOnly, true);
+    const volume = pod.volumes?.find((v) => v.name === mountOf(proxy)?.name);
+    assert.equal(volume?.emptyDir?.medium, 'Memory');
+  });
+
+  it('has no credentials of any kind in the proxy container', () => {
+    const pod = podSpec(rendered('defaults').objects);
+    const proxy = container(pod, 'proxy');
+    const mounted = (proxy.volumeMounts ?? []).map((m) => pod.volumes?.find((v) => v.name === m.name));
+    for (const v of mounted) assert.ok(v?.emptyDir, `proxy mounts ${v?.name}, which is not an emptyDir`);
+    assert.ok(!(proxy.volumeMounts ?? []).some((m) => m.mountPath.startsWith('/var/run/secrets')));
+  });
+
+  it('passes the SPEC §3 flags: ports, class, publish service and the Lease namespace', () => {
+    const pod = podSpec(rendered('defaults').objects);
+    const proxy = container(pod, 'proxy');
+    const controller = container(pod, 'controller');
+    assert.equal(flag(proxy, 'http-port'), '8080');
+    assert.equal(flag(proxy, 'https-port'), '8443');
+    assert.equal(flag(proxy, 'admin-port'), '9090');
+    assert.equal(flag(controller, 'ingress-class'), 'wsgate');
+    assert.equal(flag(controller, 'publish-service'), 'wsgate/wsgate');
+    assert.equal(flag(controller, 'election-namespace'), 'wsgate');
+    assert.equal(flag(controller, 'default-cert-secret'), undefined);
+  });
+
+  it('creates the IngressClass of wsgate\'s controller, not the default class', () => {
+    const ic = one(rendered('defaults').objects, 'IngressClass', 'wsgate') as unknown as { spec: { controller: string }; metadata: { annotations?: Record<string, string> } };
+    assert.equal(ic.spec.controller, 'wsgate.io/ingress-controller');
+    assert.equal(ic.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'], undefined);
+  });
+
+  it('keeps a PodDisruptionBudget and rolls out without losing capacity', () => {
+    const { objects } = rendered('defaults');
+    const pdb = one(objects, 'PodDisruptionBudget') as unknown as { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } };
+    const deploy = workload(objects) as unknown as { spec: { replicas: number; strategy: { rollingUpdate: { maxUnavailable: number } }; template: { metadata: { labels: Record<string, string> } } } };
+    assert.equal(deploy.spec.replicas, 2);
+    assert.equal(deploy.spec.strategy.rollingUpdate.maxUnavailable, 0);
+    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) assert.equal(deploy.spec.template.metadata.labels[k], v);
+  });
+
+  it('renders no monitoring objects and no HPA unless asked', () => {
+    const kinds = rendered('defaults').objects.map((o) => o.kind);
+    for (const k of ['ServiceMonitor', 'PrometheusRule', 'HorizontalPodAutoscaler', 'ConfigMap']) assert.ok(!kinds.includes(k), k);
+  });
+
+  it('tells the user how to reach it and how to use the class in NOTES.txt', () => {
+    const { notes } = rendered('defaults');
+    assert.match(notes, /ingressClassName: wsgate/);
+    assert.match(notes, /kubectl -n wsgate get service wsgate/);
+    assert.match(notes, /self-signed/);
+  });
+});
+
+describe('ci variants', () => {
+  it('combined: one `wsgate run` container holding the token, no snapshot volume', () => {
+    const pod = podSpec(rendered('ci/combined-values.yaml').objects);
+    assert.deepEqual(pod.containers.map((c) => c.name), ['wsgate']);
+    const c = container(pod, 'wsgate');
+    assert.equal(c.args?.[0], 'run');
+    assert.equal(flag(c, 'http-port'), '8080');
+    assert.equal(flag(c, 'publish-service'), 'wsgate/wsgate');
+    assert.ok(!(pod.volumes ?? []).some((v) => v.emptyDir?.medium === 'Memory'));
+    const metrics = one(rendered('ci/combined-values.yaml').objects, 'Service', 'wsgate-metrics') as unknown as { spec: { ports: { name: string }[] } };
+    assert.deepEqual(metrics.spec.ports.map((p) => p.name), ['metrics']);
+  });
+
+  it('daemonset: a DaemonSet with Local traffic policy and the PROXY protocol from trusted ranges', () => {
+    const { objects } = rendered('ci/daemonset-values.yaml');
+    const ds = one(objects, 'DaemonSet') as unknown as { spec: Record<string, unknown> };
+    assert.equal(ds.spec.replicas, undefined);
+    const svc = one(objects, 'Service', 'wsgate') as unknown as { spec: { externalTrafficPolicy: string } };
+    assert.equal(svc.spec.externalTrafficPolicy, 'Local');
+    const proxy = container(podSpec(objects), 'proxy');
+    assert.ok(proxy.args?.includes('--proxy-protocol'));
+    assert.equal(flag(proxy, 'proxy-protocol-trusted-cidrs'), '10.0.0.0/8');
+  });
+
+  it('default class: the IngressClass is the default, and the Roles follow the Lease and publish-service namespaces', () => {
+    const { objects } = rendered('ci/default-class-values.yaml');
+    const ic = one(objects, 'IngressClass') as unknown as { metadata: { annotations?: Record<string, string> } };
+    assert.equal(ic.metadata.annotations?.['ingressclass.kubernetes.io/is-default-class'], 'true');
+    const controller = container(podSpec(objects), 'controller');
+    assert.equal(flag(controller, 'watch-namespace'), 'apps');
+    assert.equal(flag(controller, 'default-cert-secret'), 'wsgate/default-cert');
+    assert.equal(flag(controller, 'publish-service'), 'edge/public-lb');
+    const granted = renderedPermissions(objects).namespaced;
+    assert.deepEqual([...(granted.get('edge') ?? [])], ['core/services:get']);
+    assert.deepEqual([...(granted.get('wsgate') ?? [])].sort(), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
+  });
+
+  it('hpa: an HPA owns the replica count and the grace period follows a longer shutdown timeout', () => {
+    const { objects } = rendered('ci/hpa-values.yaml');
+    const hpa = one(objects, 'HorizontalPodAutoscaler') as unknown as { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number; maxReplicas: number } };
+    const deploy = workload(objects) as unknown as { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: deploy.kind, name: deploy.metadata.name });
+    assert.equal(deploy.spec.replicas, undefined);
+    assert.deepEqual([hpa.spec.minReplicas, hpa.spec.maxReplicas], [3, 12]);
+    assert.equal(podSpec(objects).terminationGracePeriodSeconds, 135);
+  });
+
+  it('monitoring: the ServiceMonitor selects only the metrics Service, by ports it has', () => {
+    const { objects } = rendered('ci/monitoring-values.yaml');
+    const sm = one(objects, 'ServiceMonitor') as unknown as { metadata: { labels: Record<string, string> }; spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } };
+    assert.equal(sm.metadata.labels.release, 'prometheus');
+    const selected = find(objects, 'Service').filter((s) => Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v));
+    assert.deepEqual(selected.map((s) => s.metadata.name), ['wsgate-metrics']);
+    const ports = (selected[0] as unknown as { spec: { ports: { name: string }[] } }).spec.ports.map((p) => p.name);
+    assert.deepEqual(sm.spec.endpoints.map((e) => e.port), ports);
+    assert.ok(sm.spec.endpoints.every((e) => e.path === '/metrics'));
+    one(objects, 'PrometheusRule');
+    const dashboard = one(objects, 'ConfigMap', 'wsgate-dashboard') as unknown as { metadata: { labels: Record<string, string> }; data: Record<string, string> };
+    assert.equal(dashboard.metadata.labels.grafana_dashboard, '1');
+    assert.equal((JSON.parse(dashboard.data['wsgate.json'] as string) as { title: string }).title, 'wsgate');
+  });
+});
+
+describe('values', () => {
+  it('refuses a misspelled value anywhere, naming it', () => {
+    const typos: [Record<string, unknown>, string][] = [
+      [{ replicaCont: 3 }, 'replicaCont'],
+      [{ service: { externalTraficPolicy: 'Local' } }, 'externalTraficPolicy'],
+      [{ metrics: { serviceMonitor: { enable: true } } }, 'enable'],
+      [{ config: { proxyProtocol: { trustedCIDRs: ['10.0.0.0/8'] } } }, 'trustedCIDRs'],
+      [{ securityContext: { capabilites: { add: ['NET_ADMIN'] } } }, 'capabilites'],
+    ];
+    for (const [values, key] of typos) {
+      assert.throws(() => renderChart({ values }), (err: unknown) => err instanceof ValuesSchemaError && err.message.includes(key), key);
+    }
+  });
+
+  it('refuses values of the wrong type or outside what wsgate accepts', () => {
+    const bad: Record<string, unknown>[] = [
+      { replicaCount: 'two' },
+      { mode: 'split' },
+      { kind: 'StatefulSet' },
+      { config: { shutdownTimeout: '30 seconds' } },
+      { service: { externalTrafficPolicy: 'local' } },
+      { config: { publishService: 'just-a-name' } },
+    ];
+    for (const values of bad) assert.throws(() => renderChart({ values }), ValuesSchemaError, JSON.stringify(values));
+  });
+
+  it('cannot switch off the hardening', () => {
+    for (const values of [{ securityContext: { allowPrivilegeEscalation: true } }, { podSecurityContext: { runAsNonRoot: false } }, { securityContext: { privileged: true } }]) {
+      assert.throws(() => renderChart({ values }), ValuesSchemaError, JSON.stringify(values));
+    }
+  });
+
+  it('accepts a correctly spelled override and applies it', () => {
+    const { objects } = renderChart({ values: { replicaCount: 5, config: { shutdownTimeout: '1m' } } });
+    const deploy = workload(objects) as unknown as { spec: { replicas: number; template: { spec: PodSpec } } };
+    assert.equal(deploy.spec.replicas, 5);
+    assert.equal(deploy.spec.template.spec.terminationGracePeriodSeconds, 75);
+  });
+
+  it('fails with a clear message where values contradict each other', () => {
+    assert.throws(() => renderChart({ values: { kind: 'DaemonSet', autoscaling: { enabled: true } } }), /autoscaling\.enabled needs kind: Deployment/);
+  });
+});
