@@ -1,0 +1,74 @@
+// The image's install path without Docker (the Dockerfile does exactly this): `npm pack`, then
+// install the tarball into an empty folder with production dependencies only, and run the
+// installed `wsgate`: --help, then the demo serving a real wss echo, then a clean SIGTERM.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closed, connect, deadPort, eventually, nextMessage } from '../support/proxy.ts';
+
+const repo = new URL('../..', import.meta.url).pathname;
+let dir: string;
+let cli: string;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'wsgate-pack-'));
+  execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'));
+  assert.ok(tarball, 'npm pack made a tarball');
+  const app = join(dir, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  await writeFile(join(app, 'package.json'), '{ "name": "wsgate-install-check", "private": true }\n');
+  execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--silent', join(dir, tarball)], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
+  cli = join(app, 'node_modules', 'wsgate', 'dist', 'cli.js');
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('the package holds the build and no development dependency', () => {
+  const installed = join(dir, 'app', 'node_modules');
+  assert.ok(existsSync(cli), 'dist/cli.js is in the package');
+  assert.ok(existsSync(join(installed, '.bin', 'wsgate')), 'the bin is linked');
+  assert.ok(existsSync(join(installed, 'wsgate', 'schema', 'snapshot.schema.json')), 'the published schema ships');
+  for (const dev of ['typescript', 'eslint', 'fast-check', 'node']) assert.ok(!existsSync(join(installed, dev)), `${dev} is not installed`);
+  for (const dep of ['ws', 'prom-client', 'pino', '@kubernetes/client-node']) assert.ok(existsSync(join(installed, dep)), `${dep} is installed`);
+});
+
+test('the installed wsgate prints its help', () => {
+  const out = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+  assert.match(out, /usage: wsgate <command>/);
+  assert.match(out, /--https-port/);
+});
+
+test('the installed wsgate runs the demo: wss echo, then SIGTERM exits 0', async () => {
+  const ports = { http: await deadPort(), https: await deadPort(), admin: await deadPort() };
+  const child = spawn(process.execPath, [cli, 'demo', '--workers', '1', '--bind-address', '127.0.0.1', '--shutdown-delay', '0s',
+    '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin), '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let banner = '';
+  child.stdout!.on('data', (d) => (banner += d));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await eventually(async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${ports.admin}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 'demo ready', 30_000);
+    assert.match(banner, new RegExp(`wss://localhost:${ports.https}/`));
+    const ws = await connect(`wss://127.0.0.1:${ports.https}/echo`);
+    ws.send('from the package');
+    assert.equal(await nextMessage(ws), 'from the package');
+    const end = closed(ws);
+    child.kill('SIGTERM');
+    assert.equal((await end).code, 1001);
+    assert.equal(await exit, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
