@@ -33,48 +33,13 @@ const SIGNING_ALGORITHMS: Record<KeyType, webcrypto.Algorithm | webcrypto.EcdsaP
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+// @peculiar/x509 registers its algorithms through tsyringe, which needs the Reflect metadata
+// API; loaded on first use so processes that never make a certificate never pay for it.
 let x509Module: Promise<typeof X509> | undefined;
 
-// @peculiar/x509 registers its algorithms through tsyringe, which refuses to load without a
-// Reflect metadata API (normally the reflect-metadata package, not a dependency here). Its
-// classes take no constructor parameters, so three functions over a WeakMap are all it needs.
-// The import is dynamic because static imports would run before the shim is in place.
 function loadX509(): Promise<typeof X509> {
-  installReflectMetadata();
-  x509Module ??= import('@peculiar/x509');
+  x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509'));
   return x509Module;
-}
-
-function installReflectMetadata(): void {
-  const reflect = Reflect as unknown as Record<string, unknown>;
-  if (typeof reflect.getMetadata === 'function') return;
-  const store = new WeakMap<object, Map<PropertyKey | undefined, Map<unknown, unknown>>>();
-  const ownMap = (target: object, property: PropertyKey | undefined, create: boolean): Map<unknown, unknown> | undefined => {
-    let byProperty = store.get(target);
-    if (byProperty === undefined) {
-      if (!create) return undefined;
-      byProperty = new Map();
-      store.set(target, byProperty);
-    }
-    let values = byProperty.get(property);
-    if (values === undefined && create) {
-      values = new Map();
-      byProperty.set(property, values);
-    }
-    return values;
-  };
-  const getOwnMetadata = (key: unknown, target: object, property?: PropertyKey): unknown => ownMap(target, property, false)?.get(key);
-  reflect.defineMetadata = (key: unknown, value: unknown, target: object, property?: PropertyKey): void => {
-    ownMap(target, property, true)?.set(key, value);
-  };
-  reflect.getOwnMetadata = getOwnMetadata;
-  reflect.getMetadata = (key: unknown, target: object, property?: PropertyKey): unknown => {
-    for (let current: object | null = target; current !== null; current = Object.getPrototypeOf(current) as object | null) {
-      const values = ownMap(current, property, false);
-      if (values?.has(key) === true) return values.get(key);
-    }
-    return undefined;
-  };
 }
 
 export async function generateKeyPair(keyType: KeyType = 'ecdsa'): Promise<CryptoKeyPair> {

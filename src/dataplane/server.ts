@@ -300,6 +300,8 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
   plain.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket));
 
   const secure = https.createServer({ ...serverOptions, ...dataplane.certificates.serverOptions(), handshakeTimeout: options.headerTimeoutMs });
+  // A snapshot's default certificate must reach clients without SNI too, which no SNI callback sees.
+  dataplane.certificates.attach(secure);
   secure.on('request', onRequest('https'));
   secure.on('upgrade', onUpgrade('https'));
   secure.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket));

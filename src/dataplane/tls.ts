@@ -101,6 +101,7 @@ export class CertificateStore {
     };
 
     const snapshotDefault = config?.defaultCertificate;
+    // Always kept: a snapshot certificate with the same PEM, or a later return to it, reuses its context.
     take(DEFAULT_CERTIFICATE_NAME, this.#startDefault);
     const defaultPem = snapshotDefault === undefined ? this.#startDefault : inlinePem(snapshotDefault);
     const defaultLoaded = snapshotDefault === undefined ? this.#startDefaultLoaded : take(snapshotDefault.name, defaultPem);

@@ -151,6 +151,7 @@ export async function probeTls(options: TlsClientOptions & { waitForSession?: bo
         (await new Promise<Buffer>((resolve, reject) => {
           socket.once('session', resolve);
           socket.once('error', reject);
+          socket.once('close', () => reject(new Error('the connection closed before a session ticket arrived')));
         }));
     }
     const peer = socket.getPeerCertificate();
