@@ -75,8 +75,10 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     }
     case 'run':
-    case 'controller':
-      throw new UsageError(`${options.command}: the Kubernetes provider is not in this build yet`);
+    case 'controller': {
+      const { runKubernetes } = await import('./providers/kubernetes/command.ts');
+      return runKubernetes(options, startServing);
+    }
   }
 }
 

@@ -1,0 +1,80 @@
+// What wsgate watches (SPEC §5), as list calls and collection paths for all namespaces or one.
+// The selectors are given both to the list call and to the watch: the informer applies them only
+// to its watch.
+import {
+  CoreV1Api,
+  DiscoveryV1Api,
+  NetworkingV1Api,
+  type KubeConfig,
+  type V1EndpointSlice,
+  type V1Ingress,
+  type V1IngressClass,
+  type V1Secret,
+  type V1Service,
+} from '@kubernetes/client-node';
+import type { WatchedKind } from './watcher.ts';
+
+/** Only Secrets a TLS entry can use: other Secrets are never read, cached or held in memory. */
+export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
+/** EndpointSlices that belong to a Service (the EndpointSlice controller sets this label). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface WatchedKinds {
+  ingressClasses: WatchedKind<V1IngressClass>;
+  ingresses: WatchedKind<V1Ingress>;
+  services: WatchedKind<V1Service>;
+  endpointSlices: WatchedKind<V1EndpointSlice>;
+  secrets: WatchedKind<V1Secret>;
+}
+
+function collection(prefix: string, plural: string, namespace: string | undefined): string {
+  return namespace === undefined ? `${prefix}/${plural}` : `${prefix}/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+}
+
+/** `namespace` undefined: every namespace. */
+export function watchedKinds(kc: KubeConfig, namespace: string | undefined): WatchedKinds {
+  const core = kc.makeApiClient(CoreV1Api);
+  const networking = kc.makeApiClient(NetworkingV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  return {
+    ingressClasses: {
+      kind: 'IngressClass',
+      path: '/apis/networking.k8s.io/v1/ingressclasses',
+      listPage: (page) => networking.listIngressClass(page),
+    },
+    ingresses: {
+      kind: 'Ingress',
+      path: collection('/apis/networking.k8s.io/v1', 'ingresses', namespace),
+      listPage: (page) => (namespace === undefined ? networking.listIngressForAllNamespaces(page) : networking.listNamespacedIngress({ ...page, namespace })),
+    },
+    services: {
+      kind: 'Service',
+      path: collection('/api/v1', 'services', namespace),
+      listPage: (page) => (namespace === undefined ? core.listServiceForAllNamespaces(page) : core.listNamespacedService({ ...page, namespace })),
+    },
+    endpointSlices: {
+      kind: 'EndpointSlice',
+      path: collection('/apis/discovery.k8s.io/v1', 'endpointslices', namespace),
+      labelSelector: SERVICE_NAME_LABEL,
+      listPage: (page) =>
+        namespace === undefined
+          ? discovery.listEndpointSliceForAllNamespaces({ ...page, labelSelector: SERVICE_NAME_LABEL })
+          : discovery.listNamespacedEndpointSlice({ ...page, namespace, labelSelector: SERVICE_NAME_LABEL }),
+    },
+    secrets: tlsSecrets(core, namespace),
+  };
+}
+
+/** TLS Secrets of one namespace or all; `name` narrows to one (the --default-cert-secret elsewhere). */
+export function tlsSecrets(core: CoreV1Api, namespace: string | undefined, name?: string): WatchedKind<V1Secret> {
+  const fieldSelector = name === undefined ? TLS_SECRET_SELECTOR : `${TLS_SECRET_SELECTOR},metadata.name=${name}`;
+  return {
+    kind: name === undefined ? 'Secret' : `Secret ${namespace}/${name}`,
+    path: collection('/api/v1', 'secrets', namespace),
+    fieldSelector,
+    listPage: (page) =>
+      namespace === undefined
+        ? core.listSecretForAllNamespaces({ ...page, fieldSelector })
+        : core.listNamespacedSecret({ ...page, namespace, fieldSelector }),
+  };
+}
