@@ -25,6 +25,7 @@ function processOptions(options: Options): ProxyProcessOptions {
     headerTimeoutMs: options.headerTimeoutMs,
     shutdownDelayMs: options.shutdownDelayMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
+    proxyProtocol: options.proxyProtocol ? { trustedCidrs: options.proxyProtocolTrustedCidrs } : undefined,
   };
 }
 

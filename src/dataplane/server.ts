@@ -9,6 +9,7 @@ import type { FailureReason, RouteLabels } from '../metrics/metrics.ts';
 import type { CompiledRoute, DataPlane, ProxiedConnection } from './dataplane.ts';
 import { checkHandshake, isWebSocketRequest, rejectionResponse, requestPath, type Rejection } from './handshake.ts';
 import { proxyHttpRequest } from './httpproxy.ts';
+import { clientAddressOf, requireProxyProtocol, type ProxyRejectKind } from './proxyprotocol.ts';
 import { Relay, type RelayResult } from './relay.ts';
 import { normalizeHost } from './router.ts';
 import { connectWithRetries, upstreamHandshake, type UpstreamOutcome } from './upstream.ts';
@@ -35,6 +36,8 @@ export interface ListenerOptions {
   admission: Admission;
   /** The client address of a socket: the TCP peer, or the PROXY protocol source. */
   clientAddress?: (socket: Socket) => string;
+  /** SPEC §3 --proxy-protocol: every connection must open with a PROXY header. */
+  proxyProtocol?: { trustedCidrs: string[] };
 }
 
 export interface Listeners {
@@ -244,7 +247,7 @@ function relayRejection(response: IncomingMessage, upstream: Socket, client: Soc
 }
 
 /** What the HTTP parser refused before a handler saw the request (SPEC §7 first rows). */
-function onClientError(dataplane: DataPlane, error: NodeJS.ErrnoException, socket: Socket): void {
+function onClientError(dataplane: DataPlane, error: NodeJS.ErrnoException, socket: Socket, clientAddress: (socket: Socket) => string): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
@@ -256,19 +259,19 @@ function onClientError(dataplane: DataPlane, error: NodeJS.ErrnoException, socke
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') {
     dataplane.metrics.handshakeFailure(undefined, 'timeout');
-    accessLog.info({ client: peerAddress(socket), status: 0, reason: 'timeout' }, 'request head not complete in time: connection closed');
+    accessLog.info({ client: clientAddress(socket), status: 0, reason: 'timeout' }, 'request head not complete in time: connection closed');
     socket.destroy();
     return;
   }
   const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   dataplane.metrics.handshakeFailure(undefined, 'bad_request');
-  accessLog.info({ client: peerAddress(socket), status, reason: 'bad_request', error: code }, 'malformed request');
+  accessLog.info({ client: clientAddress(socket), status, reason: 'bad_request', error: code }, 'malformed request');
   socket.end(rejectionResponse({ status, message: status === 431 ? 'request head too large' : 'malformed request' }));
 }
 
 export async function startListeners(dataplane: DataPlane, options: ListenerOptions): Promise<Listeners> {
-  const pipeline = new HandshakePipeline(dataplane, options.admission, options.clientAddress);
-  const clientAddress = options.clientAddress ?? peerAddress;
+  const clientAddress = options.clientAddress ?? (options.proxyProtocol ? clientAddressOf : peerAddress);
+  const pipeline = new HandshakePipeline(dataplane, options.admission, clientAddress);
   const serverOptions: http.ServerOptions = {
     maxHeaderSize: MAX_REQUEST_HEAD_BYTES,
     headersTimeout: options.headerTimeoutMs,
@@ -297,19 +300,34 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
   const plain = http.createServer(serverOptions);
   plain.on('request', onRequest('http'));
   plain.on('upgrade', onUpgrade('http'));
-  plain.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket));
+  plain.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket, clientAddress));
 
   const secure = https.createServer({ ...serverOptions, ...dataplane.certificates.serverOptions(), handshakeTimeout: options.headerTimeoutMs });
   // A snapshot's default certificate must reach clients without SNI too, which no SNI callback sees.
   dataplane.certificates.attach(secure);
   secure.on('request', onRequest('https'));
   secure.on('upgrade', onUpgrade('https'));
-  secure.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket));
+  secure.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket, clientAddress));
   secure.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET') return;
     dataplane.metrics.handshakeFailure(undefined, 'tls');
-    accessLog.info({ client: peerAddress(socket), status: 0, reason: 'tls', error: error.code ?? error.message }, 'TLS handshake failed');
+    accessLog.info({ client: clientAddress(socket), status: 0, reason: 'tls', error: error.code ?? error.message }, 'TLS handshake failed');
   });
+
+  if (options.proxyProtocol) {
+    if (options.proxyProtocol.trustedCidrs.length === 0) {
+      log.warn('--proxy-protocol without --proxy-protocol-trusted-cidrs: headers are required but no source address is believed');
+    }
+    const proxyOptions = { trustedCidrs: options.proxyProtocol.trustedCidrs, headerTimeoutMs: options.headerTimeoutMs };
+    const onProxyReject = (socket: Socket, reason: string, kind: ProxyRejectKind): void => {
+      const failure = kind === 'timeout' ? 'timeout' : 'bad_request';
+      dataplane.metrics.handshakeFailure(undefined, failure);
+      accessLog.info({ client: peerAddress(socket), status: 0, reason: failure, error: reason }, 'PROXY protocol header refused: connection closed');
+    };
+    // After every other 'connection' listener: the header is read before they see the socket.
+    requireProxyProtocol(plain, proxyOptions, onProxyReject);
+    requireProxyProtocol(secure, proxyOptions, onProxyReject);
+  }
 
   await Promise.all([listen(plain, options.httpPort, options.bindAddress), listen(secure, options.httpsPort, options.bindAddress)]);
   const httpPort = (plain.address() as AddressInfo).port;

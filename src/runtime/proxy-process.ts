@@ -31,6 +31,8 @@ export interface ProxyProcessOptions {
   admission?: Admission;
   /** A worker serves no admin port: the primary does, for all. */
   admin?: boolean;
+  /** SPEC §3 --proxy-protocol with its trusted peers. */
+  proxyProtocol?: { trustedCidrs: string[] };
 }
 
 /** What a snapshot source (file, controller, demo) feeds: the one process or the cluster primary. */
@@ -105,6 +107,7 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     bindAddress: options.bindAddress,
     headerTimeoutMs: options.headerTimeoutMs,
     admission: options.admission ?? localAdmission(),
+    proxyProtocol: options.proxyProtocol,
   });
   const ready = (): boolean => !draining && dataplane.current !== undefined;
   const admin =

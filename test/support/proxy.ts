@@ -19,7 +19,7 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startTestProxy(snapshot: Snapshot, overrides: { headerTimeoutMs?: number } = {}): Promise<TestProxy> {
+export async function startTestProxy(snapshot: Snapshot, overrides: { headerTimeoutMs?: number; proxyProtocol?: { trustedCidrs: string[] } } = {}): Promise<TestProxy> {
   const proxy = await startProxyProcess({
     httpPort: 0,
     httpsPort: 0,
@@ -28,6 +28,7 @@ export async function startTestProxy(snapshot: Snapshot, overrides: { headerTime
     headerTimeoutMs: overrides.headerTimeoutMs ?? 10_000,
     shutdownDelayMs: 0,
     shutdownTimeoutMs: 5000,
+    proxyProtocol: overrides.proxyProtocol,
   });
   const result = proxy.offer(snapshot);
   if (!result.ok) throw new Error(`test snapshot invalid: ${result.errors.join('; ')}`);
