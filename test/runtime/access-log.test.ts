@@ -1,12 +1,13 @@
 // SPEC §10: one JSON access line per connection end, with what an operator needs to explain it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { closed, connect, deadPort, endpoint, eventually, nextMessage, pool, route, snapshot, startUpstream, type TestUpstream } from '../support/proxy.ts';
+import { freePorts, listenFlags, spawnWsgate, waitUntilReady } from '../support/cli.ts';
+import { closed, connect, endpoint, eventually, nextMessage, pool, route, snapshot, startUpstream, type TestUpstream } from '../support/proxy.ts';
 
 let upstream: TestUpstream;
 let child: ChildProcess;
@@ -18,10 +19,9 @@ before(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wsgate-access-'));
   const config = join(dir, 'wsgate.json');
   await writeFile(config, JSON.stringify(snapshot([route('/chat', 'echo', { source: { namespace: 'prod', ingress: 'chat' } })], [pool('echo', [endpoint(upstream.port)])])));
-  httpPort = await deadPort();
-  const adminPort = await deadPort();
-  child = spawn(process.execPath, ['src/cli.ts', 'proxy', '--config', config, '--workers', '1', '--bind-address', '127.0.0.1',
-    '--http-port', String(httpPort), '--https-port', String(await deadPort()), '--admin-port', String(adminPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await freePorts();
+  httpPort = ports.http;
+  ({ child } = spawnWsgate(['proxy', '--config', config, '--workers', '1', ...listenFlags(ports)], { stdio: ['ignore', 'pipe', 'inherit'] }));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
       lines.push(JSON.parse(line) as Record<string, unknown>);
@@ -29,13 +29,7 @@ before(async () => {
       assert.fail(`a log line that is not JSON: ${line}`);
     }
   });
-  await eventually(async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 'ready', 30_000);
+  await waitUntilReady(ports.admin);
 });
 
 after(async () => {

@@ -2,15 +2,16 @@
 // taken during --shutdown-delay, then every connection gets 1001 and the process exits 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closed, connect, deadPort, endpoint, eventually, nextMessage, pool, route, snapshot, startUpstream, type TestUpstream } from '../support/proxy.ts';
+import type { ChildProcess } from 'node:child_process';
+import { freePorts, listenFlags, readyzStatus, spawnWsgate, waitUntilReady, type ListenPorts } from '../support/cli.ts';
+import { closed, connect, endpoint, eventually, nextMessage, pool, route, snapshot, startUpstream, type TestUpstream } from '../support/proxy.ts';
 
 let upstream: TestUpstream;
 let child: ChildProcess;
-let ports: { http: number; https: number; admin: number };
+let ports: ListenPorts;
 let exit: Promise<number | null>;
 
 before(async () => {
@@ -18,21 +19,9 @@ before(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wsgate-shutdown-'));
   const config = join(dir, 'wsgate.json');
   await writeFile(config, JSON.stringify(snapshot([route('/', 'echo')], [pool('echo', [endpoint(upstream.port)])])));
-  ports = { http: await deadPort(), https: await deadPort(), admin: await deadPort() };
-  child = spawn(
-    process.execPath,
-    ['src/cli.ts', 'proxy', '--config', config, '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
-      '--bind-address', '127.0.0.1', '--workers', '1', '--shutdown-delay', '1500ms', '--shutdown-timeout', '20s', '--log-level', 'warn'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  await eventually(async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${ports.admin}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 'proxy ready', 30_000);
+  ports = await freePorts();
+  ({ child, exit } = spawnWsgate(['proxy', '--config', config, ...listenFlags(ports), '--workers', '1', '--shutdown-delay', '1500ms', '--shutdown-timeout', '20s', '--log-level', 'warn']));
+  await waitUntilReady(ports.admin);
 });
 
 after(async () => {
@@ -45,7 +34,7 @@ test('SIGTERM: readiness off at once, still accepting during the delay, then 100
   const clients = await Promise.all(Array.from({ length: 10 }, () => connect(url)));
   const closes = clients.map((ws) => closed(ws));
   child.kill('SIGTERM');
-  await eventually(async () => (await fetch(`http://127.0.0.1:${ports.admin}/readyz`)).status === 503, 'readyz fails');
+  await eventually(async () => (await readyzStatus(ports.admin)) === 503, 'readyz fails');
   // Still inside --shutdown-delay: a new connection is taken and works.
   const late = await connect(url);
   late.send('late');

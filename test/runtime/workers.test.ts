@@ -2,20 +2,21 @@
 // every worker applies each snapshot, SIGTERM drains them all with 1001.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import type { Snapshot } from '../../src/config/types.ts';
+import { freePorts, listenFlags, spawnWsgate, waitUntilReady, type ListenPorts } from '../support/cli.ts';
 import {
-  closed, connect, deadPort, endpoint, eventually, metricValue, nextMessage, pool, route, scrape, snapshot, startUpstream,
+  closed, connect, endpoint, eventually, metricValue, nextMessage, pool, route, scrape, snapshot, startUpstream,
   type TestUpstream,
 } from '../support/proxy.ts';
 
 let upstream: TestUpstream;
 let child: ChildProcess;
-let ports: { http: number; https: number; admin: number };
+let ports: ListenPorts;
 let exit: Promise<number | null>;
 let config: string;
 
@@ -37,21 +38,9 @@ before(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'wsgate-workers-'));
   config = join(dir, 'wsgate.json');
   await writeConfig(base());
-  ports = { http: await deadPort(), https: await deadPort(), admin: await deadPort() };
-  child = spawn(
-    process.execPath,
-    ['src/cli.ts', 'proxy', '--config', config, '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin),
-      '--bind-address', '127.0.0.1', '--workers', '2', '--shutdown-delay', '200ms', '--log-level', 'warn'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  await eventually(async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${ports.admin}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 'cluster ready', 60_000);
+  ports = await freePorts();
+  ({ child, exit } = spawnWsgate(['proxy', '--config', config, ...listenFlags(ports), '--workers', '2', '--shutdown-delay', '200ms', '--log-level', 'warn']));
+  await waitUntilReady(ports.admin, 'cluster ready');
 });
 
 after(async () => {

@@ -3,12 +3,13 @@
 // installed `wsgate`: --help, then the demo serving a real wss echo, then a clean SIGTERM.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closed, connect, deadPort, eventually, nextMessage } from '../support/proxy.ts';
+import { freePorts, listenFlags, spawnWsgate, waitUntilReady } from '../support/cli.ts';
+import { closed, connect, nextMessage } from '../support/proxy.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
 let dir: string;
@@ -46,20 +47,12 @@ test('the installed wsgate prints its help', () => {
 });
 
 test('the installed wsgate runs the demo: wss echo, then SIGTERM exits 0', async () => {
-  const ports = { http: await deadPort(), https: await deadPort(), admin: await deadPort() };
-  const child = spawn(process.execPath, [cli, 'demo', '--workers', '1', '--bind-address', '127.0.0.1', '--shutdown-delay', '0s',
-    '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin), '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await freePorts();
+  const { child, exit } = spawnWsgate(['demo', '--workers', '1', ...listenFlags(ports), '--shutdown-delay', '0s', '--log-level', 'warn'], { cli, stdio: ['ignore', 'pipe', 'inherit'] });
   let banner = '';
   child.stdout!.on('data', (d) => (banner += d));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    await eventually(async () => {
-      try {
-        return (await fetch(`http://127.0.0.1:${ports.admin}/readyz`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 'demo ready', 30_000);
+    await waitUntilReady(ports.admin, 'demo ready');
     assert.match(banner, new RegExp(`wss://localhost:${ports.https}/`));
     const ws = await connect(`wss://127.0.0.1:${ports.https}/echo`);
     ws.send('from the package');
