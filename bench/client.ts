@@ -1,0 +1,79 @@
+// The load generator's connections: a raw TCP or TLS socket, a real opening handshake (the
+// answer's Sec-WebSocket-Accept checked), then pre-built masked frames written in bulk.
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { acceptFor, newKey, splitHead, headerValue, upgradeRequest } from './wsproto.ts';
+
+export interface Endpoint {
+  /** wss through a proxy, ws for the direct path. */
+  tls: boolean;
+  port: number;
+}
+
+export const BENCH_HOST = 'bench.local';
+
+export interface OpenSocket {
+  socket: Socket | TLSSocket;
+  /** Bytes that arrived behind the 101 head. */
+  rest: Buffer;
+}
+
+function connectRaw(endpoint: Endpoint): Promise<Socket | TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = endpoint.tls
+      ? tlsConnect({ host: '127.0.0.1', port: endpoint.port, servername: BENCH_HOST, rejectUnauthorized: false })
+      : tcpConnect({ host: '127.0.0.1', port: endpoint.port });
+    socket.setNoDelay(true);
+    socket.once('error', reject);
+    socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+export async function openWebSocket(endpoint: Endpoint, path: string): Promise<OpenSocket> {
+  const socket = await connectRaw(endpoint);
+  const key = newKey();
+  socket.write(upgradeRequest(BENCH_HOST, path, key));
+  return new Promise((resolve, reject) => {
+    let buffered: Buffer = Buffer.alloc(0);
+    const fail = (error: Error): void => {
+      socket.destroy();
+      reject(error);
+    };
+    const onEnd = (): void => fail(new Error(`connection closed during the handshake for ${path}`));
+    const onData = (chunk: Buffer): void => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      const split = splitHead(buffered);
+      if (!split) return;
+      socket.off('data', onData);
+      socket.off('error', fail);
+      socket.off('end', onEnd);
+      const status = split.head.slice(0, split.head.indexOf('\r\n'));
+      if (!/^HTTP\/1\.1 101 /.test(status)) return fail(new Error(`handshake for ${path}: ${status}`));
+      if (headerValue(split.head, 'sec-websocket-accept') !== acceptFor(key)) return fail(new Error(`handshake for ${path}: wrong Sec-WebSocket-Accept`));
+      socket.on('error', () => {});
+      resolve({ socket, rest: split.rest });
+    };
+    socket.on('data', onData);
+    socket.on('error', fail);
+    socket.on('end', onEnd);
+  });
+}
+
+/** Writes `batch` `times` times, waiting for 'drain' whenever the socket asks. */
+export async function writeRepeated(socket: Socket, batch: Buffer, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    if (!socket.write(batch)) await new Promise((resolve) => socket.once('drain', resolve));
+  }
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `parallel` in flight. */
+export async function runParallel(count: number, parallel: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+}
