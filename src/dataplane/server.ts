@@ -164,8 +164,8 @@ export class HandshakePipeline {
     if (outcome.kind === 'rejected') {
       abandon();
       this.dataplane.metrics.handshakeFailure(route.labels, 'upstream_rejected');
-      relayRejection(outcome.response, outcome.socket, socket);
-      this.logHandshake({ ...base, route: routeName(route), upstream: outcome.endpoint.key, status: outcome.response.statusCode ?? 502, reason: 'upstream_rejected', durationMs: performance.now() - started });
+      relayRejection(outcome.responseHead, outcome.head, outcome.socket, socket, settings.handshakeTimeoutMs);
+      this.logHandshake({ ...base, route: routeName(route), upstream: outcome.endpoint.key, status: outcome.status, reason: 'upstream_rejected', durationMs: performance.now() - started });
       return;
     }
     if (socket.destroyed) {
@@ -224,26 +224,46 @@ function routeName(route: CompiledRoute | undefined): string | undefined {
   return ingress ? `${namespace}/${ingress}` : `${route.host || '*'}${route.path}`;
 }
 
-// The backend refused the upgrade: its answer goes to the client as it came (SPEC §7), then the
-// connection closes, so the body is close-delimited whatever framing the backend used.
-const DROPPED_RESPONSE_FIELDS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+// The backend refused the upgrade: its answer goes to the client as it came (SPEC §7), body
+// bytes verbatim whatever their framing, and then the connection closes (Connection: close). A
+// Content-Length body ends the exchange when complete; any other ends when the backend closes or
+// has been quiet for the handshake timeout (a chunked body's end is the client's to parse).
+const DROPPED_RESPONSE_FIELDS = new Set(['connection', 'keep-alive', 'upgrade', 'proxy-connection']);
 
-function relayRejection(response: IncomingMessage, upstream: Socket, client: Socket): void {
-  let head = `HTTP/1.1 ${response.statusCode} ${response.statusMessage}\r\n`;
-  const raw = response.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    if (!DROPPED_RESPONSE_FIELDS.has(raw[i]!.toLowerCase())) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+function relayRejection(responseHead: Buffer, rest: Buffer, upstream: Socket, client: Socket, quietMs: number): void {
+  const lines = responseHead.toString('latin1').split('\r\n');
+  let head = `${lines[0]}\r\n`;
+  let remaining = -1;
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    const name = line.slice(0, line.indexOf(':')).trim().toLowerCase();
+    if (DROPPED_RESPONSE_FIELDS.has(name)) continue;
+    if (name === 'content-length') remaining = Number(line.slice(line.indexOf(':') + 1).trim());
+    head += `${line}\r\n`;
   }
-  client.write(`${head}Connection: close\r\n\r\n`);
-  response.pipe(client);
   const finish = (): void => {
     upstream.destroy();
     if (!client.destroyed) client.end();
   };
-  response.on('end', finish);
-  response.on('error', finish);
-  response.on('aborted', finish);
+  const forward = (chunk: Buffer): void => {
+    const part = remaining >= 0 ? chunk.subarray(0, remaining) : chunk;
+    if (part.length > 0 && !client.write(part)) upstream.pause();
+    if (remaining >= 0) {
+      remaining -= part.length;
+      if (remaining === 0) finish();
+    }
+  };
+  client.write(Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'));
+  client.on('drain', () => upstream.resume());
   client.on('close', () => upstream.destroy());
+  upstream.on('error', finish);
+  upstream.on('end', finish);
+  upstream.on('close', finish);
+  upstream.setTimeout(quietMs, finish);
+  upstream.on('data', forward);
+  if (remaining === 0) return finish();
+  if (rest.length > 0) forward(rest);
+  upstream.resume();
 }
 
 /** What the HTTP parser refused before a handler saw the request (SPEC §7 first rows). */

@@ -1,7 +1,6 @@
 // The upstream half of a handshake (SPEC §7): pick an endpoint, connect (connect-timeout per
 // attempt, at most 3 attempts on distinct endpoints), send the client's handshake with the
 // forwarded headers, and wait for the answer (handshake-timeout, not retried).
-import http, { type IncomingMessage } from 'node:http';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { EndpointRef, EndpointRegistry, PickContext, UpstreamPool } from './pool.ts';
@@ -29,8 +28,9 @@ export interface ClientRequestInfo {
 
 export type UpstreamOutcome =
   | { kind: 'upgraded'; endpoint: EndpointRef; socket: Socket; responseHead: Buffer; head: Buffer }
-  | { kind: 'rejected'; endpoint: EndpointRef; response: IncomingMessage; socket: Socket }
-  | { kind: 'failed'; status: 502 | 503 | 504; reason: 'no_endpoints' | 'upstream_connect' | 'upstream_timeout'; message: string; endpoint?: EndpointRef };
+  /** Any answer but 101: its head as received and what followed it, for relaying to the client. */
+  | { kind: 'rejected'; endpoint: EndpointRef; socket: Socket; status: number; responseHead: Buffer; head: Buffer }
+  | { kind: 'failed'; status: 502 | 503 | 504; reason: 'no_endpoints' | 'upstream_connect' | 'upstream_timeout' | 'upstream_rejected'; message: string; endpoint?: EndpointRef };
 
 // RFC 9110 §7.6.1: hop-by-hop fields are not forwarded. `Upgrade` is, since the upgrade is
 // what the backend must agree to; `Connection` is rewritten to carry just that.
@@ -139,7 +139,27 @@ export async function connectWithRetries(target: UpstreamTarget, ctx: PickContex
   return { attempts: tried.size, lastError };
 }
 
-/** Sends the handshake on a connected socket and waits for the backend's answer. */
+/** The largest response head accepted from a backend, as for requests (SPEC §7). */
+export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: ([^\r\n]*))?\r\n/;
+
+/** The request head sent upstream: the client's request line and fields, forwarded headers added. */
+export function upstreamRequestHead(request: ClientRequestInfo): Buffer {
+  const fields = forwardedHeaders(request.rawHeaders, request.clientIp, request.proto, true);
+  let head = `${request.method} ${request.url} HTTP/1.1\r\n`;
+  for (let i = 0; i < fields.length; i += 2) head += `${fields[i]}: ${fields[i + 1]}\r\n`;
+  // Node's parser decoded the client's field bytes as latin1: encoding them back the same way
+  // sends the backend exactly what the client sent.
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+/**
+ * Sends the handshake on a connected socket and reads the backend's answer head. A raw exchange
+ * rather than node:http's client: the 101 head reaches the client byte for byte, and a handshake
+ * costs one write and one small parse.
+ */
 export function upstreamHandshake(
   socket: Socket,
   endpoint: EndpointRef,
@@ -147,45 +167,55 @@ export function upstreamHandshake(
   handshakeTimeoutMs: number,
 ): Promise<UpstreamOutcome> {
   return new Promise((resolve) => {
+    let received: Buffer | undefined;
     let settled = false;
-    const settle = (outcome: UpstreamOutcome): void => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', onClose);
+    };
+    const fail = (outcome: UpstreamOutcome): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cleanup();
+      socket.destroy();
       resolve(outcome);
     };
-    const req = http.request({
-      method: request.method,
-      path: request.url,
-      headers: forwardedHeaders(request.rawHeaders, request.clientIp, request.proto, true),
-      setHost: false,
-      createConnection: () => socket,
-    });
-    const timer = setTimeout(() => {
-      settle({ kind: 'failed', status: 504, reason: 'upstream_timeout', message: `no answer from ${endpoint.key} within ${handshakeTimeoutMs}ms`, endpoint });
-      req.destroy();
-      socket.destroy();
-    }, handshakeTimeoutMs);
-    req.on('upgrade', (res: IncomingMessage, upgraded: Socket, head: Buffer) => {
-      if (settled) {
-        upgraded.destroy();
+    const onData = (chunk: Buffer): void => {
+      received = received === undefined ? chunk : Buffer.concat([received, chunk]);
+      const end = received.indexOf(HEAD_END);
+      if (end < 0) {
+        if (received.length > MAX_RESPONSE_HEAD_BYTES) {
+          fail({ kind: 'failed', status: 502, reason: 'upstream_rejected', message: `${endpoint.key} answered with a head over ${MAX_RESPONSE_HEAD_BYTES} bytes`, endpoint });
+        }
         return;
       }
-      settle({ kind: 'upgraded', endpoint, socket: upgraded, responseHead: responseHead(res), head });
-    });
-    req.on('response', (res: IncomingMessage) => settle({ kind: 'rejected', endpoint, response: res, socket }));
-    req.on('error', (error: Error) => {
-      settle({ kind: 'failed', status: 502, reason: 'upstream_connect', message: `${endpoint.key} failed during the handshake: ${error.message}`, endpoint });
-      socket.destroy();
-    });
-    req.end();
+      const headBytes = received.subarray(0, end + HEAD_END.length);
+      const rest = received.subarray(end + HEAD_END.length);
+      const status = STATUS_LINE.exec(headBytes.toString('latin1', 0, Math.min(headBytes.length, 256)));
+      if (!status) {
+        fail({ kind: 'failed', status: 502, reason: 'upstream_rejected', message: `${endpoint.key} answered with something that is not HTTP/1.1`, endpoint });
+        return;
+      }
+      settled = true;
+      cleanup();
+      socket.pause();
+      const code = Number(status[1]);
+      if (code === 101) resolve({ kind: 'upgraded', endpoint, socket, responseHead: headBytes, head: rest });
+      else resolve({ kind: 'rejected', endpoint, socket, status: code, responseHead: headBytes, head: rest });
+    };
+    const onError = (error: Error): void =>
+      fail({ kind: 'failed', status: 502, reason: 'upstream_connect', message: `${endpoint.key} failed during the handshake: ${error.message}`, endpoint });
+    const onClose = (): void =>
+      fail({ kind: 'failed', status: 502, reason: 'upstream_connect', message: `${endpoint.key} closed the connection before answering`, endpoint });
+    const timer = setTimeout(
+      () => fail({ kind: 'failed', status: 504, reason: 'upstream_timeout', message: `no answer from ${endpoint.key} within ${handshakeTimeoutMs}ms`, endpoint }),
+      handshakeTimeoutMs,
+    );
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    socket.write(upstreamRequestHead(request));
   });
-}
-
-/** The backend's 101 answer as bytes for the client: status line and fields as received. */
-export function responseHead(res: IncomingMessage): Buffer {
-  let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
-  const raw = res.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  return Buffer.from(`${head}\r\n`, 'latin1');
 }

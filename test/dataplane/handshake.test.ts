@@ -16,6 +16,8 @@ describe('handshake checks in SPEC §7 order', () => {
   let proxy: TestProxy;
   let silent: net.Server;
   let rejecting: net.Server;
+  let chunked: net.Server;
+  let garbage: net.Server;
   let dead: number;
 
   before(async () => {
@@ -27,6 +29,12 @@ describe('handshake checks in SPEC §7 order', () => {
     // Answers every handshake with 401 and a body.
     rejecting = net.createServer((s) => s.once('data', () => s.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\nWWW-Authenticate: Bearer\r\n\r\nlog in first')));
     await new Promise<void>((r) => rejecting.listen(0, '127.0.0.1', r));
+    // Answers 403 with a chunked body and keeps its connection open, as a keep-alive server does.
+    chunked = net.createServer((s) => s.once('data', () => s.write('HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n5\r\nnope!\r\n0\r\n\r\n')));
+    await new Promise<void>((r) => chunked.listen(0, '127.0.0.1', r));
+    // Not HTTP at all.
+    garbage = net.createServer((s) => s.once('data', () => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n')));
+    await new Promise<void>((r) => garbage.listen(0, '127.0.0.1', r));
     proxy = await startTestProxy(
       snapshot(
         [
@@ -40,6 +48,8 @@ describe('handshake checks in SPEC §7 order', () => {
           route('/silent', 'silent'),
           route('/rejecting', 'rejecting'),
           route('/retry', 'retry'),
+          route('/chunked', 'chunked'),
+          route('/garbage', 'garbage'),
         ],
         [
           pool('echo', [endpoint(upstream.port)]),
@@ -48,6 +58,8 @@ describe('handshake checks in SPEC §7 order', () => {
           pool('silent', [endpoint((silent.address() as AddressInfo).port)], { handshakeTimeout: '300ms' }),
           pool('rejecting', [endpoint((rejecting.address() as AddressInfo).port)]),
           pool('retry', [endpoint(dead), endpoint(await deadPort()), endpoint(upstream.port)], { balance: 'round-robin' }),
+          pool('chunked', [endpoint((chunked.address() as AddressInfo).port)], { handshakeTimeout: '500ms' }),
+          pool('garbage', [endpoint((garbage.address() as AddressInfo).port)]),
         ],
       ),
       { headerTimeoutMs: 500 },
@@ -59,6 +71,8 @@ describe('handshake checks in SPEC §7 order', () => {
     await upstream.close();
     silent.close();
     rejecting.close();
+    chunked.close();
+    garbage.close();
   });
 
   test('a valid handshake is relayed and echoes', async () => {
@@ -175,6 +189,27 @@ describe('handshake checks in SPEC §7 order', () => {
     assert.match(text, /\r\nWWW-Authenticate: Bearer\r\n/);
     assert.match(text, /\r\n\r\nlog in first$/);
     assert.equal(failures(await scrape(proxy.adminPort), 'upstream_rejected', { service: 'rejecting' }), 1);
+  });
+
+  test('a chunked refusal from a keep-alive backend reaches the client whole, then the connection closes', async () => {
+    const text = await rawExchange(proxy.httpPort, handshakeRequest('/chunked'));
+    assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(text, /\r\nConnection: close\r\n/);
+    assert.doesNotMatch(text, /keep-alive/);
+    assert.match(text, /\r\n\r\n5\r\nnope!\r\n0\r\n\r\n$/);
+  });
+
+  test('an answer that is not HTTP: 502 upstream_rejected', async () => {
+    const text = await rawExchange(proxy.httpPort, handshakeRequest('/garbage'));
+    assert.match(text, /^HTTP\/1\.1 502 /);
+    assert.equal(failures(await scrape(proxy.adminPort), 'upstream_rejected', { service: 'garbage' }), 1);
+  });
+
+  test("the backend's 101 reaches the client byte for byte (subprotocol, header case)", async () => {
+    const text = await rawExchange(proxy.httpPort, handshakeRequest('/echo', { 'Sec-WebSocket-Protocol': 'chat, superchat' }), /\r\n\r\n/);
+    assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.match(text, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+    assert.match(text, /\r\nSec-WebSocket-Protocol: chat\r\n/);
   });
 
   test('a failed TLS handshake is counted as tls', async () => {
