@@ -11,6 +11,7 @@ import { startListeners, type Admission, type Listeners } from '../dataplane/ser
 import { CertificateStore } from '../dataplane/tls.ts';
 import { logger } from '../log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
+import { startBufferReclaimer } from './memory.ts';
 import { runShutdown } from './shutdown.ts';
 
 const log = logger('runtime');
@@ -97,6 +98,7 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     return { ok: true, errors: [], changed: applyValidated(result.snapshot, snapshotHash(result.snapshot)) };
   };
 
+  const reclaimer = startBufferReclaimer();
   // Ejections expire and certificates age: keep those gauges current between reloads.
   const gaugeTimer = setInterval(() => dataplane.refreshGauges(), 5000);
   gaugeTimer.unref();
@@ -125,6 +127,7 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
 
   const close = async (): Promise<void> => {
     clearInterval(gaugeTimer);
+    reclaimer.stop();
     await listeners.close();
     for (const c of dataplane.connections) c.relay.close(1001);
     await admin.close();
