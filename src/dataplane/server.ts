@@ -177,10 +177,8 @@ export class HandshakePipeline {
     // 101: from here on the bytes are the relay's.
     const upstream = outcome.socket;
     const endpoint = outcome.endpoint;
-    socket.setNoDelay(true);
     socket.write(outcome.responseHead);
     route.metrics.opened();
-    const connection: ProxiedConnection = { relay: undefined as unknown as Relay, poolName: settings.name, endpointKey: endpoint.key };
     const relay = new Relay(
       socket,
       upstream,
@@ -206,7 +204,8 @@ export class HandshakePipeline {
         }, 'connection closed');
       },
     );
-    connection.relay = relay;
+    // onEnd runs only after start(), by which time `connection` exists.
+    const connection: ProxiedConnection = { relay, poolName: settings.name, endpointKey: endpoint.key };
     this.dataplane.track(connection);
     relay.start(head, outcome.head);
   }
