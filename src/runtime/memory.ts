@@ -4,8 +4,9 @@
 // before anything frees them. This watches the total and asks for a collection once it has grown
 // by a bounded amount since the last one, which keeps the proxy's memory flat without touching
 // the hot path. The check is cheap; a collection runs only when there is garbage to take, and it
-// is a young-generation one: relay buffers die young (backpressure bounds how long one waits), so
-// a scavenge frees them at a fraction of a full collection's cost, even at full relay speed.
+// is a young-generation one first: relay buffers mostly die young (backpressure bounds how long
+// one waits), so a scavenge frees them at a fraction of a full collection's cost, even at full
+// relay speed; only what survives that (promoted buffers) calls for a full collection.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { logger } from '../log.ts';
@@ -44,7 +45,13 @@ export function startBufferReclaimer(options: { growthBytes?: number; intervalMs
       return;
     }
     gc({ type: 'minor', execution: 'sync' });
-    baseline = process.memoryUsage().arrayBuffers;
+    let after = process.memoryUsage().arrayBuffers;
+    // Buffers that waited long enough to be promoted need the full collection.
+    if (after - baseline >= growthBytes) {
+      gc({ type: 'major', execution: 'sync' });
+      after = process.memoryUsage().arrayBuffers;
+    }
+    baseline = after;
   }, options.intervalMs ?? 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };
