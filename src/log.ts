@@ -3,15 +3,10 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
-let root: Logger = pino({ level: process.env.WSGATE_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
+const root: Logger = pino({ level: process.env.WSGATE_LOG_LEVEL ?? 'info', base: { pid: process.pid } });
 
 export function setLogLevel(level: LevelWithSilent): void {
   root.level = level;
-}
-
-/** Replace the root logger (tests capture access lines this way). */
-export function setRootLogger(logger: Logger): void {
-  root = logger;
 }
 
 export function logger(component: string): Logger {

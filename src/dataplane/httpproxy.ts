@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { logger } from '../log.ts';
 import type { DataPlane } from './dataplane.ts';
+import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from './upstream.ts';
 import { requestPath } from './handshake.ts';
@@ -13,8 +14,6 @@ const accessLog = logger('access');
 // Kept-alive connections to the backends, shared by every pool.
 const plainAgent = new http.Agent({ keepAlive: true, maxFreeSockets: 64 });
 const tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 64, rejectUnauthorized: false });
-
-const DROPPED_RESPONSE_FIELDS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer']);
 
 function answer(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
@@ -76,7 +75,7 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
     answered = true;
     const headers: string[] = [];
     const raw = upstreamRes.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) if (!DROPPED_RESPONSE_FIELDS.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
+    for (let i = 0; i < raw.length; i += 2) if (!isHopByHop(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
     upstreamRes.pipe(res);
     upstreamRes.on('error', () => res.destroy());

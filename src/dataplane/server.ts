@@ -8,6 +8,7 @@ import { logger } from '../log.ts';
 import type { FailureReason, RouteLabels } from '../metrics/metrics.ts';
 import type { CompiledRoute, DataPlane, ProxiedConnection } from './dataplane.ts';
 import { checkHandshake, isWebSocketRequest, rejectionResponse, requestPath, type Rejection } from './handshake.ts';
+import { isHopByHop } from './headers.ts';
 import { proxyHttpRequest } from './httpproxy.ts';
 import { clientAddressOf, requireProxyProtocol, type ProxyRejectKind } from './proxyprotocol.ts';
 import { Relay, type RelayResult } from './relay.ts';
@@ -227,7 +228,8 @@ function routeName(route: CompiledRoute | undefined): string | undefined {
 // bytes verbatim whatever their framing, and then the connection closes (Connection: close). A
 // Content-Length body ends the exchange when complete; any other ends when the backend closes or
 // has been quiet for the handshake timeout (a chunked body's end is the client's to parse).
-const DROPPED_RESPONSE_FIELDS = new Set(['connection', 'keep-alive', 'upgrade', 'proxy-connection']);
+// The body passes verbatim, so the fields that describe its framing pass with it.
+const BODY_FRAMING = new Set(['transfer-encoding', 'trailer']);
 
 function relayRejection(responseHead: Buffer, rest: Buffer, upstream: Socket, client: Socket, quietMs: number): void {
   const lines = responseHead.toString('latin1').split('\r\n');
@@ -236,7 +238,7 @@ function relayRejection(responseHead: Buffer, rest: Buffer, upstream: Socket, cl
   for (const line of lines.slice(1)) {
     if (line === '') continue;
     const name = line.slice(0, line.indexOf(':')).trim().toLowerCase();
-    if (DROPPED_RESPONSE_FIELDS.has(name)) continue;
+    if (isHopByHop(name) && !BODY_FRAMING.has(name)) continue;
     if (name === 'content-length') remaining = Number(line.slice(line.indexOf(':') + 1).trim());
     head += `${line}\r\n`;
   }

@@ -3,6 +3,7 @@
 // forwarded headers, and wait for the answer (handshake-timeout, not retried).
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
+import { isHopByHop } from './headers.ts';
 import type { EndpointRef, EndpointRegistry, PickContext, UpstreamPool } from './pool.ts';
 
 export const MAX_CONNECT_ATTEMPTS = 3;
@@ -32,9 +33,6 @@ export type UpstreamOutcome =
   | { kind: 'rejected'; endpoint: EndpointRef; socket: Socket; status: number; responseHead: Buffer; head: Buffer }
   | { kind: 'failed'; status: 502 | 503 | 504; reason: 'no_endpoints' | 'upstream_connect' | 'upstream_timeout' | 'upstream_rejected'; message: string; endpoint?: EndpointRef };
 
-// RFC 9110 §7.6.1: hop-by-hop fields are not forwarded. `Upgrade` is, since the upgrade is
-// what the backend must agree to; `Connection` is rewritten to carry just that.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'http2-settings', 'proxy-authenticate', 'proxy-authorization']);
 const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip']);
 
 /**
@@ -60,8 +58,10 @@ export function forwardedHeaders(rawHeaders: readonly string[], clientIp: string
       continue;
     }
     if (lower === 'host') host = value;
-    if (REPLACED.has(lower) || HOP_BY_HOP.has(lower)) continue;
-    if (lower === 'upgrade' && !upgrade) continue;
+    if (REPLACED.has(lower)) continue;
+    // A handshake keeps `Upgrade`: it is what the backend must agree to (`Connection` is
+    // rewritten below to carry just that); every other hop-by-hop field stays here.
+    if (isHopByHop(lower) && !(upgrade && lower === 'upgrade')) continue;
     if (connectionTokens.has(lower) && lower !== 'upgrade') continue;
     out.push(name, value);
   }

@@ -53,11 +53,23 @@ export interface ProxyProcess extends SnapshotTarget {
   /** 0 when this process serves no admin port. */
   adminPort: number;
   ready(): boolean;
-  /** Readiness off (SIGTERM seen); listeners still accept. */
-  beginDraining(): void;
   shutdown(): Promise<'idle' | 'timeout'>;
   /** Immediate teardown for tests. */
   close(): Promise<void>;
+}
+
+/** SnapshotTarget.offer for any target: validate, then apply by content hash, or count a failure. */
+export function validateAndApply(
+  doc: Snapshot | unknown,
+  applyValidated: SnapshotTarget['applyValidated'],
+  reportFailure: SnapshotTarget['reportFailure'],
+): ReturnType<SnapshotTarget['offer']> {
+  const result = validateSnapshot(doc);
+  if (!result.ok) {
+    reportFailure(result.errors);
+    return { ok: false, errors: result.errors, changed: false };
+  }
+  return { ok: true, errors: [], changed: applyValidated(result.snapshot, snapshotHash(result.snapshot)) };
 }
 
 export function localAdmission(limits = new ConnectionLimits()): Admission {
@@ -89,14 +101,7 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     metrics.configReload(false);
     log.error({ errors }, 'snapshot refused: the running one stays in effect');
   };
-  const offer = (doc: Snapshot | unknown): { ok: boolean; errors: string[]; changed: boolean } => {
-    const result = validateSnapshot(doc);
-    if (!result.ok) {
-      reportFailure(result.errors);
-      return { ok: false, errors: result.errors, changed: false };
-    }
-    return { ok: true, errors: [], changed: applyValidated(result.snapshot, snapshotHash(result.snapshot)) };
-  };
+  const offer = (doc: Snapshot | unknown) => validateAndApply(doc, applyValidated, reportFailure);
 
   const reclaimer = startBufferReclaimer();
   // Ejections expire and certificates age: keep those gauges current between reloads.
@@ -129,7 +134,7 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     clearInterval(gaugeTimer);
     reclaimer.stop();
     await listeners.close();
-    for (const c of dataplane.connections) c.relay.close(1001);
+    dataplane.closeAll();
     await admin.close();
   };
 
@@ -142,9 +147,6 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     applyValidated,
     reportFailure,
     ready,
-    beginDraining: () => {
-      draining = true;
-    },
     close,
     shutdown: () =>
       runShutdown({

@@ -4,9 +4,8 @@
 // per pod), the least-conn counts every worker sees, the default certificate and the TLS
 // session-ticket keys. Workers only serve traffic and apply what the primary sends.
 import cluster, { type Worker } from 'node:cluster';
-import { redactSnapshot, snapshotHash } from '../config/codec.ts';
+import { redactSnapshot } from '../config/codec.ts';
 import type { Snapshot } from '../config/types.ts';
-import { validateSnapshot } from '../config/validate.ts';
 import { startAdminServer } from '../admin/server.ts';
 import { ConnectionLimits } from '../dataplane/limits.ts';
 import type { Admission, AdmissionResult } from '../dataplane/server.ts';
@@ -15,7 +14,7 @@ import { DEFAULT_CERTIFICATE_NAME, createTicketKeys } from '../dataplane/tls.ts'
 import { logger } from '../log.ts';
 import { clusterMetricsText, serveWorkerMetrics } from '../metrics/cluster.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
-import { startProxyProcess, type ProxyProcessOptions, type SnapshotTarget } from './proxy-process.ts';
+import { startProxyProcess, validateAndApply, type ProxyProcessOptions, type SnapshotTarget } from './proxy-process.ts';
 
 const log = logger('workers');
 
@@ -171,14 +170,7 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
     ready,
     applyValidated,
     reportFailure,
-    offer: (doc) => {
-      const result = validateSnapshot(doc);
-      if (!result.ok) {
-        reportFailure(result.errors);
-        return { ok: false, errors: result.errors, changed: false };
-      }
-      return { ok: true, errors: [], changed: applyValidated(result.snapshot, snapshotHash(result.snapshot)) };
-    },
+    offer: (doc) => validateAndApply(doc, applyValidated, reportFailure),
     shutdown: async () => {
       const started = Date.now();
       draining = true;
