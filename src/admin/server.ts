@@ -2,7 +2,7 @@
 // listeners so that probes and scrapes work while the data plane is busy or draining.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../log.ts';
+import { logger } from '../common/log.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metrics.ts';
 
 export interface AdminSources {

@@ -1,8 +1,8 @@
 // Value grammars shared by the annotation parsers. Each returns the value in the snapshot's own
 // form (normalised, so equal meanings give equal bytes) or a rejection with an optional detail.
 import { isIP } from 'node:net';
-import { formatDuration, parseDuration } from '../config/duration.ts';
-import type { Balance } from '../config/types.ts';
+import { formatDuration, parseDuration } from '../grammar/duration.ts';
+import type { Balance } from '../config/snapshot.ts';
 import { accept, reject, type Parsed } from './policy.ts';
 
 export function duration(text: string, options: { allowZero: boolean }): Parsed<string> {

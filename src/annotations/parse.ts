@@ -2,7 +2,7 @@
 // a wsgate.io/ annotation wins over its ingress-nginx aliases, which are then not read at all (so
 // a migration can override an alias wsgate cannot honour); several aliases of one field (the two
 // nginx proxy timeouts) give the larger value.
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../grammar/duration.ts';
 import type { IngressPolicy, PolicyField } from './policy.ts';
 import { DEFAULT_POLICY, NGINX_PREFIX, WSGATE_PREFIX, annotationDefinition, type AnnotationDefinition } from './registry.ts';
 

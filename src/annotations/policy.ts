@@ -1,6 +1,6 @@
 // What an Ingress's annotations mean once parsed: the per-Ingress policy that translation splits
 // into pool settings (balancing, timeouts, upstream TLS) and route policy (origins, ranges, limits).
-import type { Balance } from '../config/types.ts';
+import type { Balance } from '../config/snapshot.ts';
 
 export interface IngressPolicy {
   balance: Balance;

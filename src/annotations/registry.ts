@@ -1,7 +1,7 @@
 // Every annotation wsgate reads, in one place: key, accepted values, default, doc and parser
 // together (SPEC §6). The parser of an Ingress's annotations (parse.ts) and the README's table
 // (annotationDocsMarkdown) are both driven from this list, so they cannot drift apart.
-import { POOL_DEFAULTS } from '../config/types.ts';
+import { POOL_DEFAULTS } from '../config/snapshot.ts';
 import * as grammar from './grammar.ts';
 import type { IngressPolicy, Parsed, PolicyField } from './policy.ts';
 

@@ -5,10 +5,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../common/errors.ts';
 import { formatIssue, type Issue, type PathSegment } from './schema.ts';
 import { validateSnapshotIssues } from './validate.ts';
-import type { Snapshot } from './types.ts';
+import type { Snapshot } from './snapshot.ts';
 
 // ---- text ----
 

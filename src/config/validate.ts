@@ -5,9 +5,9 @@
 // `wsgate check` lists every mistake in one pass.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../grammar/duration.ts';
 import { schemaIssues, formatIssue, describeValue, type Issue, type PathSegment } from './schema.ts';
-import type { Snapshot } from './types.ts';
+import type { Snapshot } from './snapshot.ts';
 
 export type ValidationResult = { ok: true; snapshot: Snapshot } | { ok: false; errors: string[] };
 

@@ -9,7 +9,7 @@
 // relay speed; only what survives that (promoted buffers) calls for a full collection.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { logger } from '../log.ts';
+import { logger } from '../common/log.ts';
 
 const log = logger('memory');
 

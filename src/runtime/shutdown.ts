@@ -2,7 +2,7 @@
 // shutdown delay (so load balancers deregister the pod first); then the listeners close, every
 // connection gets 1001, and the process exits 0 when they are gone or at the shutdown timeout,
 // counted from the signal.
-import { logger } from '../log.ts';
+import { logger } from '../common/log.ts';
 
 const log = logger('shutdown');
 

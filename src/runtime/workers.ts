@@ -5,16 +5,16 @@
 // session-ticket keys. Workers only serve traffic and apply what the primary sends.
 import cluster, { type Worker } from 'node:cluster';
 import { redactSnapshot } from '../config/codec.ts';
-import type { Snapshot } from '../config/types.ts';
+import type { Snapshot } from '../config/snapshot.ts';
 import { startAdminServer } from '../admin/server.ts';
-import { ConnectionLimits } from '../dataplane/limits.ts';
-import type { Admission, AdmissionResult } from '../dataplane/server.ts';
-import { generateSelfSigned } from '../dataplane/selfsigned.ts';
-import { DEFAULT_CERTIFICATE_NAME, createTicketKeys } from '../dataplane/tls.ts';
-import { logger } from '../log.ts';
-import { clusterMetricsText, serveWorkerMetrics } from '../metrics/cluster.ts';
+import { ConnectionLimits } from '../dataplane/admission/limits.ts';
+import type { Admission, AdmissionResult } from '../dataplane/listen/server.ts';
+import { generateSelfSigned } from '../certs/selfsigned.ts';
+import { DEFAULT_CERTIFICATE_NAME, createTicketKeys } from '../dataplane/listen/tls.ts';
+import { logger } from '../common/log.ts';
+import { clusterMetricsText, serveWorkerMetrics } from '../metrics/worker-aggregation.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
-import { startProxyProcess, validateAndApply, type ProxyProcessOptions, type SnapshotTarget } from './proxy-process.ts';
+import { startProxyProcess, validateAndApply, type ProxyProcessOptions, type SnapshotTarget } from './single-process.ts';
 
 const log = logger('workers');
 

@@ -2,9 +2,9 @@
 // that does not exist keeps its routes with an empty pool, so clients get 503 no_endpoints
 // (as ingress-nginx answers 503) and the route starts working the moment the Service appears.
 import type { V1IngressBackend, V1ServicePort } from '@kubernetes/client-node';
-import type { Cluster } from './cluster.ts';
+import type { Cluster } from './resource-index.ts';
 import { endpointsForPort } from './endpoints.ts';
-import type { Endpoint } from '../config/types.ts';
+import type { Endpoint } from '../config/snapshot.ts';
 
 export interface ResolvedBackend {
   /** `namespace/ingress/service:port`, port as the Service's number when known. */

@@ -3,7 +3,7 @@
 // differ from the Service's port and from a named targetPort.
 import { isIP } from 'node:net';
 import type { V1Endpoint, V1EndpointSlice, V1ServicePort } from '@kubernetes/client-node';
-import type { Endpoint, EndpointState } from '../config/types.ts';
+import type { Endpoint, EndpointState } from '../config/snapshot.ts';
 import { compareStrings, sortEndpoints } from './order.ts';
 
 /**

@@ -2,7 +2,7 @@
 // bytes. Plain code-unit comparison: localeCompare would depend on the machine's locale.
 import { isIP } from 'node:net';
 import type { V1Ingress } from '@kubernetes/client-node';
-import type { Endpoint } from '../config/types.ts';
+import type { Endpoint } from '../config/snapshot.ts';
 
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

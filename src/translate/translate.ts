@@ -5,14 +5,14 @@ import type { V1Ingress } from '@kubernetes/client-node';
 import { parseIngressAnnotations } from '../annotations/parse.ts';
 import type { IngressPolicy } from '../annotations/policy.ts';
 import { WSGATE_ANNOTATIONS } from '../annotations/registry.ts';
-import { SNAPSHOT_VERSION, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/types.ts';
+import { SNAPSHOT_VERSION, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
 import { resolveBackend } from './backends.ts';
 import { ingressClassSelector } from './class.ts';
-import { indexCluster, type Cluster } from './cluster.ts';
+import { indexCluster, type Cluster } from './resource-index.ts';
 import { Diagnostics, describeWinner, ingressObject, summarise } from './diagnostics.ts';
 import { compareIngressAge, compareStrings, namespacedName } from './order.ts';
 import { routeClaims, routeKey, routeLabel } from './rules.ts';
-import { TlsCollector } from './certificates.ts';
+import { TlsCollector } from './tls-hosts.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
 
 /** The key lastGood remembers an Ingress by: its uid, which a delete and re-create changes. */

@@ -1,7 +1,7 @@
 // The inputs and outputs of translate(): Kubernetes objects in, snapshot + diagnostics out.
 import type { V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { IngressPolicy } from '../annotations/policy.ts';
-import type { Snapshot } from '../config/types.ts';
+import type { Snapshot } from '../config/snapshot.ts';
 
 export interface Resources {
   ingressClasses: V1IngressClass[];

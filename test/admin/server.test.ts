@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startAdminServer, type AdminSources } from '../../src/admin/server.ts';
 import { PROMETHEUS_CONTENT_TYPE, WsgateMetrics } from '../../src/metrics/metrics.ts';
-import { setLogLevel } from '../../src/log.ts';
+import { setLogLevel } from '../../src/common/log.ts';
 import { PROMTOOL_MISSING, promtoolAvailable, promtoolCheck, sampleValue } from '../metrics/fixtures/exposition.ts';
 
 setLogLevel('silent');

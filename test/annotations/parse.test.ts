@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIngressAnnotations } from '../../src/annotations/parse.ts';
-import { POOL_DEFAULTS } from '../../src/config/types.ts';
+import { POOL_DEFAULTS } from '../../src/config/snapshot.ts';
 
 test('no annotations: the defaults of SPEC §6 and no limits', () => {
   const { policy, problems } = parseIngressAnnotations(undefined);

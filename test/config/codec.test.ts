@@ -6,9 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/common/errors.ts';
 import { canonicalJson, loadSnapshotFile, parseSnapshotText, redactSnapshot, snapshotHash, writeFileAtomic } from '../../src/config/codec.ts';
-import type { Snapshot } from '../../src/config/types.ts';
+import type { Snapshot } from '../../src/config/snapshot.ts';
 
 let dir: string;
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { snapshotSchema, formatPath, type PathSegment } from '../../src/config/schema.ts';
 import { validateSnapshot, isHostName, isRouteHost, isHashBy } from '../../src/config/validate.ts';
-import type { Balance, Certificate, Endpoint, EndpointState, PathType, Pool, PoolSource, Route, RoutePolicy, RouteSource, Snapshot, TlsConfig } from '../../src/config/types.ts';
+import type { Balance, Certificate, Endpoint, EndpointState, PathType, Pool, PoolSource, Route, RoutePolicy, RouteSource, Snapshot, TlsConfig } from '../../src/config/snapshot.ts';
 
 type FieldKinds<T> = { [K in keyof T]-?: object extends Pick<T, K> ? 'optional' : 'required' };
 type Schema = { properties?: Record<string, Schema>; required?: string[]; additionalProperties?: unknown; $ref?: string; description?: string; enum?: unknown[]; items?: Schema; pattern?: string; type?: string };

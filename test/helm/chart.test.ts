@@ -8,7 +8,7 @@ import { chartDir, renderChart, ValuesSchemaError } from './render.ts';
 import type { KubeObject, Rendered } from './render.ts';
 import { kubeObjectProblems } from './kube-validate.ts';
 import { permissions, readRbacRulesFile, renderedPermissions } from './rbac.ts';
-import { parseOptions } from '../../src/options.ts';
+import { parseOptions } from '../../src/commands/options.ts';
 
 interface Container {
   name: string;

@@ -7,7 +7,7 @@ import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
-import type { Snapshot } from '../../src/config/types.ts';
+import type { Snapshot } from '../../src/config/snapshot.ts';
 import { freePorts, listenFlags, spawnWsgate, waitUntilReady, type ListenPorts } from '../support/cli.ts';
 import {
   closed, connect, endpoint, eventually, metricValue, nextMessage, pool, route, scrape, snapshot, startUpstream,

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { webcrypto } from 'node:crypto';
-import { generateKeyPair, issueCertificate, type KeyType, type PemPair } from '../../src/dataplane/selfsigned.ts';
+import { generateKeyPair, issueCertificate, type KeyType, type PemPair } from '../../src/certs/selfsigned.ts';
 
 export type { KeyType, PemPair };
 

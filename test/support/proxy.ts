@@ -3,9 +3,9 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Endpoint, Pool, Route, Snapshot } from '../../src/config/types.ts';
-import { setLogLevel } from '../../src/log.ts';
-import { startProxyProcess, type ProxyProcess } from '../../src/runtime/proxy-process.ts';
+import type { Endpoint, Pool, Route, Snapshot } from '../../src/config/snapshot.ts';
+import { setLogLevel } from '../../src/common/log.ts';
+import { startProxyProcess, type ProxyProcess } from '../../src/runtime/single-process.ts';
 
 setLogLevel((process.env.WSGATE_TEST_LOG_LEVEL as 'silent') ?? 'silent');
 

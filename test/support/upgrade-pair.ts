@@ -4,7 +4,7 @@
 // so relay behaviour can be tested with real `ws` peers on both ends. Its sockets keep Node's
 // default allowHalfOpen (false): the relay must cope with that itself.
 import net, { type Socket } from 'node:net';
-import { Relay, type RelayOptions, type RelayResult, type TrafficCounters } from '../../src/dataplane/relay.ts';
+import { Relay, type RelayOptions, type RelayResult, type TrafficCounters } from '../../src/dataplane/relay/relay.ts';
 
 export interface RelayedConnection {
   readonly relay: Relay;

@@ -10,7 +10,7 @@ import { translate } from '../../src/translate/translate.ts';
 import type { TranslateOptions } from '../../src/translate/types.ts';
 import { kubernetesObject, objectsFromYaml, resources } from '../support/k8s.ts';
 
-const GOLDEN = new URL('../golden/', import.meta.url);
+const GOLDEN = new URL('./golden/', import.meta.url);
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 interface GoldenOptions {

@@ -1,0 +1,80 @@
+// The controller's view of the cluster: one informer per kind, read together as translate()'s
+// input. The arrays are fresh, the objects in them are the informers' own and never mutated.
+import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import type { Resources } from '../../../translate/types.ts';
+import type { Clock } from '../../../common/clock.ts';
+import { tlsSecrets, watchedKinds } from './kinds.ts';
+import { KindWatcher, type WatcherOptions } from './watcher.ts';
+
+/** What the controller reads; the informers here, a plain object in unit tests. */
+export interface ResourceSource {
+  /** Every kind has listed at least once. */
+  synced(): boolean;
+  resources(): Resources;
+}
+
+export interface ClusterStoreOptions {
+  clock: Clock;
+  /** `--watch-namespace`; undefined = all. */
+  watchNamespace?: string;
+  /** `--default-cert-secret` NS/NAME: watched on its own when outside the watched namespace. */
+  defaultCertSecret?: string;
+  watcher?: Omit<WatcherOptions, 'clock'>;
+}
+
+export class ClusterStore implements ResourceSource {
+  readonly #ingressClasses;
+  readonly #ingresses;
+  readonly #services;
+  readonly #endpointSlices;
+  readonly #secrets;
+  readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
+  readonly #all: KindWatcher<KubernetesObject>[];
+
+  constructor(kc: KubeConfig, options: ClusterStoreOptions, onChange: () => void) {
+    const kinds = watchedKinds(kc, options.watchNamespace);
+    const watcherOptions: WatcherOptions = { ...options.watcher, clock: options.clock };
+    this.#ingressClasses = new KindWatcher(kc, kinds.ingressClasses, watcherOptions, onChange);
+    this.#ingresses = new KindWatcher(kc, kinds.ingresses, watcherOptions, onChange);
+    this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange);
+    this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange);
+    this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange);
+    const [certNamespace, certName] = options.defaultCertSecret?.split('/') ?? [];
+    if (options.watchNamespace !== undefined && certNamespace !== undefined && certName !== undefined && certNamespace !== options.watchNamespace) {
+      this.#defaultSecret = new KindWatcher(kc, tlsSecrets(kc.makeApiClient(CoreV1Api), certNamespace, certName), watcherOptions, onChange);
+    }
+    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
+  }
+
+  start(): void {
+    for (const watcher of this.#all) watcher.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#all.map((watcher) => watcher.stop()));
+  }
+
+  synced(): boolean {
+    return this.#all.every((watcher) => watcher.synced);
+  }
+
+  /** Kinds that have not listed yet, for logs and /readyz reasons. */
+  unsynced(): string[] {
+    return this.#all.filter((watcher) => !watcher.synced).map((watcher) => watcher.kind);
+  }
+
+  /** Watch or list errors so far, summed over kinds (each restarted its informer). */
+  errors(): number {
+    return this.#all.reduce((sum, watcher) => sum + watcher.errors, 0);
+  }
+
+  resources(): Resources {
+    return {
+      ingressClasses: [...this.#ingressClasses.list()],
+      ingresses: [...this.#ingresses.list()],
+      services: [...this.#services.list()],
+      endpointSlices: [...this.#endpointSlices.list()],
+      secrets: [...this.#secrets.list(), ...(this.#defaultSecret?.list() ?? [])],
+    };
+  }
+}

@@ -1,0 +1,92 @@
+// spec.tls of the served Ingresses -> the snapshot's certificates (SPEC §5 TLS). A missing or
+// invalid Secret leaves its hosts on the default certificate with a Warning; one certificate per
+// Secret (`namespace/secret`) however many Ingresses name it; a TLS host claimed with two different
+// Secrets stays with the older Ingress's, like a route.
+import type { V1Ingress } from '@kubernetes/client-node';
+import type { Certificate, TlsConfig } from '../config/snapshot.ts';
+import type { Cluster } from './resource-index.ts';
+import { describeWinner, ingressObject, summarise, type Diagnostics } from './diagnostics.ts';
+import { compareStrings } from './order.ts';
+import { normaliseHost, ruleHosts } from './rules.ts';
+import { secretCertificate, type SecretCertificate } from './secret-certificate.ts';
+
+interface Collected {
+  cert: string;
+  key: string;
+  hosts: Set<string>;
+}
+
+export class TlsCollector {
+  readonly #cluster: Cluster;
+  readonly #diagnostics: Diagnostics;
+  readonly #bySecret = new Map<string, Collected>();
+  /** host -> the Secret serving it and the Ingress that claimed it first. */
+  readonly #hostOwner = new Map<string, { secret: string; ingress: V1Ingress }>();
+  /** Secrets already checked in this translation (many Ingresses often share one). */
+  readonly #checked = new Map<string, SecretCertificate>();
+
+  constructor(cluster: Cluster, diagnostics: Diagnostics) {
+    this.#cluster = cluster;
+    this.#diagnostics = diagnostics;
+  }
+
+  /** Call in age order, oldest first. */
+  addIngress(ingress: V1Ingress): void {
+    const object = ingressObject(ingress);
+    for (const [index, entry] of (ingress.spec?.tls ?? []).entries()) {
+      // A spec.tls entry without hosts covers the Ingress's own rule hosts.
+      const listed = (entry.hosts ?? []).map(normaliseHost).filter((host): host is string => host !== undefined && host !== '');
+      const hosts = [...new Set(listed.length > 0 ? listed : ruleHosts(ingress))].sort(compareStrings);
+      const onDefault = hosts.length === 0 ? 'no hosts are affected' : `${summarise(hosts)} use${hosts.length === 1 ? 's' : ''} the default certificate`;
+      if (entry.secretName === undefined || entry.secretName === '') {
+        this.#diagnostics.warn(object, 'MissingSecret', `spec.tls[${index}] names no Secret; ${onDefault}`);
+        continue;
+      }
+      const secretName = `${object.namespace}/${entry.secretName}`;
+      const result = this.#check(object.namespace, entry.secretName);
+      if (!result.ok) {
+        this.#diagnostics.warn(object, result.reason, `${result.detail}; ${onDefault}`);
+        continue;
+      }
+      const collected = this.#bySecret.get(secretName) ?? { cert: result.cert, key: result.key, hosts: new Set<string>() };
+      this.#bySecret.set(secretName, collected);
+      for (const host of hosts) {
+        const holder = this.#hostOwner.get(host);
+        if (holder !== undefined && holder.secret !== secretName) {
+          this.#diagnostics.warn(object, 'Conflict', `TLS host ${host} is already served with Secret ${holder.secret} by ${describeWinner(holder.ingress, ingress)}; ${secretName} is not used for it`);
+          continue;
+        }
+        if (holder === undefined) this.#hostOwner.set(host, { secret: secretName, ingress });
+        collected.hosts.add(host);
+      }
+    }
+  }
+
+  #check(namespace: string, name: string): SecretCertificate {
+    const key = `${namespace}/${name}`;
+    let result = this.#checked.get(key);
+    if (result === undefined) {
+      result = secretCertificate(this.#cluster.secret(namespace, name), key);
+      this.#checked.set(key, result);
+    }
+    return result;
+  }
+
+  certificates(): Certificate[] {
+    return [...this.#bySecret.entries()]
+      .filter(([, collected]) => collected.hosts.size > 0)
+      .sort(([a], [b]) => compareStrings(a, b))
+      .map(([name, collected]) => ({ name, hosts: [...collected.hosts].sort(compareStrings), cert: collected.cert, key: collected.key }));
+  }
+
+  /** `--default-cert-secret`: a Warning on the Secret itself when it cannot be used (self-signed then). */
+  defaultCertificate(reference: string): TlsConfig['defaultCertificate'] {
+    const slash = reference.indexOf('/');
+    const namespace = slash === -1 ? 'default' : reference.slice(0, slash);
+    const name = slash === -1 ? reference : reference.slice(slash + 1);
+    const result = this.#check(namespace, name);
+    if (result.ok) return { name: `${namespace}/${name}`, cert: result.cert, key: result.key };
+    this.#diagnostics.warn({ kind: 'Secret', namespace, name }, result.reason, `${result.detail} (--default-cert-secret); a self-signed certificate is served instead`);
+    return undefined;
+  }
+}

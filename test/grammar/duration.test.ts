@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDuration, formatDuration } from '../../src/grammar/duration.ts';
+
+test('durations as operators write them', () => {
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('5s'), 5000);
+  assert.equal(parseDuration('1m'), 60_000);
+  assert.equal(parseDuration('1h'), 3_600_000);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('1.5s'), 1500);
+});
+
+test('anything else is not a duration', () => {
+  for (const bad of ['', '5', 's', '5 s', '-5s', '5d', '5sec', '1m 30s', 'abc']) {
+    assert.equal(parseDuration(bad), undefined, bad);
+  }
+});
+
+test('formatting round-trips', () => {
+  for (const ms of [1, 500, 5000, 60_000, 3_600_000, 90_000]) assert.equal(parseDuration(formatDuration(ms)), ms);
+});
