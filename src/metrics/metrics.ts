@@ -9,8 +9,11 @@
 // certificate expiry, where a sum would be meaningless.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { closeCodeLabel, labelKey } from './labels.ts';
+import { FAILURE_REASONS, type CloseSide, type FailureReason, type TrafficCounters } from '../dataplane/vocabulary.ts';
 
 export { closeCodeLabel } from './labels.ts';
+// The reason list is the data plane's; re-exported for the README check that reads it here.
+export { FAILURE_REASONS } from '../dataplane/vocabulary.ts';
 
 /** The Content-Type of the Prometheus text exposition format, version 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -19,35 +22,6 @@ export interface RouteLabels {
   namespace: string;
   ingress: string;
   service: string;
-}
-
-/** SPEC §7's failure reasons, the `reason` label of wsgate_handshake_failures_total. */
-export type FailureReason =
-  | 'timeout'
-  | 'bad_request'
-  | 'bad_version'
-  | 'no_route'
-  | 'source_forbidden'
-  | 'origin_forbidden'
-  | 'limit'
-  | 'no_endpoints'
-  | 'upstream_connect'
-  | 'upstream_timeout'
-  | 'upstream_rejected'
-  | 'tls';
-
-export type CloseSide = 'client' | 'upstream' | 'proxy';
-
-/**
- * Plain mutable numbers the relay adds to per chunk and per message; they become
- * wsgate_bytes_total / wsgate_messages_total when Prometheus scrapes. `Up` is toward the backend
- * (direction="upstream"), `Down` toward the client (direction="downstream").
- */
-export interface TrafficCounters {
-  bytesUp: number;
-  bytesDown: number;
-  messagesUp: number;
-  messagesDown: number;
 }
 
 export interface RouteMetrics {
@@ -84,21 +58,6 @@ export interface WsgateMetricsOptions {
   /** prom-client's default process_* and nodejs_* metrics; on unless turned off. */
   processMetrics?: boolean;
 }
-
-export const FAILURE_REASONS: readonly FailureReason[] = [
-  'timeout',
-  'bad_request',
-  'bad_version',
-  'no_route',
-  'source_forbidden',
-  'origin_forbidden',
-  'limit',
-  'no_endpoints',
-  'upstream_connect',
-  'upstream_timeout',
-  'upstream_rejected',
-  'tls',
-];
 
 const ENDPOINT_STATES: readonly (keyof EndpointCounts)[] = ['ready', 'not_ready', 'terminating', 'ejected'];
 
@@ -217,9 +176,8 @@ export class WsgateMetrics {
     this.#handshakeFailures = new Counter({
       name: 'wsgate_handshake_failures_total',
       help:
-        'Upgrade requests that did not reach 101, by reason (timeout, bad_request, bad_version, no_route, ' +
-        'source_forbidden, origin_forbidden, limit, no_endpoints, upstream_connect, upstream_timeout, ' +
-        'upstream_rejected, tls); namespace, ingress and service are empty when no route was known yet.',
+        `Upgrade requests that did not reach 101, by reason (${FAILURE_REASONS.join(', ')}); ` +
+        'namespace, ingress and service are empty when no route was known yet.',
       labelNames: [...ROUTE_LABELS, 'reason'],
       registers,
     });

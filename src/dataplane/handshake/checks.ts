@@ -1,7 +1,7 @@
 // The client-side checks of an opening handshake (RFC 6455 §4.2.1), in SPEC §7's order. Pure:
 // the pipeline asks these before any routing, and answers with what they return.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FailureReason } from '../../metrics/metrics.ts';
+import type { FailureReason } from '../vocabulary.ts';
 
 export interface Rejection {
   status: number;

@@ -6,6 +6,7 @@
 // payload: a chunk made of whole frames comes back as the very same Buffer. The only copying is a
 // header split across chunks (at most 14 bytes held back, then prepended to the next bytes).
 import { randomFillSync } from 'node:crypto';
+import { CLOSE_NO_STATUS, CLOSE_PROTOCOL_ERROR } from './close-codes.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -13,10 +14,6 @@ const EMPTY = Buffer.alloc(0);
 export const MAX_HEADER_LENGTH = 14;
 
 const OPCODE_CLOSE = 0x8;
-/** RFC 6455 §7.4.1: a close frame that carries no status code. */
-export const CLOSE_NO_STATUS = 1005;
-/** A close payload of one byte cannot hold a status code; the receiver fails the connection with 1002. */
-export const CLOSE_PROTOCOL_ERROR = 1002;
 
 /** Header length from its second byte (RFC 6455 §5.2: MASK bit and the 7-bit payload length). */
 function headerLength(secondByte: number): number {
@@ -40,18 +37,18 @@ export class FrameScanner {
   /** Nothing more will be returned: oversize, or a requested stop reached its frame boundary. */
   stopped = false;
 
-  private stopRequested = false;
-  private inPayload = false;
-  private remaining = 0;
-  private fin = false;
-  private opcode = 0;
+  #stopRequested = false;
+  #inPayload = false;
+  #remaining = 0;
+  #fin = false;
+  #opcode = 0;
   // Only the first two masking-key bytes matter: they unmask the 2-byte close status (§5.3).
-  private mask0 = 0;
-  private mask1 = 0;
-  private codeBytesRead = 0;
-  private partialCode = 0;
-  private readonly held = Buffer.allocUnsafe(MAX_HEADER_LENGTH);
-  private heldLength = 0;
+  #mask0 = 0;
+  #mask1 = 0;
+  #codeBytesRead = 0;
+  #partialCode = 0;
+  readonly #held = Buffer.allocUnsafe(MAX_HEADER_LENGTH);
+  #heldLength = 0;
 
   constructor(maxPayload: number = Infinity) {
     this.maxPayload = maxPayload;
@@ -59,7 +56,7 @@ export class FrameScanner {
 
   /** The bytes returned so far end at a frame boundary (held-back partial headers were not returned). */
   get atBoundary(): boolean {
-    return !this.inPayload;
+    return !this.#inPayload;
   }
 
   /**
@@ -68,8 +65,8 @@ export class FrameScanner {
    * from the peer is noticed, but nothing is returned.
    */
   stopAtNextBoundary(): void {
-    this.stopRequested = true;
-    if (!this.inPayload) this.stopped = true;
+    this.#stopRequested = true;
+    if (!this.#inPayload) this.stopped = true;
   }
 
   /**
@@ -84,105 +81,102 @@ export class FrameScanner {
     let end = this.stopped ? 0 : -1;
     let prefixLength = 0;
 
-    if (this.heldLength !== 0) {
-      const heldBefore = this.heldLength;
-      pos = this.completeHeldHeader(chunk);
+    if (this.#heldLength !== 0) {
+      const heldBefore = this.#heldLength;
+      pos = this.#completeHeldHeader(chunk);
       if (pos < 0) return EMPTY;
-      this.heldLength = 0;
-      this.beginFrame(this.held, 0);
-      if (end === -1) {
-        if (this.remaining > this.maxPayload) {
-          this.oversize = true;
-          this.stopped = true;
-          end = 0;
-        } else {
-          prefixLength = heldBefore;
-        }
-      }
-      if (this.remaining === 0) {
-        this.endFrame();
-        if (this.stopRequested && !this.stopped) {
-          this.stopped = true;
-          end = pos;
-        }
-      }
+      this.#heldLength = 0;
+      this.#beginFrame(this.#held, 0);
+      // The held header starts before this chunk: an oversized frame returns nothing of it.
+      end = this.#afterHeader(0, end);
+      if (!this.stopped) prefixLength = heldBefore;
+      if (this.#remaining === 0) end = this.#afterFrame(pos, end);
     }
 
     let holdFrom = -1;
     while (pos < n) {
-      if (this.inPayload) {
-        const available = n - pos;
-        if (this.opcode === OPCODE_CLOSE && this.closeCode === 0) this.readCloseCode(chunk, pos, available);
-        if (available < this.remaining) {
-          this.remaining -= available;
+      const available = n - pos;
+      if (this.#inPayload) {
+        if (this.#opcode === OPCODE_CLOSE && this.closeCode === 0) this.#readCloseCode(chunk, pos, available);
+        if (available < this.#remaining) {
+          this.#remaining -= available;
           break;
         }
-        pos += this.remaining;
-        this.remaining = 0;
+        pos += this.#remaining;
+        this.#remaining = 0;
       } else {
-        const available = n - pos;
         if (available < 2 || available < headerLength(chunk[pos + 1]!)) {
           holdFrom = pos;
           if (end === -1) end = pos;
           break;
         }
-        const length = this.beginFrame(chunk, pos);
-        if (!this.stopped && this.remaining > this.maxPayload) {
-          this.oversize = true;
-          this.stopped = true;
-          end = pos;
-        }
+        const length = this.#beginFrame(chunk, pos);
+        end = this.#afterHeader(pos, end);
         pos += length;
-        if (this.remaining !== 0) continue;
+        if (this.#remaining !== 0) continue;
       }
-      // A frame ends at pos.
-      this.endFrame();
-      if (this.stopRequested && !this.stopped) {
-        this.stopped = true;
-        end = pos;
-      }
+      end = this.#afterFrame(pos, end);
     }
 
     let out: Buffer;
     if (end === -1) end = n;
     if (prefixLength !== 0) {
-      out = Buffer.concat([this.held.subarray(0, prefixLength), chunk.subarray(0, end)], prefixLength + end);
+      out = Buffer.concat([this.#held.subarray(0, prefixLength), chunk.subarray(0, end)], prefixLength + end);
     } else {
       out = end === n ? chunk : end === 0 ? EMPTY : chunk.subarray(0, end);
     }
     // Only now: the prefix above may still be reading the previously held bytes.
     if (holdFrom !== -1) {
-      chunk.copy(this.held, 0, holdFrom, n);
-      this.heldLength = n - holdFrom;
+      chunk.copy(this.#held, 0, holdFrom, n);
+      this.#heldLength = n - holdFrom;
     }
     return out;
   }
 
+  /**
+   * A header starting at `headerStart` was read: an oversized frame stops the output before its
+   * header (which is never forwarded). Returns the new end of the forwardable bytes.
+   */
+  #afterHeader(headerStart: number, end: number): number {
+    if (this.stopped || this.#remaining <= this.maxPayload) return end;
+    this.oversize = true;
+    this.stopped = true;
+    return headerStart;
+  }
+
+  /** A frame ended at `pos`: a requested stop takes effect there. Returns the new end. */
+  #afterFrame(pos: number, end: number): number {
+    this.#endFrame();
+    if (!this.#stopRequested || this.stopped) return end;
+    this.stopped = true;
+    return pos;
+  }
+
   /** Move header bytes from the chunk into `held`; the count taken, or -1 if still incomplete. */
-  private completeHeldHeader(chunk: Buffer): number {
-    const held = this.held;
+  #completeHeldHeader(chunk: Buffer): number {
+    const held = this.#held;
     const n = chunk.length;
-    let h = this.heldLength;
+    let h = this.#heldLength;
     let i = 0;
     while (h < 2 && i < n) held[h++] = chunk[i++]!;
     if (h >= 2) {
       const need = headerLength(held[1]!);
       while (h < need && i < n) held[h++] = chunk[i++]!;
       if (h === need) {
-        this.heldLength = h;
+        this.#heldLength = h;
         return i;
       }
     }
-    this.heldLength = h;
+    this.#heldLength = h;
     return -1;
   }
 
   /** Read a complete header at `offset`; returns its length. */
-  private beginFrame(buf: Buffer, offset: number): number {
+  #beginFrame(buf: Buffer, offset: number): number {
     const b0 = buf[offset]!;
     const b1 = buf[offset + 1]!;
-    this.fin = (b0 & 0x80) !== 0;
-    this.opcode = b0 & 0x0f;
+    this.#fin = (b0 & 0x80) !== 0;
+    this.#opcode = b0 & 0x0f;
     let length = b1 & 0x7f;
     let p = offset + 2;
     if (length === 126) {
@@ -194,43 +188,43 @@ export class FrameScanner {
       p += 8;
     }
     if ((b1 & 0x80) !== 0) {
-      this.mask0 = buf[p]!;
-      this.mask1 = buf[p + 1]!;
+      this.#mask0 = buf[p]!;
+      this.#mask1 = buf[p + 1]!;
       p += 4;
     } else {
-      this.mask0 = 0;
-      this.mask1 = 0;
+      this.#mask0 = 0;
+      this.#mask1 = 0;
     }
-    this.remaining = length;
-    this.inPayload = true;
-    if (this.opcode === OPCODE_CLOSE && this.closeCode === 0) {
-      this.codeBytesRead = 0;
-      this.partialCode = 0;
+    this.#remaining = length;
+    this.#inPayload = true;
+    if (this.#opcode === OPCODE_CLOSE && this.closeCode === 0) {
+      this.#codeBytesRead = 0;
+      this.#partialCode = 0;
       if (length === 0) this.closeCode = CLOSE_NO_STATUS;
       else if (length === 1) this.closeCode = CLOSE_PROTOCOL_ERROR;
     }
     return p - offset;
   }
 
-  private readCloseCode(chunk: Buffer, pos: number, available: number): void {
+  #readCloseCode(chunk: Buffer, pos: number, available: number): void {
     let i = 0;
-    while (this.codeBytesRead < 2 && i < available) {
-      const key = this.codeBytesRead === 0 ? this.mask0 : this.mask1;
-      this.partialCode = (this.partialCode << 8) | (chunk[pos + i]! ^ key);
-      this.codeBytesRead++;
+    while (this.#codeBytesRead < 2 && i < available) {
+      const key = this.#codeBytesRead === 0 ? this.#mask0 : this.#mask1;
+      this.#partialCode = (this.#partialCode << 8) | (chunk[pos + i]! ^ key);
+      this.#codeBytesRead++;
       i++;
     }
-    if (this.codeBytesRead === 2) this.closeCode = this.partialCode;
+    if (this.#codeBytesRead === 2) this.closeCode = this.#partialCode;
   }
 
-  private endFrame(): void {
-    this.inPayload = false;
-    if (this.opcode >= 0x8) {
-      if (this.opcode === OPCODE_CLOSE) {
+  #endFrame(): void {
+    this.#inPayload = false;
+    if (this.#opcode >= 0x8) {
+      if (this.#opcode === OPCODE_CLOSE) {
         this.closeReceived = true;
         if (!this.stopped) this.closeForwarded = true;
       }
-    } else if (this.fin && !this.stopped) {
+    } else if (this.#fin && !this.stopped) {
       this.messages++;
     }
   }

@@ -11,15 +11,11 @@
 // Buffer, add to plain counters. No allocation, closure or clock read per chunk; everything
 // unusual (close frames, oversize, stops) is behind one cheap check.
 import type { Socket } from 'node:net';
+import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
+import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG } from './close-codes.ts';
 import { FrameScanner, encodeCloseFrame } from './frames.ts';
 
-/** Plain mutable numbers, shared per route and incremented live; "up" = toward the backend. */
-export interface TrafficCounters {
-  bytesUp: number;
-  bytesDown: number;
-  messagesUp: number;
-  messagesDown: number;
-}
+export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 
 export interface RelayOptions {
   /** Frame payload limit in both directions: the sender gets 1009, the other side 1001. */
@@ -32,8 +28,6 @@ export interface RelayOptions {
   closeTimeoutMs?: number;
 }
 
-export type CloseSide = 'client' | 'upstream' | 'proxy';
-
 export interface RelayResult {
   code: number;
   side: CloseSide;
@@ -44,10 +38,6 @@ export interface RelayResult {
   durationMs: number;
 }
 
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_ABNORMAL = 1006;
-const CLOSE_MESSAGE_TOO_BIG = 1009;
-const CLOSE_BAD_GATEWAY = 1014;
 const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 // Node warns and fires after 1 ms for anything larger.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -99,7 +89,7 @@ class Direction {
       }
       if (!this.sink.write(out)) this.source.pause();
     }
-    if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onNotable(this);
+    if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onCloseOrStop(this);
   };
 
   /** The sink flushed: read again, unless the source is finished. */
@@ -113,53 +103,56 @@ class Direction {
 }
 
 export class Relay {
-  private readonly client: Socket;
-  private readonly upstream: Socket;
-  private readonly options: RelayOptions;
-  private readonly onEnd: (result: RelayResult) => void;
-  private readonly up: Direction;
-  private readonly down: Direction;
-  private readonly closeTimeoutMs: number;
-  private code = 0;
-  private side: CloseSide = 'proxy';
+  readonly #client: Socket;
+  readonly #upstream: Socket;
+  readonly #options: RelayOptions;
+  readonly #onEnd: (result: RelayResult) => void;
+  readonly #up: Direction;
+  readonly #down: Direction;
+  readonly #closeTimeoutMs: number;
+  #code = 0;
+  #side: CloseSide = 'proxy';
   /** The proxy has started closing (its own close frames, or 1014): closes are bounded in time. */
-  private closing = false;
-  private closeTimer: ReturnType<typeof setTimeout> | undefined;
-  private openSockets = 2;
-  private startedAt = 0;
-  private started = false;
-  private finished = false;
+  #closing = false;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #openSockets = 2;
+  #startedAt = 0;
+  #started = false;
+  #finished = false;
 
   constructor(client: Socket, upstream: Socket, options: RelayOptions, onEnd: (result: RelayResult) => void) {
-    this.client = client;
-    this.upstream = upstream;
-    this.options = options;
-    this.onEnd = onEnd;
-    this.closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#client = client;
+    this.#upstream = upstream;
+    this.#options = options;
+    this.#onEnd = onEnd;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     const maxPayload = options.maxMessageSize ?? Infinity;
-    this.up = new Direction(this, 'client', client, upstream, maxPayload, options.traffic);
-    this.down = new Direction(this, 'upstream', upstream, client, maxPayload, options.traffic);
+    this.#up = new Direction(this, 'client', client, upstream, maxPayload, options.traffic);
+    this.#down = new Direction(this, 'upstream', upstream, client, maxPayload, options.traffic);
     // At once: an error between construction and start() must not throw out of the process.
-    client.on('error', this.onClientError);
-    upstream.on('error', this.onUpstreamError);
+    client.on('error', this.#onClientError);
+    upstream.on('error', this.#onUpstreamError);
   }
 
   get ended(): boolean {
-    return this.finished;
+    return this.#finished;
   }
 
   /** Relay the bytes each side sent past its handshake, then everything else. */
   start(clientHead: Buffer, upstreamHead: Buffer): void {
-    if (this.started) return;
-    this.started = true;
-    this.startedAt = performance.now();
-    const { client, upstream, up, down } = this;
+    if (this.#started) return;
+    this.#started = true;
+    this.#startedAt = performance.now();
+    const client = this.#client;
+    const upstream = this.#upstream;
+    const up = this.#up;
+    const down = this.#down;
 
-    client.on('close', this.onClientClose);
-    upstream.on('close', this.onUpstreamClose);
-    if (client.closed) this.onClientClose();
-    if (upstream.closed) this.onUpstreamClose();
-    if (this.finished) return;
+    client.on('close', this.#onClientClose);
+    upstream.on('close', this.#onUpstreamClose);
+    if (client.closed) this.#onClientClose();
+    if (upstream.closed) this.#onUpstreamClose();
+    if (this.#finished) return;
 
     // Documented as settable before 'end' (stream.Duplex#allowHalfOpen): one side's FIN is passed
     // on, not answered by Node ending our write side behind the relay's back.
@@ -167,10 +160,10 @@ export class Relay {
     upstream.allowHalfOpen = true;
     if (!client.destroyed) client.setNoDelay(true);
     if (!upstream.destroyed) upstream.setNoDelay(true);
-    const idle = this.options.idleTimeoutMs;
+    const idle = this.#options.idleTimeoutMs;
     if (idle > 0) {
       client.setTimeout(Math.min(idle, MAX_TIMER_MS));
-      client.on('timeout', this.onIdle);
+      client.on('timeout', this.#onIdle);
     }
 
     client.on('drain', down.onDrain);
@@ -191,124 +184,124 @@ export class Relay {
 
   /** Proxy-originated graceful close (shutdown, drain): `code` to both sides at frame boundaries. */
   close(code: number = CLOSE_GOING_AWAY): void {
-    if (this.finished) return;
-    this.beginProxyClose(code, code, code);
+    if (this.#finished) return;
+    this.#beginProxyClose(code, code, code);
   }
 
   // --- events ------------------------------------------------------------------------------
 
-  private readonly onIdle = (): void => {
-    this.beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
+  readonly #onIdle = (): void => {
+    this.#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
   };
 
-  private readonly onClientError = (): void => {
-    this.socketFailed(this.up, this.down);
+  readonly #onClientError = (): void => {
+    this.#socketFailed(this.#up, this.#down);
   };
 
-  private readonly onUpstreamError = (): void => {
-    this.socketFailed(this.down, this.up);
+  readonly #onUpstreamError = (): void => {
+    this.#socketFailed(this.#down, this.#up);
   };
 
-  private readonly onClientClose = (): void => {
-    this.socketClosed(this.up, this.down);
+  readonly #onClientClose = (): void => {
+    this.#socketClosed(this.#up, this.#down);
   };
 
-  private readonly onUpstreamClose = (): void => {
-    this.socketClosed(this.down, this.up);
+  readonly #onUpstreamClose = (): void => {
+    this.#socketClosed(this.#down, this.#up);
   };
 
   /** A socket failed: it reads and takes writes no more. `from` reads it, `toward` writes to it. */
-  private socketFailed(from: Direction, toward: Direction): void {
+  #socketFailed(from: Direction, toward: Direction): void {
     toward.writable = false;
-    if (this.started) this.sourceGone(from);
+    if (this.#started) this.sourceGone(from);
   }
 
-  private socketClosed(from: Direction, toward: Direction): void {
-    if (this.finished) return;
+  #socketClosed(from: Direction, toward: Direction): void {
+    if (this.#finished) return;
     toward.writable = false;
     this.sourceGone(from);
-    this.openSockets--;
-    if (this.openSockets === 0) {
-      this.finish();
+    this.#openSockets--;
+    if (this.#openSockets === 0) {
+      this.#finish();
     } else {
       // The survivor has nobody left to talk to once it has been told; bound how long that takes.
-      this.armCloseTimer();
+      this.#armCloseTimer();
     }
   }
 
-  /** Something beyond plain data passed in `d`: a close frame, a stop or an oversized frame. */
-  onNotable(d: Direction): void {
+  /** A close frame, an oversized frame or a reached stop passed in `d`. */
+  onCloseOrStop(d: Direction): void {
     const scanner = d.scanner;
-    if (scanner.closeCode !== 0) this.decide(scanner.closeCode, d.from);
-    if (scanner.oversize && !this.closing) {
+    if (scanner.closeCode !== 0) this.#recordFirstClose(scanner.closeCode, d.from);
+    if (scanner.oversize && !this.#closing) {
       // The sender of the oversized frame gets 1009, the receiver 1001 (SPEC §6 max-message-size).
       const toClient = d.from === 'client' ? CLOSE_MESSAGE_TOO_BIG : CLOSE_GOING_AWAY;
       const toUpstream = d.from === 'client' ? CLOSE_GOING_AWAY : CLOSE_MESSAGE_TOO_BIG;
-      this.beginProxyClose(toClient, toUpstream, CLOSE_MESSAGE_TOO_BIG);
+      this.#beginProxyClose(toClient, toUpstream, CLOSE_MESSAGE_TOO_BIG);
     }
-    if (scanner.stopped && d.proxyCode !== 0 && !d.proxyCloseDone) this.writeProxyClose(d);
-    this.endToldSides();
+    if (scanner.stopped && d.proxyCode !== 0 && !d.proxyCloseDone) this.#writeProxyClose(d);
+    this.#endToldSides();
   }
 
   /** No more bytes will come from d's source (FIN, error or close). */
   sourceGone(d: Direction): void {
     if (d.sourceDone) return;
     d.sourceDone = true;
-    this.decide(CLOSE_ABNORMAL, d.from);
-    if (this.finished) return;
-    const lostUpstream = d.from === 'upstream' && d.scanner.closeCode === 0 && !this.closing && !this.up.sourceDone;
+    this.#recordFirstClose(CLOSE_ABNORMAL, d.from);
+    if (this.#finished) return;
+    const lostUpstream = d.from === 'upstream' && d.scanner.closeCode === 0 && !this.#closing && !this.#up.sourceDone;
     if (lostUpstream) {
       // RFC 6455 §7.4.1: 1014 tells the client the server behind the gateway went away.
-      this.beginClosing();
-      this.requestProxyClose(d, CLOSE_BAD_GATEWAY);
+      this.#beginClosing();
+      this.#requestProxyClose(d, CLOSE_BAD_GATEWAY);
     } else if (d.proxyCode !== 0 && !d.proxyCloseDone) {
       // The close the proxy owes this sink waits for a frame boundary that can no longer come.
-      this.destroySink(d);
+      this.#destroySink(d);
     } else {
       // Half-close passed through: everything read has been written; end() flushes it first.
-      this.endSink(d);
+      this.#endSink(d);
     }
-    this.endToldSides();
+    this.#endToldSides();
   }
 
   // --- closing -----------------------------------------------------------------------------
 
-  private beginProxyClose(toClient: number, toUpstream: number, reported: number): void {
-    if (this.closing || this.finished) return;
-    this.beginClosing();
-    this.decide(reported, 'proxy');
-    this.requestProxyClose(this.down, toClient);
-    this.requestProxyClose(this.up, toUpstream);
-    this.endToldSides();
+  #beginProxyClose(toClient: number, toUpstream: number, reported: number): void {
+    if (this.#closing || this.#finished) return;
+    this.#beginClosing();
+    this.#recordFirstClose(reported, 'proxy');
+    this.#requestProxyClose(this.#down, toClient);
+    this.#requestProxyClose(this.#up, toUpstream);
+    this.#endToldSides();
   }
 
-  private beginClosing(): void {
-    this.closing = true;
-    this.client.setTimeout(0);
-    this.armCloseTimer();
+  #beginClosing(): void {
+    this.#closing = true;
+    this.#client.setTimeout(0);
+    this.#armCloseTimer();
   }
 
-  private armCloseTimer(): void {
-    if (this.closeTimer !== undefined || this.finished) return;
-    this.closeTimer = setTimeout(this.onCloseTimeout, this.closeTimeoutMs);
-    this.closeTimer.unref();
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== undefined || this.#finished) return;
+    this.#closeTimer = setTimeout(this.#onCloseTimeout, this.#closeTimeoutMs);
+    this.#closeTimer.unref();
   }
 
-  private readonly onCloseTimeout = (): void => {
-    this.client.destroy();
-    this.upstream.destroy();
+  readonly #onCloseTimeout = (): void => {
+    this.#client.destroy();
+    this.#upstream.destroy();
   };
 
   /** Owe d's sink a close frame at the next boundary of d. */
-  private requestProxyClose(d: Direction, code: number): void {
+  #requestProxyClose(d: Direction, code: number): void {
     if (d.proxyCode !== 0 || !d.writable) return;
     d.proxyCode = code;
     d.scanner.stopAtNextBoundary();
-    if (d.scanner.stopped) this.writeProxyClose(d);
-    else if (d.sourceDone) this.destroySink(d);
+    if (d.scanner.stopped) this.#writeProxyClose(d);
+    else if (d.sourceDone) this.#destroySink(d);
   }
 
-  private writeProxyClose(d: Direction): void {
+  #writeProxyClose(d: Direction): void {
     d.proxyCloseDone = true;
     // A close from the peer already went through: a second close frame would break the protocol.
     if (!d.scanner.closeForwarded && d.writable) d.sink.write(encodeCloseFrame(d.proxyCode, d.towardUpstream));
@@ -320,51 +313,53 @@ export class Relay {
    * End each socket that has been sent a close frame (forwarded or the proxy's) and has answered
    * with its own close or its FIN: its closing handshake is complete (RFC 6455 §7.1.1).
    */
-  private endToldSides(): void {
-    const { up, down } = this;
+  #endToldSides(): void {
+    const up = this.#up;
+    const down = this.#down;
     if (down.writable && (down.proxyCloseDone || down.scanner.closeForwarded) && (up.scanner.closeReceived || up.sourceDone)) {
-      this.endSink(down);
+      this.#endSink(down);
       // A peer that never closes its side after the closing handshake must not hold the connection.
-      this.armCloseTimer();
+      this.#armCloseTimer();
     }
     if (up.writable && (up.proxyCloseDone || up.scanner.closeForwarded) && (down.scanner.closeReceived || down.sourceDone)) {
-      this.endSink(up);
-      this.armCloseTimer();
+      this.#endSink(up);
+      this.#armCloseTimer();
     }
   }
 
-  private endSink(d: Direction): void {
+  #endSink(d: Direction): void {
     if (!d.writable) return;
     d.writable = false;
     d.sink.end();
   }
 
-  private destroySink(d: Direction): void {
+  #destroySink(d: Direction): void {
     d.writable = false;
     d.sink.destroy();
   }
 
   /** Record what happened first; later events never overwrite it. */
-  private decide(code: number, side: CloseSide): void {
-    if (this.code !== 0) return;
-    this.code = code;
-    this.side = side;
+  #recordFirstClose(code: number, side: CloseSide): void {
+    if (this.#code !== 0) return;
+    this.#code = code;
+    this.#side = side;
   }
 
-  private finish(): void {
-    this.finished = true;
-    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    this.client.setTimeout(0);
-    this.decide(CLOSE_ABNORMAL, 'client');
-    const { up, down } = this;
-    this.onEnd({
-      code: this.code,
-      side: this.side,
+  #finish(): void {
+    this.#finished = true;
+    if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
+    this.#client.setTimeout(0);
+    this.#recordFirstClose(CLOSE_ABNORMAL, 'client');
+    const up = this.#up;
+    const down = this.#down;
+    this.#onEnd({
+      code: this.#code,
+      side: this.#side,
       bytesUp: up.bytes,
       bytesDown: down.bytes,
       messagesUp: up.messages,
       messagesDown: down.messages,
-      durationMs: this.started ? performance.now() - this.startedAt : 0,
+      durationMs: this.#started ? performance.now() - this.#startedAt : 0,
     });
   }
 }
