@@ -108,3 +108,22 @@ export const POOL_DEFAULTS = {
   drainTimeout: '30s',
   upstreamTls: false,
 } as const;
+
+/** A pool with every setting that has a default filled in. */
+export type PoolWithDefaults = Pool & Required<Pick<Pool, keyof typeof POOL_DEFAULTS>>;
+
+/**
+ * The one place POOL_DEFAULTS are applied to a snapshot: translate writes every field, but a
+ * hand-written snapshot may leave them out.
+ */
+export function poolWithDefaults(pool: Pool): PoolWithDefaults {
+  return {
+    ...pool,
+    balance: pool.balance ?? POOL_DEFAULTS.balance,
+    connectTimeout: pool.connectTimeout ?? POOL_DEFAULTS.connectTimeout,
+    handshakeTimeout: pool.handshakeTimeout ?? POOL_DEFAULTS.handshakeTimeout,
+    idleTimeout: pool.idleTimeout ?? POOL_DEFAULTS.idleTimeout,
+    drainTimeout: pool.drainTimeout ?? POOL_DEFAULTS.drainTimeout,
+    upstreamTls: pool.upstreamTls ?? POOL_DEFAULTS.upstreamTls,
+  };
+}

@@ -132,8 +132,22 @@ function checkPools(pools: unknown[], issues: Issue[]): string[] {
         issues.push({ path: [...at, field], message: `${describeValue(text)} must be greater than 0` });
       }
     }
+    checkDuplicateEndpoints(list(pool.endpoints), at, issues);
   });
   return [...firstIndex.keys()];
+}
+
+/** An address listed twice in one pool is refused, so the data plane can trust each is listed once. */
+function checkDuplicateEndpoints(endpoints: unknown[], at: PathSegment[], issues: Issue[]): void {
+  const firstIndex = new Map<string, number>();
+  endpoints.forEach((value, i) => {
+    const endpoint = record(value);
+    if (!endpoint || typeof endpoint.address !== 'string' || typeof endpoint.port !== 'number') return;
+    const target = `${endpoint.address} port ${endpoint.port}`;
+    const earlier = firstIndex.get(target);
+    if (earlier === undefined) firstIndex.set(target, i);
+    else issues.push({ path: [...at, 'endpoints', i], message: `${target} is already listed at endpoints[${earlier}]` });
+  });
 }
 
 function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues: Issue[]): void {

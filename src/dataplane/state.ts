@@ -1,53 +1,26 @@
 // The data plane's state: the snapshot in effect compiled for lookups, the open connections,
 // and what a reload does to them (SPEC §5 endpoints, §8 drain). A reload swaps one reference;
 // established connections are never touched except to drain those whose endpoint left.
+import { POOL_DEFAULTS, type EndpointState, type Snapshot } from '../config/snapshot.ts';
 import { parseDuration } from '../grammar/duration.ts';
-import { POOL_DEFAULTS, type EndpointState, type Pool, type Route, type Snapshot } from '../config/snapshot.ts';
 import { logger } from '../common/log.ts';
-import type { RouteLabels, RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
-import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
-import { EndpointRegistry, UpstreamPool } from './upstream/pool.ts';
+import type { RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
+import { compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
+import { EndpointRegistry } from './upstream/pool.ts';
 import type { Relay } from './relay/relay.ts';
-import { compileRouter, type Router } from './handshake/router.ts';
 import type { CertificateStore } from './listen/tls.ts';
 
 const log = logger('dataplane');
 
-export interface PoolSettings {
-  pool: UpstreamPool;
-  name: string;
-  namespace: string;
-  service: string;
-  connectTimeoutMs: number;
-  handshakeTimeoutMs: number;
-  idleTimeoutMs: number;
-  drainTimeoutMs: number;
-  upstreamTls: boolean;
-}
+/** A connection whose pool left the snapshot drains after the default drain-timeout. */
+const REMOVED_POOL_DRAIN_MS = parseDuration(POOL_DEFAULTS.drainTimeout)!;
 
-export interface CompiledRoute {
-  host: string;
-  path: string;
-  pathType: Route['pathType'];
-  route: Route;
-  pool: PoolSettings;
-  labels: RouteLabels;
-  metrics: RouteMetrics;
-  originAllowed: (origin: string) => boolean;
-  sourceAllowed: (ip: string) => boolean;
-  /** Connections are limited per Ingress (SPEC §6 max-connections): the group all its routes share. */
-  limitGroup: string;
-  maxConnections?: number;
-  maxConnectionsPerClient?: number;
-  maxMessageSize?: number;
-}
-
-export interface CompiledSnapshot {
+/** The snapshot in effect: its compiled tables, with the metrics of each route attached. */
+export interface ServedSnapshot extends CompiledTables {
   hash: string;
   snapshot: Snapshot;
-  router: Router<CompiledRoute>;
-  pools: Map<string, PoolSettings>;
-  routes: CompiledRoute[];
+  /** By CompiledRoute.index. */
+  routeMetrics: RouteMetrics[];
 }
 
 /** One proxied WebSocket connection, from 101 to its end. */
@@ -58,57 +31,9 @@ export interface ProxiedConnection {
   drainTimer?: NodeJS.Timeout;
 }
 
-function ms(text: string | undefined, fallback: string): number {
-  return parseDuration(text ?? fallback) ?? parseDuration(fallback)!;
-}
-
-export function compilePools(pools: readonly Pool[], registry: EndpointRegistry): Map<string, PoolSettings> {
-  const out = new Map<string, PoolSettings>();
-  for (const pool of pools) {
-    out.set(pool.name, {
-      pool: new UpstreamPool(pool, registry),
-      name: pool.name,
-      namespace: pool.source?.namespace ?? '',
-      service: pool.source?.service ?? pool.name,
-      connectTimeoutMs: ms(pool.connectTimeout, POOL_DEFAULTS.connectTimeout),
-      handshakeTimeoutMs: ms(pool.handshakeTimeout, POOL_DEFAULTS.handshakeTimeout),
-      idleTimeoutMs: ms(pool.idleTimeout, POOL_DEFAULTS.idleTimeout),
-      drainTimeoutMs: ms(pool.drainTimeout, POOL_DEFAULTS.drainTimeout),
-      upstreamTls: pool.upstreamTls ?? POOL_DEFAULTS.upstreamTls,
-    });
-  }
-  return out;
-}
-
-export function compileSnapshot(snapshot: Snapshot, hash: string, registry: EndpointRegistry, metrics: WsgateMetrics): CompiledSnapshot {
-  const pools = compilePools(snapshot.pools, registry);
-  const routes: CompiledRoute[] = snapshot.routes.map((route) => {
-    const pool = pools.get(route.pool);
-    // validateSnapshot guarantees the reference; this guards hand-built snapshots in tests.
-    if (!pool) throw new Error(`route ${route.host}${route.path} names unknown pool ${route.pool}`);
-    const labels: RouteLabels = {
-      namespace: route.source?.namespace ?? '',
-      ingress: route.source?.ingress ?? '',
-      service: pool.service,
-    };
-    const policy = route.policy ?? {};
-    return {
-      host: route.host,
-      path: route.path,
-      pathType: route.pathType,
-      route,
-      pool,
-      labels,
-      metrics: metrics.route(labels),
-      originAllowed: compileOriginPolicy(policy.allowedOrigins),
-      sourceAllowed: compileSourceRanges(policy.allowedSourceRanges),
-      limitGroup: route.source ? `${route.source.namespace}/${route.source.ingress}` : `route:${route.host}${route.path}:${route.pathType}`,
-      maxConnections: policy.maxConnections,
-      maxConnectionsPerClient: policy.maxConnectionsPerClient,
-      maxMessageSize: policy.maxMessageSize,
-    };
-  });
-  return { hash, snapshot, router: compileRouter(routes), pools, routes };
+/** The metrics of a route of the snapshot in effect (or of the one it was matched in). */
+export function routeMetricsOf(served: ServedSnapshot, route: CompiledRoute): RouteMetrics {
+  return served.routeMetrics[route.index]!;
 }
 
 export class DataPlane {
@@ -116,8 +41,8 @@ export class DataPlane {
   readonly metrics: WsgateMetrics;
   readonly certificates: CertificateStore;
   readonly connections = new Set<ProxiedConnection>();
-  current: CompiledSnapshot | undefined;
-  private idleWaiters: Array<() => void> = [];
+  current: ServedSnapshot | undefined;
+  #idleWaiters: Array<() => void> = [];
 
   constructor(options: { metrics: WsgateMetrics; certificates: CertificateStore; registry?: EndpointRegistry }) {
     this.metrics = options.metrics;
@@ -128,13 +53,15 @@ export class DataPlane {
   /** Swaps in a validated snapshot. Returns false (and changes nothing) when the hash is unchanged. */
   apply(snapshot: Snapshot, hash: string): boolean {
     if (this.current?.hash === hash) return false;
-    const next = compileSnapshot(snapshot, hash, this.registry, this.metrics);
+    const tables = compileSnapshot(snapshot, this.registry);
     this.certificates.update(snapshot.tls);
+    // Only now that nothing can refuse the snapshot: a refused one leaves no series behind.
+    const next: ServedSnapshot = { ...tables, hash, snapshot, routeMetrics: tables.routes.map((route) => this.metrics.route(route.labels)) };
     this.current = next;
     this.registry.retainPools(next.pools.keys());
     this.metrics.forgetRoutes(next.routes.map((r) => r.labels));
     this.refreshGauges();
-    this.scheduleDrains(next);
+    this.#scheduleDrains(next);
     log.info({ hash, routes: next.routes.length, pools: next.pools.size }, 'snapshot applied');
     return true;
   }
@@ -144,7 +71,7 @@ export class DataPlane {
     const current = this.current;
     if (!current) return;
     this.metrics.setUpstreamEndpoints(
-      [...current.pools.values()].map((p) => ({ namespace: p.namespace, service: p.service, counts: p.pool.stateCounts() })),
+      [...current.pools.values()].map((p) => ({ namespace: p.namespace, service: p.service, counts: p.endpoints.stateCounts() })),
     );
     this.metrics.setCertificateExpiries(
       this.certificates.expiries().map(({ name, notAfter }) => {
@@ -158,15 +85,15 @@ export class DataPlane {
     this.connections.add(connection);
     const pool = this.current?.pools.get(connection.poolName);
     // The endpoint may have left between the pick and the 101: drain it like any other.
-    if (pool) this.considerDrain(connection, pool.pool.stateOf(connection.endpointKey), pool.drainTimeoutMs);
+    if (pool) this.#considerDrain(connection, pool.endpoints.stateOf(connection.endpointKey), pool.drainTimeoutMs);
   }
 
   untrack(connection: ProxiedConnection): void {
     if (connection.drainTimer) clearTimeout(connection.drainTimer);
     this.connections.delete(connection);
     if (this.connections.size === 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
       for (const w of waiters) w();
     }
   }
@@ -175,14 +102,14 @@ export class DataPlane {
    * SPEC §5: an endpoint that is not ready but still listed keeps its connections; one that is
    * terminating or gone gets 1001 once drain-timeout has passed (and is spared if it comes back).
    */
-  private scheduleDrains(next: CompiledSnapshot): void {
+  #scheduleDrains(next: ServedSnapshot): void {
     for (const connection of this.connections) {
       const pool = next.pools.get(connection.poolName);
-      this.considerDrain(connection, pool?.pool.stateOf(connection.endpointKey), pool?.drainTimeoutMs ?? ms(undefined, POOL_DEFAULTS.drainTimeout));
+      this.#considerDrain(connection, pool?.endpoints.stateOf(connection.endpointKey), pool?.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS);
     }
   }
 
-  private considerDrain(connection: ProxiedConnection, state: EndpointState | undefined, drainTimeoutMs: number): void {
+  #considerDrain(connection: ProxiedConnection, state: EndpointState | undefined, drainTimeoutMs: number): void {
     const keep = state === 'ready' || state === 'not-ready';
     if (keep) {
       if (connection.drainTimer) {
@@ -206,6 +133,6 @@ export class DataPlane {
   /** Resolves once no connection is open. */
   whenIdle(): Promise<void> {
     if (this.connections.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 }

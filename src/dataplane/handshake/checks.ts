@@ -1,14 +1,7 @@
 // The client-side checks of an opening handshake (RFC 6455 §4.2.1), in SPEC §7's order. Pure:
 // the pipeline asks these before any routing, and answers with what they return.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FailureReason } from '../vocabulary.ts';
-
-export interface Rejection {
-  status: number;
-  reason: FailureReason;
-  message: string;
-  headers?: Record<string, string>;
-}
+import type { Rejection } from './rejection.ts';
 
 /** True when a comma-separated header value lists `token` (case-insensitive, RFC 9110 §5.6.1). */
 export function headerListHas(value: string | string[] | undefined, token: string): boolean {
@@ -46,32 +39,6 @@ export function checkHandshake(method: string | undefined, httpVersion: string, 
 
 function bad(message: string): Rejection {
   return { status: 400, reason: 'bad_request', message };
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  426: 'Upgrade Required',
-  429: 'Too Many Requests',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
-export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Error';
-}
-
-/** The full HTTP/1.1 answer for a rejection; the connection is closed after it. */
-export function rejectionResponse(rejection: Pick<Rejection, 'status' | 'message' | 'headers'>): string {
-  const body = `${rejection.message}\n`;
-  let head = `HTTP/1.1 ${rejection.status} ${statusText(rejection.status)}\r\n`;
-  for (const [name, value] of Object.entries(rejection.headers ?? {})) head += `${name}: ${value}\r\n`;
-  head += `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
-  return head + body;
 }
 
 /** The path of a request target, without the query (origin-form, or absolute-form per RFC 9112 §3.2.2). */

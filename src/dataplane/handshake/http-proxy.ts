@@ -6,8 +6,10 @@ import { logger } from '../../common/log.ts';
 import type { DataPlane } from '../state.ts';
 import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
-import { forwardedHeaders } from '../upstream/connect.ts';
+import { forwardedHeaders } from '../upstream/exchange.ts';
 import { requestPath } from './checks.ts';
+import { checkRoutePolicy, isRejection, matchRoute } from './pipeline.ts';
+import { sendRejection, type Answer } from './rejection.ts';
 
 const accessLog = logger('access');
 
@@ -16,12 +18,7 @@ const plainAgent = new http.Agent({ keepAlive: true, maxFreeSockets: 64 });
 const tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 64, rejectUnauthorized: false });
 
 function answer(res: ServerResponse, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(message) + 1 });
-  res.end(`${message}\n`);
+  sendRejection(res, { status, message });
 }
 
 export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', clientIp: string): void {
@@ -31,17 +28,17 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
   const done = (status: number, upstream?: string): void => {
     accessLog.info({ client: clientIp, host, path, method: req.method, upstream, status, durationMs: Math.round(performance.now() - started) }, 'http request');
   };
-  const route = dataplane.current?.router.match(normalizeHost(host), path);
-  if (!route) {
-    answer(res, 404, `no route for ${host}${path}`);
-    return done(404);
-  }
-  if (!route.sourceAllowed(clientIp)) {
-    answer(res, 403, `${clientIp} is not in allowed-source-ranges`);
-    return done(403);
-  }
+  const refuse = (answer: Answer): void => {
+    sendRejection(res, answer);
+    done(answer.status);
+  };
+  const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
+  if (isRejection(route)) return refuse(route);
+  // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
+  const forbidden = checkRoutePolicy(route, clientIp, undefined);
+  if (forbidden) return refuse(forbidden);
   const settings = route.pool;
-  const endpoint = settings.pool.pick({ clientIp, headers: req.headers, url: req.url ?? '/' }, new Set());
+  const endpoint = settings.endpoints.pick({ clientIp, headers: req.headers, url: req.url ?? '/' }, new Set());
   if (!endpoint) {
     answer(res, 503, `no ready endpoint in ${settings.service}`);
     return done(503);

@@ -11,7 +11,10 @@ export interface RoutableEntry {
 }
 
 export interface Router<T> {
-  /** `host` as the Host header carries it (port, case and trailing dot are ignored); `path` may carry a query. */
+  /**
+   * `host` already normalised by normalizeHost (the caller does it once per request, for the
+   * access log and routing alike); `path` may carry a query.
+   */
   match(host: string, path: string): T | undefined;
 }
 
@@ -54,9 +57,8 @@ export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): R
   }
 
   return {
-    match(hostHeader, target) {
+    match(host, target) {
       const path = pathOf(target);
-      const host = normalizeHost(hostHeader);
       // Each level falls through to the next when none of its paths match, so a defaultBackend
       // (any host, Prefix `/`) catches whatever the specific rules leave.
       const exact = exactHosts.get(host)?.match(path);

@@ -1,6 +1,6 @@
 // The three `load-balance` strategies of SPEC §6, as pure choices over the endpoints a pick may
 // still use. State that must outlive a snapshot (cursors, open counts) is passed in by pool.ts.
-import type { EndpointRef, PickContext } from './pool.ts';
+import type { EndpointRef, PickContext } from './types.ts';
 import { canonicalClientIp } from '../admission/policy.ts';
 
 /** Open connections to an endpoint, summed over every worker of the pod. */

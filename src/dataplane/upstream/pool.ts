@@ -1,31 +1,10 @@
 // Endpoint selection for one pool (SPEC §5 endpoints, §6 load-balance/hash-by, §7 retries).
 // UpstreamPool is rebuilt with every snapshot and is cheap; EndpointRegistry holds what must
 // outlive a reload: open connection counts, passive ejections and round-robin cursors.
-import type { IncomingHttpHeaders } from 'node:http';
-import net from 'node:net';
-import type { Balance, EndpointState, Pool } from '../../config/snapshot.ts';
+import type { Balance, EndpointState, PoolWithDefaults } from '../../config/snapshot.ts';
 import { compileHashKey, pickInTurn, pickLeastLoaded, type HashKeyReader } from './balancers.ts';
 import { HashRing, hash32 } from './hashring.ts';
-
-export interface PickContext {
-  /** The TCP peer or PROXY protocol source, never X-Forwarded-For (SPEC §7). */
-  clientIp: string;
-  headers: IncomingHttpHeaders;
-  /** The request target as received (path and query). */
-  url: string;
-}
-
-export interface EndpointRef {
-  /** `address:port`, `[v6]:port` for IPv6: the identity used in every count and ejection. */
-  key: string;
-  address: string;
-  port: number;
-  name?: string;
-}
-
-export function endpointKey(address: string, port: number): string {
-  return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
-}
+import { endpointKey, type EndpointRef, type PickContext } from './types.ts';
 
 export interface EndpointRegistryOptions {
   now?: () => number;
@@ -134,12 +113,8 @@ export class EndpointRegistry {
   }
 }
 
-const STATE_RANK: Record<EndpointState, number> = { ready: 2, 'not-ready': 1, terminating: 0 };
-
 export class UpstreamPool {
   readonly name: string;
-  /** The pool as the snapshot states it (timeouts, TLS, source labels). */
-  readonly config: Pool;
   readonly #registry: EndpointRegistry;
   readonly #balance: Balance;
   readonly #hashKey: HashKeyReader | undefined;
@@ -148,25 +123,22 @@ export class UpstreamPool {
   readonly #states = new Map<string, EndpointState>();
   #ring: HashRing | undefined;
 
-  constructor(pool: Pool, registry: EndpointRegistry) {
+  /**
+   * `pool.endpoints` lists each address once: translate merges an address that two
+   * EndpointSlices list, and validateSnapshot refuses a snapshot that repeats one.
+   */
+  constructor(pool: PoolWithDefaults, registry: EndpointRegistry) {
     this.name = pool.name;
-    this.config = pool;
     this.#registry = registry;
-    this.#balance = pool.balance ?? 'least-conn';
+    this.#balance = pool.balance;
     this.#hashKey = this.#balance === 'hash' && pool.hashBy !== undefined ? compileHashKey(pool.hashBy) : undefined;
-    // An address listed twice (two EndpointSlices during a change) counts once, in its best state.
-    const best = new Map<string, { ref: EndpointRef; state: EndpointState }>();
     for (const endpoint of pool.endpoints) {
       const key = endpointKey(endpoint.address, endpoint.port);
-      const known = best.get(key);
-      if (known !== undefined && STATE_RANK[known.state] >= STATE_RANK[endpoint.state]) continue;
+      this.#states.set(key, endpoint.state);
+      if (endpoint.state !== 'ready') continue;
       const ref: EndpointRef = { key, address: endpoint.address, port: endpoint.port };
       if (endpoint.name !== undefined) ref.name = endpoint.name;
-      best.set(key, { ref, state: endpoint.state });
-    }
-    for (const [key, { ref, state }] of best) {
-      this.#states.set(key, state);
-      if (state === 'ready') this.#ready.push(ref);
+      this.#ready.push(ref);
     }
   }
 

@@ -14,7 +14,7 @@ function route(id: string, host: string, path: string, pathType: RoutableEntry['
 function expectRoutes(entries: Entry[], rows: [string, string, string | undefined][]): void {
   const router = compileRouter(entries);
   for (const [host, path, expected] of rows) {
-    assert.equal(router.match(host, path)?.id, expected, `${host} ${path}`);
+    assert.equal(router.match(normalizeHost(host), path)?.id, expected, `${host} ${path}`);
   }
 }
 

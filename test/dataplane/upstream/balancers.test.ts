@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileHashKey, pickInTurn, pickLeastLoaded } from '../../../src/dataplane/upstream/balancers.ts';
-import type { EndpointRef, PickContext } from '../../../src/dataplane/upstream/pool.ts';
+import type { EndpointRef, PickContext } from '../../../src/dataplane/upstream/types.ts';
 
 const ref = (key: string): EndpointRef => ({ key, address: key.split(':')[0]!, port: Number(key.split(':')[1]) });
 const A = ref('10.0.0.1:80');

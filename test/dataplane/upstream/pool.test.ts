@@ -1,14 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Endpoint, Pool } from '../../../src/config/snapshot.ts';
-import { EndpointRegistry, UpstreamPool, endpointKey, type EndpointRef, type PickContext } from '../../../src/dataplane/upstream/pool.ts';
+import { poolWithDefaults, type Endpoint, type Pool, type PoolWithDefaults } from '../../../src/config/snapshot.ts';
+import { validateSnapshot } from '../../../src/config/validate.ts';
+import { EndpointRegistry, UpstreamPool } from '../../../src/dataplane/upstream/pool.ts';
+import { endpointKey, type EndpointRef, type PickContext } from '../../../src/dataplane/upstream/types.ts';
 
 function endpoint(n: number, state: Endpoint['state'] = 'ready'): Endpoint {
   return { address: `10.0.0.${n}`, port: 8080, state, name: `pod-${n}` };
 }
 
-function pool(endpoints: Endpoint[], extra: Partial<Pool> = {}): Pool {
-  return { name: 'default/chat:80', endpoints, ...extra };
+function pool(endpoints: Endpoint[], extra: Partial<Pool> = {}): PoolWithDefaults {
+  return poolWithDefaults({ name: 'default/chat:80', endpoints, ...extra });
 }
 
 function ctx(overrides: Partial<PickContext> = {}): PickContext {
@@ -63,9 +65,14 @@ test('the picked endpoint carries its address, port and name', () => {
   assert.deepEqual(upstream.pick(ctx(), new Set()), { key: '[2001:db8::5]:9000', address: '2001:db8::5', port: 9000, name: 'pod-x' });
 });
 
-test('an endpoint listed twice counts once, in its best state', () => {
+test('a snapshot that lists an endpoint twice in a pool is refused, so the pool never sees one', () => {
+  // translate merges an address two EndpointSlices list (test/translate); a hand-written snapshot is refused.
+  const doc = { version: 1, routes: [], pools: [pool([endpoint(1, 'terminating'), endpoint(1), endpoint(2)])] };
+  const result = validateSnapshot(doc);
+  assert.equal(result.ok, false);
+  assert.deepEqual(!result.ok && result.errors, ['pools[0].endpoints[1]: 10.0.0.1 port 8080 is already listed at endpoints[0]']);
   const registry = new EndpointRegistry();
-  const upstream = new UpstreamPool(pool([endpoint(1, 'terminating'), endpoint(1), endpoint(2, 'not-ready'), endpoint(2, 'terminating')]), registry);
+  const upstream = new UpstreamPool(pool([endpoint(1), endpoint(2, 'not-ready')]), registry);
   assert.deepEqual(upstream.stateCounts(), { ready: 1, not_ready: 1, terminating: 0, ejected: 0 });
   assert.deepEqual([...distribute(upstream, registry, 3).keys()], [key(1)]);
 });

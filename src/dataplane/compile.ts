@@ -1,0 +1,127 @@
+// The data plane's compile step: a validated snapshot -> the tables a request is served from
+// (the router, the pools, each route's policy). Pure: no I/O, no clock, no metric series; the
+// state (state.ts) attaches metrics once compiling has succeeded, so a refused snapshot leaves
+// nothing behind. test/dataplane/compile.test.ts dumps what it builds as golden files.
+import { ConfigError } from '../common/errors.ts';
+import { parseDuration } from '../grammar/duration.ts';
+import { poolWithDefaults, type Pool, type Route, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
+import type { RouteLabels } from '../metrics/metrics.ts';
+import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
+import { compileRouter, normalizeHost, type Router } from './handshake/router.ts';
+import { UpstreamPool, type EndpointRegistry } from './upstream/pool.ts';
+
+export interface CompiledPool {
+  /** Picks the endpoint of each new connection. */
+  endpoints: UpstreamPool;
+  name: string;
+  namespace: string;
+  service: string;
+  connectTimeoutMs: number;
+  handshakeTimeoutMs: number;
+  idleTimeoutMs: number;
+  drainTimeoutMs: number;
+  upstreamTls: boolean;
+}
+
+export interface CompiledRoute {
+  /** Position in the snapshot's routes: where the state keeps this route's metrics. */
+  index: number;
+  host: string;
+  path: string;
+  pathType: Route['pathType'];
+  route: Route;
+  pool: CompiledPool;
+  labels: RouteLabels;
+  originAllowed: (origin: string) => boolean;
+  sourceAllowed: (ip: string) => boolean;
+  /** Connections are limited per Ingress (SPEC §6 max-connections): the group all its routes share. */
+  limitGroup: string;
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  maxMessageSize?: number;
+}
+
+/** The SNI names a snapshot's certificates serve, as the certificate store will look them up. */
+export interface CompiledCertificateNames {
+  /** The snapshot's default certificate, or undefined for the one made at start. */
+  defaultName: string | undefined;
+  /** Normalised host (exact or `*.domain`) -> certificate name; the first certificate listed keeps a name. */
+  byHost: Map<string, string>;
+}
+
+export interface CompiledTables {
+  router: Router<CompiledRoute>;
+  pools: Map<string, CompiledPool>;
+  /** In snapshot order (`index`). */
+  routes: CompiledRoute[];
+  certificateNames: CompiledCertificateNames;
+}
+
+/**
+ * Compiles a validated snapshot. Throws ConfigError for what validation does not see (a
+ * hand-built snapshot in a test, a policy entry the data plane cannot use).
+ */
+export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry): CompiledTables {
+  const pools = compilePools(snapshot.pools, registry);
+  const routes = snapshot.routes.map((route, index) => compileRoute(route, index, pools));
+  return { router: compileRouter(routes), pools, routes, certificateNames: compileCertificateNames(snapshot.tls) };
+}
+
+export function compilePools(pools: readonly Pool[], registry: EndpointRegistry): Map<string, CompiledPool> {
+  const out = new Map<string, CompiledPool>();
+  for (const given of pools) {
+    const pool = poolWithDefaults(given);
+    out.set(pool.name, {
+      endpoints: new UpstreamPool(pool, registry),
+      name: pool.name,
+      namespace: pool.source?.namespace ?? '',
+      service: pool.source?.service ?? pool.name,
+      connectTimeoutMs: durationMs(pool, 'connectTimeout', pool.connectTimeout),
+      handshakeTimeoutMs: durationMs(pool, 'handshakeTimeout', pool.handshakeTimeout),
+      idleTimeoutMs: durationMs(pool, 'idleTimeout', pool.idleTimeout),
+      drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
+      upstreamTls: pool.upstreamTls,
+    });
+  }
+  return out;
+}
+
+function durationMs(pool: Pool, field: string, text: string): number {
+  const ms = parseDuration(text);
+  // validateSnapshot refuses such text; a snapshot that skipped it is refused here, never defaulted.
+  if (ms === undefined) throw new ConfigError([`pool ${pool.name}: ${field} ${JSON.stringify(text)} is not a duration`]);
+  return ms;
+}
+
+function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, CompiledPool>): CompiledRoute {
+  const pool = pools.get(route.pool);
+  // validateSnapshot guarantees the reference; this guards hand-built snapshots in tests.
+  if (!pool) throw new ConfigError([`route ${route.host}${route.path} names unknown pool ${route.pool}`]);
+  const policy = route.policy ?? {};
+  return {
+    index,
+    host: route.host,
+    path: route.path,
+    pathType: route.pathType,
+    route,
+    pool,
+    labels: { namespace: route.source?.namespace ?? '', ingress: route.source?.ingress ?? '', service: pool.service },
+    originAllowed: compileOriginPolicy(policy.allowedOrigins),
+    sourceAllowed: compileSourceRanges(policy.allowedSourceRanges),
+    limitGroup: route.source ? `${route.source.namespace}/${route.source.ingress}` : `route:${route.host}${route.path}:${route.pathType}`,
+    maxConnections: policy.maxConnections,
+    maxConnectionsPerClient: policy.maxConnectionsPerClient,
+    maxMessageSize: policy.maxMessageSize,
+  };
+}
+
+function compileCertificateNames(tls: TlsConfig | undefined): CompiledCertificateNames {
+  const byHost = new Map<string, string>();
+  for (const certificate of tls?.certificates ?? []) {
+    for (const host of certificate.hosts) {
+      const name = normalizeHost(host);
+      if (!byHost.has(name)) byHost.set(name, certificate.name);
+    }
+  }
+  return { defaultName: tls?.defaultCertificate?.name, byHost };
+}

@@ -1,0 +1,227 @@
+// The handshake of SPEC §7, step by step in the table's order: the client's checks, the route,
+// the route's policy, admission, connect, the upstream exchange, then the relay and, when the
+// connection ends, its access line. The first step that refuses answers; whatever the connection
+// holds by then is in its ConnectionLease, given back once.
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { logger } from '../../common/log.ts';
+import type { RouteMetrics } from '../../metrics/metrics.ts';
+import type { FailureReason } from '../vocabulary.ts';
+import type { Admission } from '../admission/admission.ts';
+import type { CompiledRoute } from '../compile.ts';
+import { routeMetricsOf, type DataPlane, type ProxiedConnection, type ServedSnapshot } from '../state.ts';
+import { Relay, type RelayResult } from '../relay/relay.ts';
+import { connectWithRetries } from '../upstream/connect.ts';
+import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
+import type { EndpointRef } from '../upstream/types.ts';
+import { checkHandshake, requestPath } from './checks.ts';
+import { ConnectionLease } from './lease.ts';
+import { relayRejection, sendRejection, type Rejection } from './rejection.ts';
+import { normalizeHost } from './router.ts';
+
+const accessLog = logger('access');
+
+/** One request on its way through the steps; `hostKey` is the Host normalised, once. */
+export interface HandshakeRequest {
+  req: IncomingMessage;
+  socket: Socket;
+  /** Bytes the client sent after its head. */
+  head: Buffer;
+  proto: 'http' | 'https';
+  started: number;
+  clientIp: string;
+  host: string;
+  hostKey: string;
+  path: string;
+}
+
+type Upgraded = Extract<UpstreamOutcome, { kind: 'upgraded' }>;
+
+/** Step 2 (and the plain HTTP path): the route for the request's host and path, or 404. */
+export function matchRoute(current: ServedSnapshot | undefined, hostKey: string, host: string, path: string): CompiledRoute | Rejection {
+  const route = current?.router.match(hostKey, path);
+  return route ?? { status: 404, reason: 'no_route', message: `no route for ${host}${path}` };
+}
+
+/** Step 3: allowed-source-ranges, then allowed-origins (a request without Origin passes). */
+export function checkRoutePolicy(route: CompiledRoute, clientIp: string, origin: string | undefined): Rejection | undefined {
+  if (!route.sourceAllowed(clientIp)) return { status: 403, reason: 'source_forbidden', message: `${clientIp} is not in allowed-source-ranges` };
+  if (origin !== undefined && !route.originAllowed(origin)) return { status: 403, reason: 'origin_forbidden', message: `origin ${origin} is not allowed` };
+  return undefined;
+}
+
+export function routeName(route: CompiledRoute | undefined): string | undefined {
+  if (!route) return undefined;
+  const { namespace, ingress } = route.labels;
+  return ingress ? `${namespace}/${ingress}` : `${route.host || '*'}${route.path}`;
+}
+
+export function isRejection<T extends object>(value: T | Rejection): value is Rejection {
+  return 'reason' in value;
+}
+
+export class HandshakePipeline {
+  readonly #dataplane: DataPlane;
+  readonly #admission: Admission;
+  readonly #clientAddress: (socket: Socket) => string;
+
+  constructor(dataplane: DataPlane, admission: Admission, clientAddress: (socket: Socket) => string) {
+    this.#dataplane = dataplane;
+    this.#admission = admission;
+    this.#clientAddress = clientAddress;
+  }
+
+  /** A handshake arriving on the `upgrade` event (or on `request` without Connection: upgrade). */
+  async handle(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): Promise<void> {
+    socket.on('error', ignore);
+    const request = this.#begin(req, socket, head, proto);
+    const invalid = checkHandshake(req.method, req.httpVersion, req.headers);
+    if (invalid) return this.#refuse(request, undefined, invalid);
+    // The snapshot the route came from: its metrics are the ones this connection counts in.
+    const served = this.#dataplane.current;
+    const route = matchRoute(served, request.hostKey, request.host, request.path);
+    if (isRejection(route)) return this.#refuse(request, undefined, route);
+    const forbidden = checkRoutePolicy(route, request.clientIp, req.headers.origin);
+    if (forbidden) return this.#refuse(request, route, forbidden);
+
+    const lease = new ConnectionLease();
+    const refusedAdmission = await this.#admit(request, route, lease);
+    if (refusedAdmission) return this.#refuse(request, route, refusedAdmission);
+    const upstream = await this.#connect(request, route, lease);
+    if (upstream === undefined) return lease.release();
+    if (isRejection(upstream)) {
+      lease.release();
+      return this.#refuse(request, route, upstream);
+    }
+    const outcome = await this.#exchange(request, route, upstream.socket, upstream.endpoint);
+    if (outcome.kind === 'failed') {
+      lease.release();
+      return this.#refuse(request, route, outcome);
+    }
+    if (outcome.kind === 'rejected') {
+      lease.release();
+      return this.#relayUpstreamRefusal(request, route, outcome);
+    }
+    if (socket.destroyed) {
+      outcome.socket.destroy();
+      return lease.release();
+    }
+    this.#startRelay(request, route, routeMetricsOf(served!, route), lease, outcome);
+  }
+
+  /** What every step and the access line share; the Host is normalised here and only here. */
+  #begin(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): HandshakeRequest {
+    const host = req.headers.host ?? '';
+    return {
+      req, socket, head, proto,
+      started: performance.now(),
+      clientIp: this.#clientAddress(socket),
+      host,
+      hostKey: normalizeHost(host),
+      path: requestPath(req.url),
+    };
+  }
+
+  /**
+   * Step 4: a slot under max-connections / max-connections-per-client. Every connection is
+   * counted, limited or not, so a reload that adds a limit sees those open.
+   */
+  async #admit(request: HandshakeRequest, route: CompiledRoute, lease: ConnectionLease): Promise<Rejection | undefined> {
+    const verdict = await this.#admission.acquire(route.limitGroup, route.maxConnections, request.clientIp, route.maxConnectionsPerClient);
+    if (verdict !== 'ok') return { status: verdict === 'max-connections' ? 503 : 429, reason: 'limit', message: `${verdict} reached` };
+    lease.holdAdmission(this.#admission, route.limitGroup, request.clientIp);
+    return undefined;
+  }
+
+  /**
+   * Step 5: a ready endpoint, connected within connect-timeout, retried on others. Undefined when
+   * the client left meanwhile (nothing to answer).
+   */
+  async #connect(request: HandshakeRequest, route: CompiledRoute, lease: ConnectionLease): Promise<{ socket: Socket; endpoint: EndpointRef } | Rejection | undefined> {
+    const pool = route.pool;
+    const noEndpoints: Rejection = { status: 503, reason: 'no_endpoints', message: `no ready endpoint in ${pool.service}` };
+    if (!pool.endpoints.hasReadyEndpoint()) return noEndpoints;
+    const registry = this.#dataplane.registry;
+    const target = {
+      pool: pool.endpoints,
+      registry,
+      connectTimeoutMs: pool.connectTimeoutMs,
+      upstreamTls: pool.upstreamTls,
+      onConnected: (seconds: number) => this.#dataplane.metrics.upstreamConnect(pool.namespace, pool.service, seconds),
+    };
+    const ctx = { clientIp: request.clientIp, headers: request.req.headers, url: request.req.url ?? '/' };
+    const connected = await connectWithRetries(target, ctx, () => request.socket.destroyed);
+    if (!connected.socket || !connected.endpoint) {
+      if (connected.attempts === 0) return noEndpoints;
+      const error = connected.lastError?.message ?? 'unknown error';
+      return { status: 502, reason: 'upstream_connect', message: `could not connect to ${pool.service} (${connected.attempts} attempts): ${error}` };
+    }
+    lease.holdEndpoint(registry, connected.endpoint.key);
+    if (request.socket.destroyed) {
+      connected.socket.destroy();
+      return undefined;
+    }
+    return { socket: connected.socket, endpoint: connected.endpoint };
+  }
+
+  /** Step 6: the client's handshake to the endpoint, and its answer within handshake-timeout. */
+  #exchange(request: HandshakeRequest, route: CompiledRoute, socket: Socket, endpoint: EndpointRef): Promise<UpstreamOutcome> {
+    const { req, clientIp, proto } = request;
+    const client = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, clientIp, proto };
+    return upstreamHandshake(socket, endpoint, client, route.pool.handshakeTimeoutMs);
+  }
+
+  /** Step 6, refused: the backend's own answer goes to the client. */
+  #relayUpstreamRefusal(request: HandshakeRequest, route: CompiledRoute, outcome: Extract<UpstreamOutcome, { kind: 'rejected' }>): void {
+    this.#dataplane.metrics.handshakeFailure(route.labels, 'upstream_rejected');
+    relayRejection(outcome.responseHead, outcome.afterHead, outcome.socket, request.socket, route.pool.handshakeTimeoutMs);
+    this.#logFailure(request, route, outcome.status, 'upstream_rejected', undefined, outcome.endpoint.key);
+  }
+
+  /** Step 7: 101 to the client; from here on the bytes are the relay's. */
+  #startRelay(request: HandshakeRequest, route: CompiledRoute, metrics: RouteMetrics, lease: ConnectionLease, outcome: Upgraded): void {
+    const { socket } = request;
+    socket.write(outcome.responseHead);
+    lease.opened(metrics);
+    const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic };
+    const relay = new Relay(socket, outcome.socket, options, (result: RelayResult) => {
+      lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
+      this.#logConnection(request, route, outcome.endpoint.key, result);
+    });
+    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key };
+    lease.track(this.#dataplane, connection);
+    relay.start(request.head, outcome.afterHead);
+  }
+
+  /** Step 8: one access line per connection end (SPEC §10). */
+  #logConnection(request: HandshakeRequest, route: CompiledRoute, upstream: string, result: RelayResult): void {
+    accessLog.info({
+      client: request.clientIp,
+      host: request.host,
+      path: request.path,
+      route: routeName(route),
+      upstream,
+      status: 101,
+      durationMs: Math.round(performance.now() - request.started),
+      bytesUp: result.bytesUp,
+      bytesDown: result.bytesDown,
+      messagesUp: result.messagesUp,
+      messagesDown: result.messagesDown,
+      closeCode: result.code,
+      closeSide: result.side,
+    }, 'connection closed');
+  }
+
+  #refuse(request: HandshakeRequest, route: CompiledRoute | undefined, rejection: Rejection): void {
+    this.#dataplane.metrics.handshakeFailure(route?.labels, rejection.reason);
+    sendRejection(request.socket, rejection);
+    this.#logFailure(request, route, rejection.status, rejection.reason, rejection.message);
+  }
+
+  #logFailure(request: HandshakeRequest, route: CompiledRoute | undefined, status: number, reason: FailureReason, message?: string, upstream?: string): void {
+    const entry = { client: request.clientIp, host: request.host, path: request.path, route: routeName(route), upstream, status, reason, message };
+    accessLog.info({ ...entry, durationMs: Math.round(performance.now() - request.started) }, 'handshake failed');
+  }
+}
+
+function ignore(): void {}
