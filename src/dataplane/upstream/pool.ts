@@ -121,6 +121,7 @@ export class UpstreamPool {
   /** Endpoints in state ready: the only ones that take new connections. */
   readonly #ready: EndpointRef[] = [];
   readonly #states = new Map<string, EndpointState>();
+  readonly #hashBy: string | undefined;
   #ring: HashRing | undefined;
 
   /**
@@ -131,6 +132,7 @@ export class UpstreamPool {
     this.name = pool.name;
     this.#registry = registry;
     this.#balance = pool.balance;
+    this.#hashBy = pool.hashBy;
     this.#hashKey = this.#balance === 'hash' && pool.hashBy !== undefined ? compileHashKey(pool.hashBy) : undefined;
     for (const endpoint of pool.endpoints) {
       const key = endpointKey(endpoint.address, endpoint.port);
@@ -140,6 +142,12 @@ export class UpstreamPool {
       if (endpoint.name !== undefined) ref.name = endpoint.name;
       this.#ready.push(ref);
     }
+  }
+
+  /** What the pool was built with, for the compiled goldens and debugging. */
+  describe(): { balance: Balance; hashBy?: string; endpoints: Array<{ key: string; state: EndpointState }> } {
+    const endpoints = [...this.#states].map(([key, state]) => ({ key, state }));
+    return { balance: this.#balance, ...(this.#hashBy === undefined ? {} : { hashBy: this.#hashBy }), endpoints };
   }
 
   hasReadyEndpoint(): boolean {
