@@ -3,7 +3,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { logger } from '../../common/log.ts';
+import type { CompiledPool } from '../compile.ts';
 import type { DataPlane } from '../state.ts';
+import type { EndpointRef } from '../upstream/types.ts';
 import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from '../upstream/exchange.ts';
@@ -17,50 +19,56 @@ const accessLog = logger('access');
 const plainAgent = new http.Agent({ keepAlive: true, maxFreeSockets: 64 });
 const tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 64, rejectUnauthorized: false });
 
-function answer(res: ServerResponse, status: number, message: string): void {
-  sendRejection(res, { status, message });
-}
+type Done = (status: number, upstream?: string) => void;
 
 export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', clientIp: string): void {
   const started = performance.now();
   const host = req.headers.host ?? '';
   const path = requestPath(req.url);
-  const done = (status: number, upstream?: string): void => {
+  const done: Done = (status, upstream) => {
     accessLog.info({ client: clientIp, host, path, method: req.method, upstream, status, durationMs: Math.round(performance.now() - started) }, 'http request');
   };
-  const refuse = (answer: Answer): void => {
+  const refuse = (answer: Answer, upstream?: string): void => {
     sendRejection(res, answer);
-    done(answer.status);
+    done(answer.status, upstream);
   };
   const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
   if (isRejection(route)) return refuse(route);
   // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
   const forbidden = checkRoutePolicy(route, clientIp, undefined);
   if (forbidden) return refuse(forbidden);
-  const settings = route.pool;
-  const endpoint = settings.endpoints.pick({ clientIp, headers: req.headers, url: req.url ?? '/' }, new Set());
-  if (!endpoint) {
-    answer(res, 503, `no ready endpoint in ${settings.service}`);
-    return done(503);
-  }
-  const upstreamReq = (settings.upstreamTls ? https : http).request({
+  const endpoint = route.pool.endpoints.pick({ clientIp, headers: req.headers, url: req.url ?? '/' }, new Set());
+  if (!endpoint) return refuse({ status: 503, message: `no ready endpoint in ${route.pool.service}` });
+  forward(req, res, { pool: route.pool, endpoint, clientIp, proto }, refuse, done);
+}
+
+interface Forwarding {
+  pool: CompiledPool;
+  endpoint: EndpointRef;
+  clientIp: string;
+  proto: 'http' | 'https';
+}
+
+/** The request to the endpoint and its response back, both streamed. */
+function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refuse: (answer: Answer, upstream?: string) => void, done: Done): void {
+  const { pool, endpoint } = to;
+  const upstreamReq = (pool.upstreamTls ? https : http).request({
     host: endpoint.address,
     port: endpoint.port,
     method: req.method,
     path: req.url,
-    headers: forwardedHeaders(req.rawHeaders, clientIp, proto, false),
+    headers: forwardedHeaders(req.rawHeaders, to.clientIp, to.proto, false),
     setHost: false,
-    agent: settings.upstreamTls ? tlsAgent : plainAgent,
-    timeout: settings.connectTimeoutMs,
+    agent: pool.upstreamTls ? tlsAgent : plainAgent,
+    timeout: pool.connectTimeoutMs,
   });
   let answered = false;
   const responseTimer = setTimeout(() => {
     if (answered) return;
     answered = true;
     upstreamReq.destroy();
-    answer(res, 504, `no answer from ${endpoint.key} within ${settings.handshakeTimeoutMs}ms`);
-    done(504, endpoint.key);
-  }, settings.handshakeTimeoutMs);
+    refuse({ status: 504, message: `no answer from ${endpoint.key} within ${pool.handshakeTimeoutMs}ms` }, endpoint.key);
+  }, pool.handshakeTimeoutMs);
   upstreamReq.on('socket', (socket) => {
     // The agent's timeout is an idle timeout; once connected, the response timer governs.
     socket.once('connect', () => upstreamReq.setTimeout(0));
@@ -88,8 +96,7 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
       return;
     }
     answered = true;
-    answer(res, 502, `upstream ${endpoint.key} failed: ${error.message}`);
-    done(502, endpoint.key);
+    refuse({ status: 502, message: `upstream ${endpoint.key} failed: ${error.message}` }, endpoint.key);
   });
   req.pipe(upstreamReq);
   req.on('aborted', () => upstreamReq.destroy());

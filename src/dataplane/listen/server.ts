@@ -87,50 +87,18 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
     requireHostHeader: false,
   };
 
-  const onRequest = (proto: 'http' | 'https') => (req: IncomingMessage, res: ServerResponse) => {
-    if (isWebSocketRequest(req.headers)) {
-      // Upgrade: websocket without Connection: upgrade: still a handshake, and a bad one.
-      res.detachSocket(req.socket);
-      void pipeline.handle(req, req.socket, Buffer.alloc(0), proto).catch((error) => onPipelineError(error, req.socket));
-      return;
-    }
-    proxyHttpRequest(dataplane, req, res, proto, clientAddress(req.socket));
-  };
-  const onUpgrade = (proto: 'http' | 'https') => (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    void pipeline.handle(req, socket, head, proto).catch((error) => onPipelineError(error, socket));
-  };
-
   const plain = http.createServer(serverOptions);
-  plain.on('request', onRequest('http'));
-  plain.on('upgrade', onUpgrade('http'));
-  plain.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket, clientAddress));
-
+  wireServer(plain, 'http', dataplane, pipeline, clientAddress);
   const secure = https.createServer({ ...serverOptions, ...dataplane.certificates.serverOptions(), handshakeTimeout: options.headerTimeoutMs });
   // A snapshot's default certificate must reach clients without SNI too, which no SNI callback sees.
   dataplane.certificates.attach(secure);
-  secure.on('request', onRequest('https'));
-  secure.on('upgrade', onUpgrade('https'));
-  secure.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket, clientAddress));
+  wireServer(secure, 'https', dataplane, pipeline, clientAddress);
   secure.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET') return;
     dataplane.metrics.handshakeFailure(undefined, 'tls');
     accessLog.info({ client: clientAddress(socket), status: 0, reason: 'tls', error: error.code ?? error.message }, 'TLS handshake failed');
   });
-
-  if (options.proxyProtocol) {
-    if (options.proxyProtocol.trustedCidrs.length === 0) {
-      log.warn('--proxy-protocol without --proxy-protocol-trusted-cidrs: headers are required but no source address is believed');
-    }
-    const proxyOptions = { trustedCidrs: options.proxyProtocol.trustedCidrs, headerTimeoutMs: options.headerTimeoutMs };
-    const onProxyReject = (socket: Socket, reason: string, kind: ProxyRejectKind): void => {
-      const failure = kind === 'timeout' ? 'timeout' : 'bad_request';
-      dataplane.metrics.handshakeFailure(undefined, failure);
-      accessLog.info({ client: peerAddress(socket), status: 0, reason: failure, error: reason }, 'PROXY protocol header refused: connection closed');
-    };
-    // After every other 'connection' listener: the header is read before they see the socket.
-    requireProxyProtocol(plain, proxyOptions, onProxyReject);
-    requireProxyProtocol(secure, proxyOptions, onProxyReject);
-  }
+  if (options.proxyProtocol) wireProxyProtocol([plain, secure], dataplane, options.proxyProtocol.trustedCidrs, options.headerTimeoutMs);
 
   await Promise.all([listen(plain, options.httpPort, options.bindAddress), listen(secure, options.httpsPort, options.bindAddress)]);
   const httpPort = (plain.address() as AddressInfo).port;
@@ -145,6 +113,36 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
       await Promise.all([closeServer(plain), closeServer(secure)]);
     },
   };
+}
+
+/** Handshakes to the pipeline, other requests to the HTTP proxy, parser refusals answered. */
+function wireServer(server: http.Server, proto: 'http' | 'https', dataplane: DataPlane, pipeline: HandshakePipeline, clientAddress: (socket: Socket) => string): void {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (isWebSocketRequest(req.headers)) {
+      // Upgrade: websocket without Connection: upgrade: still a handshake, and a bad one.
+      res.detachSocket(req.socket);
+      void pipeline.handle(req, req.socket, Buffer.alloc(0), proto).catch((error) => onPipelineError(error, req.socket));
+      return;
+    }
+    proxyHttpRequest(dataplane, req, res, proto, clientAddress(req.socket));
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    void pipeline.handle(req, socket, head, proto).catch((error) => onPipelineError(error, socket));
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket, clientAddress));
+}
+
+function wireProxyProtocol(servers: http.Server[], dataplane: DataPlane, trustedCidrs: string[], headerTimeoutMs: number): void {
+  if (trustedCidrs.length === 0) {
+    log.warn('--proxy-protocol without --proxy-protocol-trusted-cidrs: headers are required but no source address is believed');
+  }
+  const onProxyReject = (socket: Socket, reason: string, kind: ProxyRejectKind): void => {
+    const failure = kind === 'timeout' ? 'timeout' : 'bad_request';
+    dataplane.metrics.handshakeFailure(undefined, failure);
+    accessLog.info({ client: peerAddress(socket), status: 0, reason: failure, error: reason }, 'PROXY protocol header refused: connection closed');
+  };
+  // After every other 'connection' listener: the header is read before they see the socket.
+  for (const server of servers) requireProxyProtocol(server, { trustedCidrs, headerTimeoutMs }, onProxyReject);
 }
 
 function onPipelineError(error: unknown, socket: Socket): void {
