@@ -1,13 +1,14 @@
 // The data plane's compile step: a validated snapshot -> the tables a request is served from
-// (the router, the pools, each route's policy). Pure: no I/O, no clock, no metric series; the
+// (the router, the pools, each route's policy). Certificates are the certificate store's
+// (listen/tls.ts), which loads them all or none at the same reload. Pure: no I/O, no clock, no metric series; the
 // state (state.ts) attaches metrics once compiling has succeeded, so a refused snapshot leaves
 // nothing behind. test/dataplane/compile.test.ts dumps what it builds as golden files.
 import { ConfigError } from '../common/errors.ts';
 import { parseDuration } from '../grammar/duration.ts';
-import { poolWithDefaults, type Pool, type Route, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
+import { poolWithDefaults, type Pool, type Route, type Snapshot } from '../config/snapshot.ts';
 import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
-import { compileRouter, normalizeHost, type Router } from './handshake/router.ts';
+import { compileRouter, type Router } from './handshake/router.ts';
 import { UpstreamPool, type EndpointRegistry } from './upstream/pool.ts';
 
 export interface CompiledPool {
@@ -41,20 +42,11 @@ export interface CompiledRoute {
   maxMessageSize?: number;
 }
 
-/** The SNI names a snapshot's certificates serve, as the certificate store will look them up. */
-export interface CompiledCertificateNames {
-  /** The snapshot's default certificate, or undefined for the one made at start. */
-  defaultName: string | undefined;
-  /** Normalised host (exact or `*.domain`) -> certificate name; the first certificate listed keeps a name. */
-  byHost: Map<string, string>;
-}
-
 export interface CompiledTables {
   router: Router<CompiledRoute>;
   pools: Map<string, CompiledPool>;
   /** In snapshot order (`index`). */
   routes: CompiledRoute[];
-  certificateNames: CompiledCertificateNames;
 }
 
 /**
@@ -64,7 +56,7 @@ export interface CompiledTables {
 export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry): CompiledTables {
   const pools = compilePools(snapshot.pools, registry);
   const routes = snapshot.routes.map((route, index) => compileRoute(route, index, pools));
-  return { router: compileRouter(routes), pools, routes, certificateNames: compileCertificateNames(snapshot.tls) };
+  return { router: compileRouter(routes), pools, routes };
 }
 
 export function compilePools(pools: readonly Pool[], registry: EndpointRegistry): Map<string, CompiledPool> {
@@ -113,15 +105,4 @@ function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, Co
     maxConnectionsPerClient: policy.maxConnectionsPerClient,
     maxMessageSize: policy.maxMessageSize,
   };
-}
-
-function compileCertificateNames(tls: TlsConfig | undefined): CompiledCertificateNames {
-  const byHost = new Map<string, string>();
-  for (const certificate of tls?.certificates ?? []) {
-    for (const host of certificate.hosts) {
-      const name = normalizeHost(host);
-      if (!byHost.has(name)) byHost.set(name, certificate.name);
-    }
-  }
-  return { defaultName: tls?.defaultCertificate?.name, byHost };
 }

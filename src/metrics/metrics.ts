@@ -4,7 +4,7 @@
 // and never per chunk: byte and message counts are plain fields the relay increments, read into
 // the counters when Prometheus scrapes.
 //
-// Each metric declares how it is aggregated across node:cluster workers (see cluster.ts): sums for
+// Each metric declares how it is aggregated across node:cluster workers (see worker-aggregation.ts): sums for
 // everything one worker counts on its own, but `max` for the last-reload timestamp and `min` for
 // certificate expiry, where a sum would be meaningless.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

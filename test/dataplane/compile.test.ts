@@ -1,7 +1,8 @@
 // The second golden stage (as envoyproxy/gateway's xds translator testdata): golden/<case>.snapshot.json
 // (a snapshot as validateSnapshot accepts it) against <case>.compiled.json, a dump of what
 // compile.ts builds: the router table per host in match order, each entry checked against the
-// real router; the pools with their settings after defaults; each route's policy; the SNI names.
+// real router; the pools with their settings after defaults; each route's policy; and the SNI
+// names the certificate store is handed.
 // UPDATE_GOLDEN=1 rewrites the .compiled.json files; review the diff.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,11 +98,20 @@ function dumpPolicies(tables: CompiledTables): unknown[] {
   });
 }
 
-function dump(tables: CompiledTables): string {
-  const certificates = {
-    default: tables.certificateNames.defaultName ?? '(self-signed, made at start)',
-    byHost: Object.fromEntries([...tables.certificateNames.byHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+/** What the certificate store is given: SNI name -> certificate, the first listed keeping a name. */
+function dumpCertificates(tls: Snapshot['tls']): unknown {
+  const byHost = new Map<string, string>();
+  for (const certificate of tls?.certificates ?? []) {
+    for (const host of certificate.hosts) if (!byHost.has(host)) byHost.set(host, certificate.name);
+  }
+  return {
+    default: tls?.defaultCertificate?.name ?? '(self-signed, made at start)',
+    byHost: Object.fromEntries([...byHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
+}
+
+function dump(snapshot: Snapshot, tables: CompiledTables): string {
+  const certificates = dumpCertificates(snapshot.tls);
   const compiled = { router: dumpRouter(tables), pools: dumpPools(tables), policies: dumpPolicies(tables), certificates };
   return `${JSON.stringify(compiled, null, 2)}\n`;
 }
@@ -109,7 +119,7 @@ function dump(tables: CompiledTables): string {
 function runCase(text: string): string {
   const validated = validateSnapshot(JSON.parse(text));
   assert.ok(validated.ok, validated.ok ? '' : validated.errors.join('\n'));
-  return dump(compileSnapshot(validated.snapshot, new EndpointRegistry()));
+  return dump(validated.snapshot, compileSnapshot(validated.snapshot, new EndpointRegistry()));
 }
 
 const cases = readdirSync(GOLDEN).filter((file) => file.endsWith('.snapshot.json')).map((file) => file.slice(0, -'.snapshot.json'.length)).sort();

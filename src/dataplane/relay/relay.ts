@@ -15,6 +15,7 @@ import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG } from './close-codes.ts';
 import { FrameScanner, encodeCloseFrame } from './frames.ts';
 
+// What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 
 export interface RelayOptions {
