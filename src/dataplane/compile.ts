@@ -9,7 +9,8 @@ import { poolWithDefaults, type Pool, type Route, type Snapshot } from '../confi
 import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
 import { compileRouter, type Router } from './handshake/router.ts';
-import { UpstreamPool, type EndpointRegistry } from './upstream/pool.ts';
+import { UpstreamPool } from './upstream/pool.ts';
+import type { EndpointRegistry } from './upstream/registry.ts';
 
 export interface CompiledPool {
   /** Picks the endpoint of each new connection. */

@@ -6,7 +6,7 @@ import { parseDuration } from '../grammar/duration.ts';
 import { logger } from '../common/log.ts';
 import type { RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
 import { compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
-import { EndpointRegistry } from './upstream/pool.ts';
+import { EndpointRegistry } from './upstream/registry.ts';
 import type { Relay } from './relay/relay.ts';
 import type { CertificateStore } from './listen/tls.ts';
 

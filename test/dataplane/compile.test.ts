@@ -14,7 +14,7 @@ import { compileSnapshot, type CompiledRoute, type CompiledTables } from '../../
 import { normalizeHost } from '../../src/dataplane/handshake/router.ts';
 import { CertificateStore } from '../../src/dataplane/listen/tls.ts';
 import { DataPlane } from '../../src/dataplane/state.ts';
-import { EndpointRegistry } from '../../src/dataplane/upstream/pool.ts';
+import { EndpointRegistry } from '../../src/dataplane/upstream/registry.ts';
 import { WsgateMetrics } from '../../src/metrics/metrics.ts';
 import { endpoint, pool, route, snapshot } from '../support/proxy.ts';
 

@@ -5,7 +5,7 @@
 import type { RouteMetrics } from '../../metrics/metrics.ts';
 import type { CloseSide } from '../vocabulary.ts';
 import type { DataPlane, ProxiedConnection } from '../state.ts';
-import type { EndpointRegistry } from '../upstream/pool.ts';
+import type { EndpointRegistry } from '../upstream/registry.ts';
 import type { Admission } from '../admission/admission.ts';
 
 /** How a relayed connection ended, for the route's metrics. */

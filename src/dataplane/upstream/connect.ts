@@ -4,7 +4,8 @@
 // of the connection that results; the connection's lease gives that count back.
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
-import type { EndpointRegistry, UpstreamPool } from './pool.ts';
+import type { UpstreamPool } from './pool.ts';
+import type { EndpointRegistry } from './registry.ts';
 import type { EndpointRef, PickContext } from './types.ts';
 
 export const MAX_CONNECT_ATTEMPTS = 3;

@@ -5,7 +5,7 @@ import { ConnectionLease } from '../../../src/dataplane/handshake/lease.ts';
 import type { Admission } from '../../../src/dataplane/admission/admission.ts';
 import type { RouteMetrics } from '../../../src/metrics/metrics.ts';
 import type { DataPlane, ProxiedConnection } from '../../../src/dataplane/state.ts';
-import { EndpointRegistry } from '../../../src/dataplane/upstream/pool.ts';
+import { EndpointRegistry } from '../../../src/dataplane/upstream/registry.ts';
 
 function recorder() {
   const calls: string[] = [];

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poolWithDefaults, type Endpoint, type Pool, type PoolWithDefaults } from '../../../src/config/snapshot.ts';
 import { validateSnapshot } from '../../../src/config/validate.ts';
-import { EndpointRegistry, UpstreamPool } from '../../../src/dataplane/upstream/pool.ts';
+import { UpstreamPool } from '../../../src/dataplane/upstream/pool.ts';
+import { EndpointRegistry } from '../../../src/dataplane/upstream/registry.ts';
 import { endpointKey, type EndpointRef, type PickContext } from '../../../src/dataplane/upstream/types.ts';
 
 function endpoint(n: number, state: Endpoint['state'] = 'ready'): Endpoint {
