@@ -106,6 +106,7 @@ export class HandshakePipeline {
       outcome.socket.destroy();
       return lease.release();
     }
+    // A route was matched, so there was a snapshot to match it in.
     this.#startRelay(request, route, routeMetricsOf(served!, route), lease, outcome);
   }
 
