@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Certificate, TlsConfig } from '../../config/snapshot.ts';
 import { WsgateError } from '../../common/errors.ts';
+import { lookupHost, normaliseRequestHost } from '../../grammar/host.ts';
 import { generateSelfSigned, type PemPair } from '../../certs/selfsigned.ts';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
@@ -111,7 +112,7 @@ export class CertificateStore {
       const loaded = take(certificate.name, inlinePem(certificate));
       expiries.push({ name: certificate.name, notAfter: loaded.notAfter });
       for (const host of certificate.hosts) {
-        const name = normalizeName(host);
+        const name = normaliseRequestHost(host);
         // The snapshot is sorted and conflicts are resolved upstream; should two certificates
         // still claim one name, the first keeps it, so the outcome does not depend on map order.
         if (name.startsWith('*.')) {
@@ -143,15 +144,9 @@ export class CertificateStore {
   /** The context a handshake naming `servername` gets (the default for `undefined` or an unknown name). */
   contextFor(servername: string | undefined): SecureContext {
     if (servername === undefined || servername === '') return this.#defaultContext;
-    const name = normalizeName(servername);
-    const exact = this.#exact.get(name);
-    if (exact !== undefined) return exact;
     // A wildcard stands for exactly one whole label, never an empty one nor several.
-    const dot = name.indexOf('.');
-    if (dot > 0) {
-      const wildcard = this.#wildcard.get(name.slice(dot + 1));
-      if (wildcard !== undefined) return wildcard;
-    }
+    const found = lookupHost(normaliseRequestHost(servername), this.#exact, this.#wildcard, (context) => context);
+    if (found !== undefined) return found;
     return this.#defaultContext;
   }
 
@@ -224,12 +219,6 @@ function inlinePem(certificate: Pick<Certificate, 'name' | 'cert' | 'key'>): Pem
     throw new CertificateError(certificate.name, 'cert and key must be inline PEM by the time the data plane loads it');
   }
   return { cert: certificate.cert, key: certificate.key };
-}
-
-// DNS names compare case-insensitively (RFC 4343); a trailing dot names the same host.
-function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 function pemHash(pem: PemPair): string {
