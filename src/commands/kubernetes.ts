@@ -2,7 +2,8 @@
 // plane in this process, a snapshot file for a sidecar proxy, or stdout once.
 import { readFile } from 'node:fs/promises';
 import { startAdminServer } from '../admin/server.ts';
-import { redactSnapshot, writeFileAtomic } from '../config/codec.ts';
+import { redactSnapshot } from '../config/redact.ts';
+import { writeFileAtomic } from '../config/atomic-write.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';

@@ -9,7 +9,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../../common/errors.ts';
-import { loadSnapshotSource } from '../../config/codec.ts';
+import { loadSnapshotSource } from '../../config/load.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 
 export interface SnapshotFileHandlers {

@@ -1,7 +1,7 @@
 // The controller's loop: cluster changes -> (debounced, behind the sync gate) translate ->
 // validate -> deliver when the snapshot's hash changed. Diagnostics go out after every
 // translation, whether or not the snapshot changed (their consumer deduplicates).
-import { snapshotHash } from '../../config/codec.ts';
+import { snapshotHash } from '../../config/canonical.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 import { validateSnapshot } from '../../config/validate.ts';
 import { logger } from '../../common/log.ts';

@@ -3,7 +3,7 @@
 // clusterIP. Written through the /status subresource, and only where it differs, so a resync
 // writes nothing.
 import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Ingress, type V1Service } from '@kubernetes/client-node';
-import { canonicalJson } from '../../../config/codec.ts';
+import { canonicalJson } from '../../../config/canonical.ts';
 import { logger } from '../../../common/log.ts';
 import type { Diagnostic } from '../../../translate/types.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
