@@ -74,7 +74,7 @@ async function benchChangeToEffect(ingresses: number): Promise<number[]> {
   const proxy = await startProxyProcess({ httpPort: 0, httpsPort: 0, adminPort: 0, bindAddress: '127.0.0.1', headerTimeoutMs: 10_000, shutdownDelayMs: 0, shutdownTimeoutMs: 1000, admin: false });
   let waiting: { pool: string; address: string; resolve: () => void } | undefined;
   const controller = startKubernetesController(kc, { ingressClass: 'wsgate', electionNamespace: 'default', identity: 'bench' }, {
-    deliver(snapshot, hash) {
+    accept(snapshot, hash) {
       proxy.applyValidated(snapshot, hash);
       // The effect: the data plane now serves the snapshot that has the changed endpoint.
       if (waiting && snapshot.pools.find((p) => p.name === waiting!.pool)?.endpoints.some((e) => e.address === waiting!.address)) {
@@ -83,6 +83,7 @@ async function benchChangeToEffect(ingresses: number): Promise<number[]> {
         done.resolve();
       }
     },
+    refuse: () => {},
   });
   while (!controller.ready()) await new Promise((resolve) => setTimeout(resolve, 50));
 

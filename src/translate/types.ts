@@ -11,6 +11,9 @@ export interface Resources {
   secrets: V1Secret[];
 }
 
+/** EndpointSlices that belong to a Service (the EndpointSlice controller sets this label). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
 export const CONTROLLER_NAME = 'wsgate.io/ingress-controller';
 export const DEFAULT_INGRESS_CLASS = 'wsgate';
 

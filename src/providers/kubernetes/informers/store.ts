@@ -1,9 +1,9 @@
 // The controller's view of the cluster: one informer per kind, read together as translate()'s
 // input. The arrays are fresh, the objects in them are the informers' own and never mutated.
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Resources } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
-import { tlsSecrets, watchedKinds } from './kinds.ts';
+import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { KindWatcher, type WatcherOptions } from './watcher.ts';
 
 /** What the controller reads; the informers here, a plain object in unit tests. */
@@ -30,8 +30,10 @@ export class ClusterStore implements ResourceSource {
   readonly #secrets;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
   readonly #all: KindWatcher<KubernetesObject>[];
+  #listener: () => void = () => {};
 
-  constructor(kc: KubeConfig, options: ClusterStoreOptions, onChange: () => void) {
+  constructor(kc: KubeConfig, options: ClusterStoreOptions) {
+    const onChange = (): void => this.#listener();
     const kinds = watchedKinds(kc, options.watchNamespace);
     const watcherOptions: WatcherOptions = { ...options.watcher, clock: options.clock };
     this.#ingressClasses = new KindWatcher(kc, kinds.ingressClasses, watcherOptions, onChange);
@@ -39,11 +41,14 @@ export class ClusterStore implements ResourceSource {
     this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange);
     this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange);
     this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange);
-    const [certNamespace, certName] = options.defaultCertSecret?.split('/') ?? [];
-    if (options.watchNamespace !== undefined && certNamespace !== undefined && certName !== undefined && certNamespace !== options.watchNamespace) {
-      this.#defaultSecret = new KindWatcher(kc, tlsSecrets(kc.makeApiClient(CoreV1Api), certNamespace, certName), watcherOptions, onChange);
-    }
+    const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
+    if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange);
     this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
+  }
+
+  /** Who hears of every change (set once the rebuild loop exists; nobody before). */
+  onChange(listener: () => void): void {
+    this.#listener = listener;
   }
 
   start(): void {
@@ -56,11 +61,6 @@ export class ClusterStore implements ResourceSource {
 
   synced(): boolean {
     return this.#all.every((watcher) => watcher.synced);
-  }
-
-  /** Kinds that have not listed yet, for logs and /readyz reasons. */
-  unsynced(): string[] {
-    return this.#all.filter((watcher) => !watcher.synced).map((watcher) => watcher.kind);
   }
 
   /** Watch or list errors so far, summed over kinds (each restarted its informer). */
