@@ -85,7 +85,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
       status?.update(snapshot);
     },
   });
-  store.onChange(() => sync.notify());
+  store.onChange((change) => sync.notify(change));
   leader.onChange((leading) => {
     if (!leading) return;
     events.leadershipChanged();

@@ -9,7 +9,8 @@ import { CONTROLLER_NAME, type Diagnostic, type LastGoodState } from '../../tran
 import type { Clock } from '../../common/clock.ts';
 import { Debouncer } from '../../common/debounce.ts';
 import type { SnapshotSink } from '../provider.ts';
-import type { ResourceSource } from './informers/store.ts';
+import type { ClusterChange, ResourceSource } from './informers/store.ts';
+import { References } from './references.ts';
 
 const log = logger('controller');
 
@@ -39,6 +40,9 @@ export class SnapshotSync {
   #lastHash: string | undefined;
   #diagnostics: Diagnostic[] = [];
   #rebuilds = 0;
+  #ignored = 0;
+  /** What the last translation read; undefined before the first, when every change matters. */
+  #references: References | undefined;
   #delivering: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -50,10 +54,22 @@ export class SnapshotSync {
     });
   }
 
-  /** Something in the cluster changed (or a kind finished listing). */
-  notify(): void {
+  /**
+   * Something in the cluster changed (or a kind finished listing: no change given). A Secret,
+   * Service or EndpointSlice the last translation did not read changes nothing: no rebuild.
+   */
+  notify(change?: ClusterChange): void {
     if (this.#closed) return;
+    if (this.#references !== undefined && !this.#references.matters(change)) {
+      this.#ignored += 1;
+      return;
+    }
     this.#debouncer.trigger();
+  }
+
+  /** Changes that did not start a rebuild, since nothing the last translation read was touched. */
+  get ignored(): number {
+    return this.#ignored;
   }
 
   /** Translations run so far (not counting those held back by the sync gate). */
@@ -77,6 +93,7 @@ export class SnapshotSync {
 
   /**
    * Translates now. What can happen, in order:
+   * 0. (notify) A change to an object the last translation did not read: no rebuild at all.
    * 1. Some kind has not listed yet: nothing (a partial view would drop routes); its listing
    *    notifies again.
    * 2. Translation runs; its diagnostics (and snapshot) go out whatever follows.
@@ -88,13 +105,15 @@ export class SnapshotSync {
   rebuild(): RebuildOutcome {
     if (!this.#source.synced()) return { delivered: false };
     this.#rebuilds += 1;
-    const result = translate(this.#source.resources(), {
+    const resources = this.#source.resources();
+    const result = translate(resources, {
       ingressClass: this.#options.ingressClass,
       controllerName: CONTROLLER_NAME,
       ...(this.#options.defaultCertSecret === undefined ? {} : { defaultCertSecret: this.#options.defaultCertSecret }),
       ...(this.#lastGood === undefined ? {} : { lastGood: this.#lastGood }),
     });
     this.#lastGood = result.lastGood;
+    this.#references = References.of(resources, this.#options.defaultCertSecret);
     this.#diagnostics = result.diagnostics;
     this.#options.translated?.(result.diagnostics, result.snapshot);
     const accepted = acceptSnapshot(result.snapshot);

@@ -13,6 +13,11 @@ export interface ResourceSource {
   resources(): Resources;
 }
 
+/** One object added, updated or deleted, by kind; undefined: a kind (re)listed, anything may differ. */
+export type ClusterChange =
+  | { kind: 'IngressClass' | 'Ingress' | 'Service' | 'EndpointSlice' | 'Secret'; object: KubernetesObject }
+  | undefined;
+
 export interface ClusterStoreOptions {
   clock: Clock;
   /** `--watch-namespace`; undefined = all. */
@@ -30,24 +35,27 @@ export class ClusterStore implements ResourceSource {
   readonly #secrets;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
   readonly #all: KindWatcher<KubernetesObject>[];
-  #listener: () => void = () => {};
+  #listener: (change: ClusterChange) => void = () => {};
 
   constructor(kc: KubeConfig, options: ClusterStoreOptions) {
-    const onChange = (): void => this.#listener();
+    const onChange =
+      (kind: NonNullable<ClusterChange>['kind']) =>
+      (object?: KubernetesObject): void =>
+        this.#listener(object === undefined ? undefined : { kind, object });
     const kinds = watchedKinds(kc, options.watchNamespace);
     const watcherOptions: WatcherOptions = { ...options.watcher, clock: options.clock };
-    this.#ingressClasses = new KindWatcher(kc, kinds.ingressClasses, watcherOptions, onChange);
-    this.#ingresses = new KindWatcher(kc, kinds.ingresses, watcherOptions, onChange);
-    this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange);
-    this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange);
-    this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange);
+    this.#ingressClasses = new KindWatcher(kc, kinds.ingressClasses, watcherOptions, onChange('IngressClass'));
+    this.#ingresses = new KindWatcher(kc, kinds.ingresses, watcherOptions, onChange('Ingress'));
+    this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange('Service'));
+    this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange('EndpointSlice'));
+    this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange('Secret'));
     const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
-    if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange);
+    if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange('Secret'));
     this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
   }
 
   /** Who hears of every change (set once the rebuild loop exists; nobody before). */
-  onChange(listener: () => void): void {
+  onChange(listener: (change: ClusterChange) => void): void {
     this.#listener = listener;
   }
 
