@@ -9,7 +9,7 @@ import { describeWinner, ingressObject, summarise, type Diagnostics } from './di
 import { splitNamespacedName } from '../common/names.ts';
 import { compareStrings } from './order.ts';
 import { normaliseHost, ruleHosts } from './rules.ts';
-import { secretCertificate, type SecretCertificate } from './secret-certificate.ts';
+import { secretCertificate, type SecretCertificate, type SecretCertificateCache } from './secret-certificate.ts';
 
 interface Collected {
   cert: string;
@@ -26,9 +26,12 @@ export class TlsCollector {
   /** Secrets already checked in this translation (many Ingresses often share one). */
   readonly #checked = new Map<string, SecretCertificate>();
 
-  constructor(cluster: Cluster, diagnostics: Diagnostics) {
+  readonly #cache: SecretCertificateCache | undefined;
+
+  constructor(cluster: Cluster, diagnostics: Diagnostics, cache?: SecretCertificateCache) {
     this.#cluster = cluster;
     this.#diagnostics = diagnostics;
+    this.#cache = cache;
   }
 
   /** Call in age order, oldest first. */
@@ -67,7 +70,7 @@ export class TlsCollector {
     const key = `${namespace}/${name}`;
     let result = this.#checked.get(key);
     if (result === undefined) {
-      result = secretCertificate(this.#cluster.secret(namespace, name), key);
+      result = secretCertificate(this.#cluster.secret(namespace, name), key, this.#cache);
       this.#checked.set(key, result);
     }
     return result;

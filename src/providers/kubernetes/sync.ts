@@ -4,6 +4,7 @@
 import { acceptSnapshot } from '../../config/accept.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 import { logger } from '../../common/log.ts';
+import { SecretCertificateCache } from '../../translate/secret-certificate.ts';
 import { translate } from '../../translate/translate.ts';
 import { CONTROLLER_NAME, type Diagnostic, type LastGoodState } from '../../translate/types.ts';
 import type { Clock } from '../../common/clock.ts';
@@ -41,6 +42,7 @@ export class SnapshotSync {
   #diagnostics: Diagnostic[] = [];
   #rebuilds = 0;
   #ignored = 0;
+  readonly #certificates = new SecretCertificateCache();
   #translateMs = 0;
   /** What the last translation read; undefined before the first, when every change matters. */
   #references: References | undefined;
@@ -116,6 +118,7 @@ export class SnapshotSync {
     const result = translate(resources, {
       ingressClass: this.#options.ingressClass,
       controllerName: CONTROLLER_NAME,
+      certificateCache: this.#certificates,
       ...(this.#options.defaultCertSecret === undefined ? {} : { defaultCertSecret: this.#options.defaultCertSecret }),
       ...(this.#lastGood === undefined ? {} : { lastGood: this.#lastGood }),
     });
