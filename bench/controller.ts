@@ -3,21 +3,26 @@
 //  2. API-change-to-effect latency at 1,000 Ingresses: an EndpointSlice changed through the test
 //     API server, timed until the in-process data plane has applied the snapshot with the change
 //     (informer watch -> debounce -> translate -> validate -> DataPlane.apply).
+//  3. Secret updates at 1,000 Ingresses: 1,000 updates of Secrets no Ingress names, then 1,000 of
+//     the Secrets the Ingresses use, 10 ms apart: translations run and time spent in translate()
+//     (SnapshotSync.translateMs), and the CPU time of the whole process (the test API server
+//     runs in it too). `--secrets-only` runs just this part and writes nothing.
 // Targets (issue 3): 10,000 Ingresses translate in under 1 s; p99 change-to-effect under 1 s.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { KubeConfig, type V1EndpointSlice, type V1Secret } from '@kubernetes/client-node';
 import { setLogLevel } from '../src/common/log.ts';
 import { startKubernetesController } from '../src/providers/kubernetes/assemble.ts';
 import { startProxyProcess } from '../src/runtime/single-process.ts';
+import { SecretCertificateCache } from '../src/translate/secret-certificate.ts';
 import { translate } from '../src/translate/translate.ts';
 import type { Resources } from '../src/translate/types.ts';
 import { startApiServer, type KubeObject } from '../test/support/apiserver.ts';
 import { writeKubeconfig } from '../test/support/kubeconfig.ts';
-import { syntheticCluster } from '../test/support/k8s.ts';
+import { syntheticCluster, tlsSecret } from '../test/support/k8s.ts';
 
 setLogLevel('silent');
 setFlagsFromString('--expose-gc');
@@ -48,12 +53,14 @@ function benchTranslate(ingresses: number): TranslateRow {
   const base = heapMiB();
   const cluster: Resources = syntheticCluster(ingresses, ENDPOINTS);
   const withInput = heapMiB();
-  translate(cluster, { ingressClass: 'wsgate' }); // warm-up
+  // As the rebuild loop translates: certificate checks remembered between runs.
+  const certificateCache = new SecretCertificateCache();
+  translate(cluster, { ingressClass: 'wsgate', certificateCache }); // warm-up
   const times: number[] = [];
   let kept: unknown;
   for (let i = 0; i < 5; i += 1) {
     const start = performance.now();
-    kept = translate(cluster, { ingressClass: 'wsgate' });
+    kept = translate(cluster, { ingressClass: 'wsgate', certificateCache });
     times.push(performance.now() - start);
   }
   const withOutput = heapMiB();
@@ -74,7 +81,7 @@ async function benchChangeToEffect(ingresses: number): Promise<number[]> {
   const proxy = await startProxyProcess({ httpPort: 0, httpsPort: 0, adminPort: 0, bindAddress: '127.0.0.1', headerTimeoutMs: 10_000, shutdownDelayMs: 0, shutdownTimeoutMs: 1000, admin: false });
   let waiting: { pool: string; address: string; resolve: () => void } | undefined;
   const controller = startKubernetesController(kc, { ingressClass: 'wsgate', electionNamespace: 'default', identity: 'bench' }, {
-    deliver(snapshot, hash) {
+    accept(snapshot, hash) {
       proxy.applyValidated(snapshot, hash);
       // The effect: the data plane now serves the snapshot that has the changed endpoint.
       if (waiting && snapshot.pools.find((p) => p.name === waiting!.pool)?.endpoints.some((e) => e.address === waiting!.address)) {
@@ -83,6 +90,7 @@ async function benchChangeToEffect(ingresses: number): Promise<number[]> {
         done.resolve();
       }
     },
+    refuse: () => {},
   });
   while (!controller.ready()) await new Promise((resolve) => setTimeout(resolve, 50));
 
@@ -108,10 +116,59 @@ async function benchChangeToEffect(ingresses: number): Promise<number[]> {
   return samples.sort((a, b) => a - b);
 }
 
-const rows = [benchTranslate(1_000), benchTranslate(10_000)];
-const latency = await benchChangeToEffect(1_000);
+interface SecretRow {
+  what: string;
+  updates: number;
+  translations: number;
+  translateMs: number;
+  cpuMs: number;
+}
+
+async function benchSecretUpdates(ingresses: number, updates: number): Promise<SecretRow[]> {
+  const api = await startApiServer();
+  const dir = await mkdtemp(join(tmpdir(), 'wsgate-bench-secrets-'));
+  const kc = new KubeConfig();
+  kc.loadFromFile(await writeKubeconfig(dir, api));
+  const cluster = syntheticCluster(ingresses, ENDPOINTS);
+  const unrelated = Array.from({ length: updates }, (_, i) => tlsSecret(`unrelated-${i}`, { namespace: `ns-${i % 100}` }));
+  for (const list of [cluster.ingressClasses, cluster.secrets, cluster.services, cluster.endpointSlices, cluster.ingresses, unrelated]) {
+    for (const object of list) api.apply(object as unknown as KubeObject);
+  }
+  const controller = startKubernetesController(kc, { ingressClass: 'wsgate', electionNamespace: 'default', identity: 'bench' }, { accept: () => {}, refuse: () => {} });
+  while (!controller.ready()) await new Promise((resolve) => setTimeout(resolve, 50));
+  const sync = controller.sync;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  async function phase(what: string, secrets: readonly V1Secret[]): Promise<SecretRow> {
+    // Let the previous phase's last rebuild finish first.
+    await sleep(1000);
+    const before = { translations: sync.rebuilds, translateMs: sync.translateMs, ignored: sync.ignored, cpu: process.cpuUsage() };
+    for (let i = 0; i < updates; i += 1) {
+      const secret = secrets[i % secrets.length]!;
+      api.apply({ ...secret, metadata: { ...secret.metadata, annotations: { update: `${what}-${i}` } } } as unknown as KubeObject);
+      await sleep(10);
+    }
+    // Every update seen (ignored or part of a rebuild), then the debounce's last rebuild done.
+    await sleep(1000);
+    const cpu = process.cpuUsage(before.cpu);
+    return { what, updates, translations: sync.rebuilds - before.translations, translateMs: sync.translateMs - before.translateMs, cpuMs: (cpu.user + cpu.system) / 1000 };
+  }
+  const rows = [await phase('unrelated Secrets', unrelated), await phase('Secrets the Ingresses use', cluster.secrets)];
+  await controller.stop();
+  await api.stop();
+  await rm(dir, { recursive: true, force: true });
+  return rows;
+}
 
 const fmt = (n: number): string => n.toFixed(1);
+if (process.argv.includes('--secrets-only')) {
+  for (const row of await benchSecretUpdates(1_000, 1_000)) process.stdout.write(`${JSON.stringify({ ...row, translateMs: fmt(row.translateMs), cpuMs: fmt(row.cpuMs) })}\n`);
+  process.exit(0);
+}
+
+const rows = [benchTranslate(1_000), benchTranslate(10_000)];
+const latency = await benchChangeToEffect(1_000);
+const secretRows = await benchSecretUpdates(1_000, 1_000);
+
 const lines = [
   '| measurement | value | target |',
   '|---|---|---|',
@@ -122,6 +179,7 @@ const lines = [
   `| change-to-effect at 1,000 Ingresses, median (${latency.length} samples) | ${fmt(percentile(latency, 50))} ms | |`,
   `| change-to-effect at 1,000 Ingresses, p99 | ${fmt(percentile(latency, 99))} ms | < 1000 ms |`,
   `| change-to-effect at 1,000 Ingresses, max | ${fmt(latency.at(-1)!)} ms | |`,
+  ...secretRows.map((r) => `| ${r.updates.toLocaleString('en')} updates of ${r.what}, 1,000 Ingresses: translations / time in translate / process CPU | ${r.translations} / ${fmt(r.translateMs)} ms / ${fmt(r.cpuMs)} ms | |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 if (!process.argv.includes('--no-write')) {

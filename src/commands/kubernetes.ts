@@ -2,7 +2,8 @@
 // plane in this process, a snapshot file for a sidecar proxy, or stdout once.
 import { readFile } from 'node:fs/promises';
 import { startAdminServer } from '../admin/server.ts';
-import { redactSnapshot, writeFileAtomic } from '../config/codec.ts';
+import { redactSnapshot } from '../config/redact.ts';
+import { writeFileAtomic } from '../config/atomic-write.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
@@ -12,7 +13,9 @@ import type { Serving } from './cli.ts';
 import { electionNamespace, leaderIdentity, loadKubeConfig } from '../providers/kubernetes/kubeconfig.ts';
 import { diagnosticLine, translateOnce } from '../providers/kubernetes/informers/list-once.ts';
 import { prettyCanonicalJson } from '../config/pretty.ts';
-import { startKubernetesController, type KubernetesControllerOptions, type SnapshotSink } from '../providers/kubernetes/assemble.ts';
+import { startKubernetesController, type KubernetesControllerOptions } from '../providers/kubernetes/assemble.ts';
+import type { SnapshotSink } from '../providers/provider.ts';
+import { formatIssue } from '../config/schema.ts';
 
 const log = logger('controller');
 
@@ -34,10 +37,10 @@ export async function runKubernetes(options: Options, startServing: (o: Options)
   if (options.command === 'run') {
     const serving = await startServing(options);
     startKubernetesController(kc, controllerOptions(options), {
-      deliver: (snapshot, hash) => {
+      accept: (snapshot, hash) => {
         serving.applyValidated(snapshot, hash);
       },
-      refused: (errors) => serving.reportFailure(errors),
+      refuse: (issues) => serving.reportFailure(issues.map(formatIssue)),
     });
     return -1;
   }
@@ -52,8 +55,8 @@ async function printOnce(kc: ReturnType<typeof loadKubeConfig>, options: Options
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
   });
   for (const diagnostic of result.diagnostics) process.stderr.write(`${diagnosticLine(diagnostic)}\n`);
-  if (result.errors.length > 0) {
-    for (const line of result.errors) process.stderr.write(`invalid snapshot: ${line}\n`);
+  if (result.issues.length > 0) {
+    for (const issue of result.issues) process.stderr.write(`invalid snapshot: ${formatIssue(issue)}\n`);
     return 1;
   }
   process.stdout.write(prettyCanonicalJson(result.snapshot));
@@ -68,7 +71,7 @@ async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options:
   let written = await readFile(file, 'utf8').catch(() => undefined);
   let current: Snapshot | undefined;
   const sink: SnapshotSink = {
-    async deliver(snapshot, hash) {
+    async accept(snapshot, hash) {
       const text = prettyCanonicalJson(snapshot);
       if (text !== written) {
         await writeFileAtomic(file, text);
@@ -78,7 +81,7 @@ async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options:
       }
       current = snapshot;
     },
-    refused: () => metrics.configReload(false),
+    refuse: () => metrics.configReload(false),
   };
   const controller = startKubernetesController(kc, controllerOptions(options), sink);
   let stopping = false;

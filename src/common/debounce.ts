@@ -26,10 +26,6 @@ export class Debouncer {
     this.#fire = fire;
   }
 
-  get pending(): boolean {
-    return this.#timer !== undefined;
-  }
-
   trigger(): void {
     const now = this.#clock.now();
     this.#batchStartedAt ??= now;

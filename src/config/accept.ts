@@ -1,7 +1,7 @@
 // The one entry point from "a document someone produced" to "a snapshot the data plane may
 // serve": every provider and the runtime go through it, so validation and the version hash can
 // never be skipped or computed two ways.
-import { snapshotHash } from './codec.ts';
+import { snapshotHash } from './canonical.ts';
 import type { Issue } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 import { validateSnapshotIssues } from './validate.ts';

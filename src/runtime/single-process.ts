@@ -1,7 +1,8 @@
 // One process serving traffic: data plane, listeners, admin server, and whatever feeds it
 // snapshots (a file, the Kubernetes controller, the demo). Every snapshot is validated before
 // the swap; an invalid one leaves the running one in effect and counts a failed reload.
-import { snapshotHash, redactSnapshot } from '../config/codec.ts';
+import { snapshotHash } from '../config/canonical.ts';
+import { redactSnapshot } from '../config/redact.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { validateSnapshot } from '../config/validate.ts';
 import { startAdminServer } from '../admin/server.ts';

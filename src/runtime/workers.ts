@@ -4,7 +4,7 @@
 // per pod), the least-conn counts every worker sees, the default certificate and the TLS
 // session-ticket keys. Workers only serve traffic and apply what the primary sends.
 import cluster, { type Worker } from 'node:cluster';
-import { redactSnapshot } from '../config/codec.ts';
+import { redactSnapshot } from '../config/redact.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { startAdminServer } from '../admin/server.ts';
 import { ConnectionLimits } from '../dataplane/admission/limits.ts';

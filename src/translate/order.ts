@@ -3,10 +3,9 @@
 import { isIP } from 'node:net';
 import type { V1Ingress } from '@kubernetes/client-node';
 import type { Endpoint } from '../config/snapshot.ts';
+import { compareStrings, joinNamespacedName } from '../common/names.ts';
 
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareStrings };
 
 /** Milliseconds since the epoch; the informers give Dates, YAML read without them gives strings. */
 export function createdAt(ingress: V1Ingress): number {
@@ -16,7 +15,7 @@ export function createdAt(ingress: V1Ingress): number {
 }
 
 export function namespacedName(ingress: { metadata?: { namespace?: string; name?: string } }): string {
-  return `${ingress.metadata?.namespace ?? 'default'}/${ingress.metadata?.name ?? ''}`;
+  return joinNamespacedName(ingress.metadata?.namespace, ingress.metadata?.name);
 }
 
 /** Older first (creationTimestamp), then namespace/name: who wins a conflict (SPEC §5). */

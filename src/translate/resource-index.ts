@@ -1,18 +1,15 @@
 // Lookup tables over the objects, built once per translation.
 import type { V1EndpointSlice, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { Resources } from './types.ts';
+import { joinNamespacedName as key } from '../common/names.ts';
+import { SERVICE_NAME_LABEL } from './types.ts';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export interface Cluster {
   service(namespace: string, name: string): V1Service | undefined;
   /** The EndpointSlices labelled kubernetes.io/service-name=name in the namespace. */
   slices(namespace: string, service: string): readonly V1EndpointSlice[];
   secret(namespace: string, name: string): V1Secret | undefined;
-}
-
-function key(namespace: string | undefined, name: string | undefined): string {
-  return `${namespace ?? 'default'}/${name ?? ''}`;
 }
 
 export function indexCluster(resources: Resources): Cluster {

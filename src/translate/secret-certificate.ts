@@ -16,11 +16,26 @@ function decode(data: Record<string, string> | undefined, field: string): string
   return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
 }
 
-// Informers hand back the same object while a Secret is unchanged; re-checking 10,000 of them on
-// every rebuild would cost more than the rest of translation. Keyed by object, checked by content.
-const checked = new WeakMap<V1Secret, { cert: string; key: string; result: SecretCertificate }>();
+/**
+ * Checks remembered across translations. Informers hand back the same object while a Secret is
+ * unchanged; re-checking 10,000 of them on every rebuild would cost more than the rest of
+ * translation. Keyed by object, checked by content. Owned by whoever translates repeatedly (the
+ * rebuild loop), so translate() itself keeps no state.
+ */
+export class SecretCertificateCache {
+  readonly #checked = new WeakMap<V1Secret, { cert: string; key: string; result: SecretCertificate }>();
 
-export function secretCertificate(secret: V1Secret | undefined, name: string): SecretCertificate {
+  get(secret: V1Secret, cert: string, key: string): SecretCertificate | undefined {
+    const memo = this.#checked.get(secret);
+    return memo !== undefined && memo.cert === cert && memo.key === key ? memo.result : undefined;
+  }
+
+  set(secret: V1Secret, cert: string, key: string, result: SecretCertificate): void {
+    this.#checked.set(secret, { cert, key, result });
+  }
+}
+
+export function secretCertificate(secret: V1Secret | undefined, name: string, cache?: SecretCertificateCache): SecretCertificate {
   if (secret === undefined) return { ok: false, reason: 'MissingSecret', detail: `Secret ${name} not found` };
   if (secret.type !== undefined && secret.type !== 'kubernetes.io/tls') {
     return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name} has type ${secret.type}, not kubernetes.io/tls` };
@@ -30,10 +45,10 @@ export function secretCertificate(secret: V1Secret | undefined, name: string): S
   if (cert === undefined || key === undefined) {
     return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name} lacks ${cert === undefined ? 'tls.crt' : 'tls.key'}` };
   }
-  const memo = checked.get(secret);
-  if (memo !== undefined && memo.cert === cert && memo.key === key) return memo.result;
+  const remembered = cache?.get(secret, cert, key);
+  if (remembered !== undefined) return remembered;
   const result = checkPair(cert, key, name);
-  checked.set(secret, { cert, key, result });
+  cache?.set(secret, cert, key, result);
   return result;
 }
 

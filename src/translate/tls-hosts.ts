@@ -6,9 +6,10 @@ import type { V1Ingress } from '@kubernetes/client-node';
 import type { Certificate, TlsConfig } from '../config/snapshot.ts';
 import type { Cluster } from './resource-index.ts';
 import { describeWinner, ingressObject, summarise, type Diagnostics } from './diagnostics.ts';
+import { splitNamespacedName } from '../common/names.ts';
 import { compareStrings } from './order.ts';
 import { normaliseHost, ruleHosts } from './rules.ts';
-import { secretCertificate, type SecretCertificate } from './secret-certificate.ts';
+import { secretCertificate, type SecretCertificate, type SecretCertificateCache } from './secret-certificate.ts';
 
 interface Collected {
   cert: string;
@@ -25,9 +26,12 @@ export class TlsCollector {
   /** Secrets already checked in this translation (many Ingresses often share one). */
   readonly #checked = new Map<string, SecretCertificate>();
 
-  constructor(cluster: Cluster, diagnostics: Diagnostics) {
+  readonly #cache: SecretCertificateCache | undefined;
+
+  constructor(cluster: Cluster, diagnostics: Diagnostics, cache?: SecretCertificateCache) {
     this.#cluster = cluster;
     this.#diagnostics = diagnostics;
+    this.#cache = cache;
   }
 
   /** Call in age order, oldest first. */
@@ -66,7 +70,7 @@ export class TlsCollector {
     const key = `${namespace}/${name}`;
     let result = this.#checked.get(key);
     if (result === undefined) {
-      result = secretCertificate(this.#cluster.secret(namespace, name), key);
+      result = secretCertificate(this.#cluster.secret(namespace, name), key, this.#cache);
       this.#checked.set(key, result);
     }
     return result;
@@ -81,9 +85,7 @@ export class TlsCollector {
 
   /** `--default-cert-secret`: a Warning on the Secret itself when it cannot be used (self-signed then). */
   defaultCertificate(reference: string): TlsConfig['defaultCertificate'] {
-    const slash = reference.indexOf('/');
-    const namespace = slash === -1 ? 'default' : reference.slice(0, slash);
-    const name = slash === -1 ? reference : reference.slice(slash + 1);
+    const { namespace, name } = splitNamespacedName(reference) ?? { namespace: 'default', name: reference };
     const result = this.#check(namespace, name);
     if (result.ok) return { name: `${namespace}/${name}`, cert: result.cert, key: result.key };
     this.#diagnostics.warn({ kind: 'Secret', namespace, name }, result.reason, `${result.detail} (--default-cert-secret); a self-signed certificate is served instead`);

@@ -30,7 +30,7 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
   const lastGood = new Map<string, IngressPolicy>();
   const routes = new Map<string, RouteHolder>();
   const pools = new Map<string, Pool>();
-  const tls = new TlsCollector(cluster, diagnostics);
+  const tls = new TlsCollector(cluster, diagnostics, options.certificateCache);
 
   for (const ingress of ingresses) {
     const policy = annotationPolicy(ingress, options.lastGood, lastGood, diagnostics);

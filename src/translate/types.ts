@@ -2,6 +2,7 @@
 import type { V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { IngressPolicy } from '../annotations/policy.ts';
 import type { Snapshot } from '../config/snapshot.ts';
+import type { SecretCertificateCache } from './secret-certificate.ts';
 
 export interface Resources {
   ingressClasses: V1IngressClass[];
@@ -10,6 +11,9 @@ export interface Resources {
   endpointSlices: V1EndpointSlice[];
   secrets: V1Secret[];
 }
+
+/** EndpointSlices that belong to a Service (the EndpointSlice controller sets this label). */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export const CONTROLLER_NAME = 'wsgate.io/ingress-controller';
 export const DEFAULT_INGRESS_CLASS = 'wsgate';
@@ -27,6 +31,8 @@ export interface TranslateOptions {
   defaultCertSecret?: string;
   /** The previous translation's lastGood; without it an Ingress with a bad annotation is not served. */
   lastGood?: LastGoodState;
+  /** Certificate checks remembered from earlier translations; without it every Secret is checked. */
+  certificateCache?: SecretCertificateCache;
 }
 
 export type DiagnosticReason =

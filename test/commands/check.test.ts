@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfigFile } from '../../src/commands/check.ts';
-import { parseSnapshotText } from '../../src/config/codec.ts';
+import { parseSnapshotText } from '../../src/config/text.ts';
 import { validateSnapshot } from '../../src/config/validate.ts';
 
 const examples = new URL('../../examples/', import.meta.url);

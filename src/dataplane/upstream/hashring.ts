@@ -1,6 +1,7 @@
 // Consistent hashing for `hash-by` (SPEC §6): each member owns many points on a 32-bit ring, a
 // key belongs to the first point at or after its hash. Adding a member takes roughly 1/n of the
 // keys from the others; removing one hands only its own keys to their next points.
+import { compareStrings } from '../../common/names.ts';
 
 /** Points per member: enough that shares stay within a few percent of 1/n for small pools. */
 export const VIRTUAL_NODES = 160;
@@ -77,8 +78,4 @@ export class HashRing {
     }
     return low === this.#points.length ? 0 : low;
   }
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -8,8 +8,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { systemClock, type Clock } from '../../common/clock.ts';
+import { Debouncer } from '../../common/debounce.ts';
 import { ConfigError } from '../../common/errors.ts';
-import { loadSnapshotSource } from '../../config/codec.ts';
+import { loadSnapshotSource } from '../../config/load.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 
 export interface SnapshotFileHandlers {
@@ -24,6 +26,7 @@ export interface WatchSnapshotOptions {
   debounceMs?: number;
   /** Interval of the stat safety net. Default 2000 ms. */
   pollMs?: number;
+  clock?: Clock;
 }
 
 export function watchSnapshotFile(
@@ -32,8 +35,7 @@ export function watchSnapshotFile(
   options: WatchSnapshotOptions = {},
 ): { close(): void } {
   const debounceMs = options.debounceMs ?? 50;
-  // A file written continuously must still be read now and then.
-  const maxWaitMs = debounceMs * 10;
+  const clock = options.clock ?? systemClock;
   const file = resolve(path);
   const folder = dirname(file);
 
@@ -44,20 +46,18 @@ export function watchSnapshotFile(
   let signature: string | undefined;
   let loading = false;
   let loadAgain = false;
-  let timer: NodeJS.Timeout | undefined;
-  let pendingSince = 0;
+  let scheduled = false;
+  // A file written continuously must still be read now and then: at most ten quiet periods late.
+  const debouncer = new Debouncer({ clock, quietMs: debounceMs, maxDelayMs: debounceMs * 10 }, () => {
+    scheduled = false;
+    void reload();
+  });
   let watcher: FSWatcher | undefined;
 
   function schedule(): void {
     if (closed) return;
-    const now = Date.now();
-    if (timer === undefined) pendingSince = now;
-    else if (now - pendingSince >= maxWaitMs) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      void reload();
-    }, debounceMs);
+    scheduled = true;
+    debouncer.trigger();
   }
 
   async function reload(): Promise<void> {
@@ -97,7 +97,7 @@ export function watchSnapshotFile(
     } else {
       // An in-place save passes through an empty or half-written file; give the writer one more
       // quiet period before calling it an error.
-      await new Promise((resolve) => setTimeout(resolve, debounceMs));
+      await new Promise<void>((resolve) => clock.after(debounceMs, resolve));
       if (closed) return;
       if ((await statSignature([file])) !== before) {
         schedule();
@@ -129,7 +129,7 @@ export function watchSnapshotFile(
 
   const poll = setInterval(() => {
     startWatcher();
-    if (loading || timer !== undefined) return;
+    if (loading || scheduled) return;
     void statSignature(files).then((current) => {
       if (current !== signature) schedule();
     });
@@ -141,7 +141,7 @@ export function watchSnapshotFile(
   return {
     close() {
       closed = true;
-      clearTimeout(timer);
+      debouncer.cancel();
       clearInterval(poll);
       watcher?.close();
       watcher = undefined;

@@ -1,21 +1,16 @@
 // The controller assembled: informers -> store -> debounced translate -> a sink, plus the
 // leader-only writers (Events, Ingress status). `wsgate run` and `wsgate controller` differ only
-// in the sink; tests and the bench start it in-process the same way.
+// in the sink; tests and the bench start it in-process the same way. Built in order: each part
+// gets only what exists already, and the store and the elector are told of their listeners after.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Snapshot } from '../../config/snapshot.ts';
-import type { Diagnostic } from '../../translate/types.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
-import { Controller } from './sync.ts';
+import type { SnapshotSink } from '../provider.ts';
+import { SnapshotSync } from './sync.ts';
 import { EventRecorder } from './writers/events.ts';
 import { LeaderElector, type LeaderOptions } from './writers/leader.ts';
 import { StatusWriter } from './writers/status.ts';
 import { ClusterStore } from './informers/store.ts';
 import type { WatcherOptions } from './informers/watcher.ts';
-
-export interface SnapshotSink {
-  deliver(snapshot: Snapshot, hash: string): void | Promise<void>;
-  refused?(errors: string[]): void;
-}
 
 export interface KubernetesControllerOptions {
   ingressClass: string;
@@ -35,21 +30,31 @@ export interface KubernetesControllerOptions {
 
 export interface KubernetesController {
   store: ClusterStore;
-  controller: Controller;
+  sync: SnapshotSync;
   events: EventRecorder;
   leader: LeaderElector;
   status: StatusWriter | undefined;
-  /** Every kind has listed and the first snapshot has been delivered. */
+  /** Every kind has listed and the first snapshot has been accepted. */
   ready(): boolean;
   stop(): Promise<void>;
 }
 
 export function startKubernetesController(kc: KubeConfig, options: KubernetesControllerOptions, sink: SnapshotSink): KubernetesController {
   const clock = options.clock ?? systemClock;
-  let delivered = false;
-  // The parts refer to each other through this, since each is built after another needs it.
-  const late: { leader?: LeaderElector; store?: ClusterStore; controller?: Controller } = {};
-  const isLeader = (): boolean => late.leader?.leading ?? false;
+  const store = new ClusterStore(kc, {
+    clock,
+    ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
+    ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
+    ...(options.watcher === undefined ? {} : { watcher: options.watcher }),
+  });
+  const leader = new LeaderElector(kc, {
+    namespace: options.electionNamespace,
+    name: `wsgate-${options.ingressClass}`,
+    identity: options.identity,
+    clock,
+    ...options.leader,
+  });
+  const isLeader = (): boolean => leader.leading;
   const events = new EventRecorder(kc, { clock, instance: options.identity, isLeader });
   const status =
     options.publishService === undefined
@@ -58,66 +63,50 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
           clock,
           publishService: options.publishService,
           isLeader,
-          ingresses: () => late.store?.resources().ingresses ?? [],
+          ingresses: () => store.resources().ingresses,
           ...(options.statusResyncMs === undefined ? {} : { resyncMs: options.statusResyncMs }),
         });
-  const store = new ClusterStore(
-    kc,
-    {
-      clock,
-      ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
-      ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
-      ...(options.watcher === undefined ? {} : { watcher: options.watcher }),
-    },
-    () => late.controller?.notify(),
-  );
-  late.store = store;
-  const controller = new Controller(store, {
+  let accepted = false;
+  const sync = new SnapshotSync(store, {
     clock,
     ingressClass: options.ingressClass,
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
     ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
     ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),
-    deliver: async (snapshot, hash) => {
-      await sink.deliver(snapshot, hash);
-      delivered = true;
+    sink: {
+      async accept(snapshot, hash) {
+        await sink.accept(snapshot, hash);
+        accepted = true;
+      },
+      refuse: (issues) => sink.refuse(issues),
     },
-    refused: (errors) => sink.refused?.(errors),
-    diagnosed: (diagnostics: Diagnostic[]) => {
+    translated: (diagnostics, snapshot) => {
       events.record(diagnostics);
-      status?.update(diagnostics);
+      status?.update(snapshot);
     },
   });
-  late.controller = controller;
-  const leader = new LeaderElector(kc, {
-    namespace: options.electionNamespace,
-    name: `wsgate-${options.ingressClass}`,
-    identity: options.identity,
-    clock,
-    ...options.leader,
-    onChange: (leading) => {
-      if (!leading) return;
-      events.leadershipChanged();
-      status?.sync();
-    },
+  store.onChange((change) => sync.notify(change));
+  leader.onChange((leading) => {
+    if (!leading) return;
+    events.leadershipChanged();
+    status?.sync();
   });
-  late.leader = leader;
   store.start();
   leader.start();
   status?.start();
   return {
     store,
-    controller,
+    sync,
     events,
     leader,
     status,
-    ready: () => store.synced() && delivered,
+    ready: () => store.synced() && accepted,
     async stop() {
-      controller.close();
+      sync.close();
       leader.stop();
       status?.stop();
       await store.stop();
-      await controller.settled();
+      await sync.settled();
       await events.idle();
     },
   };

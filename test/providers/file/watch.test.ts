@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../src/common/errors.ts';
-import { snapshotHash, writeFileAtomic } from '../../../src/config/codec.ts';
+import { snapshotHash } from '../../../src/config/canonical.ts';
+import { writeFileAtomic } from '../../../src/config/atomic-write.ts';
 import type { Snapshot } from '../../../src/config/snapshot.ts';
 import { watchSnapshotFile } from '../../../src/providers/file/watch.ts';
 

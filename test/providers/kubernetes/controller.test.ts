@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Snapshot } from '../../../src/config/snapshot.ts';
 import type { Clock, TimerHandle } from '../../../src/common/clock.ts';
-import { Controller } from '../../../src/providers/kubernetes/sync.ts';
+import { SnapshotSync } from '../../../src/providers/kubernetes/sync.ts';
 import { Debouncer } from '../../../src/common/debounce.ts';
 import { LeaderElector } from '../../../src/providers/kubernetes/writers/leader.ts';
 import { systemClock } from '../../../src/common/clock.ts';
@@ -68,7 +68,7 @@ function setup(initial: Resources, synced = true) {
   const state = { isSynced: synced, current: initial };
   const source: ResourceSource = { synced: () => state.isSynced, resources: () => state.current };
   const delivered: Snapshot[] = [];
-  const controller = new Controller(source, { clock, ingressClass: 'wsgate', deliver: (snapshot) => void delivered.push(snapshot) });
+  const controller = new SnapshotSync(source, { clock, ingressClass: 'wsgate', sink: { accept: (snapshot) => void delivered.push(snapshot), refuse: () => {} } });
   return { clock, source: state, delivered, controller };
 }
 
@@ -93,7 +93,7 @@ describe('Debouncer', () => {
   });
 });
 
-describe('Controller', async () => {
+describe('SnapshotSync', async () => {
   it('delivers nothing until every kind has listed', async () => {
     const { clock, source, delivered, controller } = setup(cluster(['10.0.0.1']), false);
     controller.notify();
@@ -189,7 +189,8 @@ describe('ClusterStore against the test API server', () => {
   it('is synced only once every kind has listed, and lists only TLS Secrets and Service slices', async () => {
     const clock = new FakeClock();
     let changes = 0;
-    const store = new ClusterStore(kc, { clock }, () => (changes += 1));
+    const store = new ClusterStore(kc, { clock });
+    store.onChange(() => (changes += 1));
     assert.equal(store.synced(), false);
     store.start();
     await eventually(() => store.synced(), 'store synced');
@@ -204,7 +205,8 @@ describe('ClusterStore against the test API server', () => {
     // Watches of an earlier test's store must be gone, or the counts below would include them.
     await eventually(() => api.openWatches === 0, 'no watches left over');
     const clock = new FakeClock();
-    const store = new ClusterStore(kc, { clock, watchNamespace: 'default' }, () => {});
+    const store = new ClusterStore(kc, { clock, watchNamespace: 'default' });
+    store.onChange(() => {});
     store.start();
     await eventually(() => store.synced() && api.openWatches === 5, 'watches open');
     // The first reconnect is immediate anyway (client-node); the ones after it are what matter.
@@ -230,7 +232,8 @@ describe('ClusterStore against the test API server', () => {
     // Watches of an earlier test's store must be gone, or the counts below would include them.
     await eventually(() => api.openWatches === 0, 'no watches left over');
     const clock = new FakeClock();
-    const store = new ClusterStore(kc, { clock, watchNamespace: 'default' }, () => {});
+    const store = new ClusterStore(kc, { clock, watchNamespace: 'default' });
+    store.onChange(() => {});
     store.start();
     await eventually(() => store.synced() && api.openWatches === 5, 'watches open');
     await api.stop();

@@ -66,14 +66,14 @@ describe('RBAC: the chart grants every verb the controller uses', () => {
       defaultCertSecret: 'default/chat-tls',
       // Renew often, so the scenario includes a renewal.
       leader: { renewIntervalMs: 100 },
-    }, { deliver: () => void (snapshots += 1) });
+    }, { accept: () => void (snapshots += 1), refuse: () => {} });
     await eventually(() => running!.ready() && running!.leader.leading, 'leading and serving');
     await eventually(() => (api.get('Ingress', 'default', 'chat')?.['status'] as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress?.length === 1, 'status written');
     // A problem, its fix, and its return: a new Event, then a repeat patched onto it.
     api.apply(chat({ 'wsgate.io/idle-timeout': 'banana' }));
     await eventually(() => running!.events.posted >= 2, 'Event posted');
     api.apply(chat({}));
-    await eventually(() => !running!.controller.diagnostics.some((d) => d.reason === 'InvalidAnnotation'), 'problem fixed');
+    await eventually(() => !running!.sync.diagnostics.some((d) => d.reason === 'InvalidAnnotation'), 'problem fixed');
     const posted = running!.events.posted;
     api.apply(chat({ 'wsgate.io/idle-timeout': 'banana' }));
     await eventually(() => running!.events.posted > posted, 'repeat Event patched');

@@ -12,12 +12,12 @@ import {
   type V1Secret,
   type V1Service,
 } from '@kubernetes/client-node';
+import { splitNamespacedName } from '../../../common/names.ts';
+import { SERVICE_NAME_LABEL } from '../../../translate/types.ts';
 import type { WatchedKind } from './watcher.ts';
 
 /** Only Secrets a TLS entry can use: other Secrets are never read, cached or held in memory. */
 export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
-/** EndpointSlices that belong to a Service (the EndpointSlice controller sets this label). */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 export interface WatchedKinds {
   ingressClasses: WatchedKind<V1IngressClass>;
@@ -77,4 +77,14 @@ export function tlsSecrets(core: CoreV1Api, namespace: string | undefined, name?
         ? core.listSecretForAllNamespaces({ ...page, fieldSelector })
         : core.listNamespacedSecret({ ...page, namespace, fieldSelector }),
   };
+}
+
+/**
+ * The `--default-cert-secret` watched on its own: needed only when it lies outside the one watched
+ * namespace (with every namespace watched, the TLS Secret informer has it already).
+ */
+export function defaultCertSecretKind(kc: KubeConfig, watchNamespace: string | undefined, defaultCertSecret: string | undefined): WatchedKind<V1Secret> | undefined {
+  const reference = defaultCertSecret === undefined ? undefined : splitNamespacedName(defaultCertSecret);
+  if (watchNamespace === undefined || reference === undefined || reference.namespace === watchNamespace) return undefined;
+  return tlsSecrets(kc.makeApiClient(CoreV1Api), reference.namespace, reference.name);
 }

@@ -1,13 +1,13 @@
 // `wsgate controller --once`: list every kind once, translate, print. What wsgate would serve, to
 // check before trusting it with traffic; no informers, no writes to the cluster.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Snapshot } from '../../../config/snapshot.ts';
-import { validateSnapshot } from '../../../config/validate.ts';
+import { acceptSnapshot } from '../../../config/accept.ts';
+import type { Issue } from '../../../config/schema.ts';
 import { translate } from '../../../translate/translate.ts';
 import { CONTROLLER_NAME, type Diagnostic, type Resources } from '../../../translate/types.ts';
-import { tlsSecrets, watchedKinds } from './kinds.ts';
+import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { listAll } from './watcher.ts';
-import { prettyCanonicalJson } from '../../../config/pretty.ts';
 
 export interface OnceOptions {
   ingressClass: string;
@@ -18,8 +18,8 @@ export interface OnceOptions {
 export interface OnceResult {
   snapshot: Snapshot;
   diagnostics: Diagnostic[];
-  /** Validation errors of the translated snapshot (a translator bug); [] normally. */
-  errors: string[];
+  /** Validation issues of the translated snapshot (a translator bug); [] normally. */
+  issues: Issue[];
 }
 
 export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Resources> {
@@ -38,9 +38,9 @@ export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Re
     endpointSlices: endpointSlices.items,
     secrets: secrets.items,
   };
-  const [certNamespace, certName] = options.defaultCertSecret?.split('/') ?? [];
-  if (options.watchNamespace !== undefined && certNamespace !== undefined && certName !== undefined && certNamespace !== options.watchNamespace) {
-    const extra = await listAll(tlsSecrets(kc.makeApiClient(CoreV1Api), certNamespace, certName).listPage);
+  const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
+  if (defaultSecret !== undefined) {
+    const extra = await listAll(defaultSecret.listPage);
     resources.secrets.push(...extra.items);
   }
   return resources;
@@ -52,13 +52,11 @@ export async function translateOnce(kc: KubeConfig, options: OnceOptions): Promi
     controllerName: CONTROLLER_NAME,
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
   });
-  const validation = validateSnapshot(result.snapshot);
-  return { snapshot: result.snapshot, diagnostics: result.diagnostics, errors: validation.ok ? [] : validation.errors };
+  const accepted = acceptSnapshot(result.snapshot);
+  return { snapshot: result.snapshot, diagnostics: result.diagnostics, issues: accepted.ok ? [] : accepted.issues };
 }
 
 /** `Warning Conflict Ingress default/chat: ...`, one line per diagnostic. */
 export function diagnosticLine(d: Diagnostic): string {
   return `${d.type} ${d.reason} ${d.object.kind} ${d.object.namespace}/${d.object.name}: ${d.message}`;
 }
-
-export { prettyCanonicalJson };

@@ -1,9 +1,9 @@
 // The controller's view of the cluster: one informer per kind, read together as translate()'s
 // input. The arrays are fresh, the objects in them are the informers' own and never mutated.
-import { CoreV1Api, type KubeConfig, type KubernetesObject, type V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Resources } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
-import { tlsSecrets, watchedKinds } from './kinds.ts';
+import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { KindWatcher, type WatcherOptions } from './watcher.ts';
 
 /** What the controller reads; the informers here, a plain object in unit tests. */
@@ -12,6 +12,11 @@ export interface ResourceSource {
   synced(): boolean;
   resources(): Resources;
 }
+
+/** One object added, updated or deleted, by kind; undefined: a kind (re)listed, anything may differ. */
+export type ClusterChange =
+  | { kind: 'IngressClass' | 'Ingress' | 'Service' | 'EndpointSlice' | 'Secret'; object: KubernetesObject }
+  | undefined;
 
 export interface ClusterStoreOptions {
   clock: Clock;
@@ -30,20 +35,28 @@ export class ClusterStore implements ResourceSource {
   readonly #secrets;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
   readonly #all: KindWatcher<KubernetesObject>[];
+  #listener: (change: ClusterChange) => void = () => {};
 
-  constructor(kc: KubeConfig, options: ClusterStoreOptions, onChange: () => void) {
+  constructor(kc: KubeConfig, options: ClusterStoreOptions) {
+    const onChange =
+      (kind: NonNullable<ClusterChange>['kind']) =>
+      (object?: KubernetesObject): void =>
+        this.#listener(object === undefined ? undefined : { kind, object });
     const kinds = watchedKinds(kc, options.watchNamespace);
     const watcherOptions: WatcherOptions = { ...options.watcher, clock: options.clock };
-    this.#ingressClasses = new KindWatcher(kc, kinds.ingressClasses, watcherOptions, onChange);
-    this.#ingresses = new KindWatcher(kc, kinds.ingresses, watcherOptions, onChange);
-    this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange);
-    this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange);
-    this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange);
-    const [certNamespace, certName] = options.defaultCertSecret?.split('/') ?? [];
-    if (options.watchNamespace !== undefined && certNamespace !== undefined && certName !== undefined && certNamespace !== options.watchNamespace) {
-      this.#defaultSecret = new KindWatcher(kc, tlsSecrets(kc.makeApiClient(CoreV1Api), certNamespace, certName), watcherOptions, onChange);
-    }
+    this.#ingressClasses = new KindWatcher(kc, kinds.ingressClasses, watcherOptions, onChange('IngressClass'));
+    this.#ingresses = new KindWatcher(kc, kinds.ingresses, watcherOptions, onChange('Ingress'));
+    this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange('Service'));
+    this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange('EndpointSlice'));
+    this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange('Secret'));
+    const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
+    if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange('Secret'));
     this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
+  }
+
+  /** Who hears of every change (set once the rebuild loop exists; nobody before). */
+  onChange(listener: (change: ClusterChange) => void): void {
+    this.#listener = listener;
   }
 
   start(): void {
@@ -56,11 +69,6 @@ export class ClusterStore implements ResourceSource {
 
   synced(): boolean {
     return this.#all.every((watcher) => watcher.synced);
-  }
-
-  /** Kinds that have not listed yet, for logs and /readyz reasons. */
-  unsynced(): string[] {
-    return this.#all.filter((watcher) => !watcher.synced).map((watcher) => watcher.kind);
   }
 
   /** Watch or list errors so far, summed over kinds (each restarted its informer). */

@@ -81,7 +81,8 @@ export class KindWatcher<T extends KubernetesObject> {
   readonly #initialBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #longWatchMs: number;
-  readonly #onChange: () => void;
+  /** The object added, updated or deleted; none after a list (anything may have changed). */
+  readonly #onChange: (object?: T) => void;
   #synced = false;
   #closed = false;
   #backoffMs: number;
@@ -91,7 +92,7 @@ export class KindWatcher<T extends KubernetesObject> {
   #previousConnectedAt = 0;
   #errors = 0;
 
-  constructor(kc: KubeConfig, spec: WatchedKind<T>, options: WatcherOptions, onChange: () => void) {
+  constructor(kc: KubeConfig, spec: WatchedKind<T>, options: WatcherOptions, onChange: (object?: T) => void) {
     this.kind = spec.kind;
     this.#clock = options.clock;
     this.#initialBackoffMs = options.initialBackoffMs ?? 250;
@@ -112,10 +113,10 @@ export class KindWatcher<T extends KubernetesObject> {
     this.#informer = new ListWatch<T>(spec.path, new ClosableWatch(kc, () => this.#closed), listFn, false, spec.labelSelector, spec.fieldSelector, {
       delayFn: (ms) => this.#reconnectDelay(ms),
     });
-    const changed = (): void => {
+    const changed = (object: T): void => {
       if (this.#closed) return;
       this.#backoffMs = this.#initialBackoffMs;
-      this.#onChange();
+      this.#onChange(object);
     };
     this.#informer.on('add', changed);
     this.#informer.on('update', changed);

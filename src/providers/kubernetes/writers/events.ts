@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { logger } from '../../../common/log.ts';
+import { statusCode } from '../../../common/names.ts';
 import type { Diagnostic } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
 
@@ -19,11 +20,6 @@ export interface EventRecorderOptions {
   instance: string;
   /** Only the leader writes (followers see the same diagnostics). */
   isLeader(): boolean;
-}
-
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
 }
 
 /** One key per problem: the object (its uid, so a re-created Ingress is a new object) and the words. */

@@ -4,6 +4,7 @@
 // stops renewing loses the Lease once leaseDuration has passed since its last renewTime.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { logger } from '../../../common/log.ts';
+import { statusCode } from '../../../common/names.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
 
 const log = logger('leader');
@@ -23,11 +24,6 @@ export interface LeaderOptions {
   onChange?(leading: boolean): void;
 }
 
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
 /** Lease times arrive as strings: client-node's deserialiser does not know its own V1MicroTime. */
 function millis(value: Date | string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -44,6 +40,7 @@ export class LeaderElector {
   #renewedAt = 0;
   #timer: TimerHandle | undefined;
   #stopped = false;
+  readonly #listeners: Array<(leading: boolean) => void> = [];
 
   constructor(kc: KubeConfig, options: LeaderOptions) {
     this.#api = kc.makeApiClient(CoordinationV1Api);
@@ -53,6 +50,11 @@ export class LeaderElector {
 
   get leading(): boolean {
     return this.#leading;
+  }
+
+  /** Also tells `listener` of every change, for parts built after the elector. */
+  onChange(listener: (leading: boolean) => void): void {
+    this.#listeners.push(listener);
   }
 
   start(): void {
@@ -136,5 +138,6 @@ export class LeaderElector {
     this.#leading = leading;
     log.info({ lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.#options.identity, leading }, leading ? 'became leader' : 'no longer leader');
     this.#options.onChange?.(leading);
+    for (const listener of this.#listeners) listener(leading);
   }
 }

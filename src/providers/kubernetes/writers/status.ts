@@ -3,9 +3,10 @@
 // clusterIP. Written through the /status subresource, and only where it differs, so a resync
 // writes nothing.
 import { CoreV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Ingress, type V1Service } from '@kubernetes/client-node';
-import { canonicalJson } from '../../../config/codec.ts';
+import { canonicalJson } from '../../../config/canonical.ts';
 import { logger } from '../../../common/log.ts';
-import type { Diagnostic } from '../../../translate/types.ts';
+import { joinNamespacedName, splitNamespacedName } from '../../../common/names.ts';
+import type { Snapshot } from '../../../config/snapshot.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
 
 const log = logger('status');
@@ -44,9 +45,11 @@ function normalise(addresses: readonly LoadBalancerAddress[]): LoadBalancerAddre
   return out.sort((a, b) => `${a.ip ?? ''}/${a.hostname ?? ''}`.localeCompare(`${b.ip ?? ''}/${b.hostname ?? ''}`));
 }
 
-/** Ingresses translate() served: each gets one Sync diagnostic. */
-export function servedIngresses(diagnostics: readonly Diagnostic[]): Set<string> {
-  return new Set(diagnostics.filter((d) => d.reason === 'Sync' && d.object.kind === 'Ingress').map((d) => `${d.object.namespace}/${d.object.name}`));
+/** Ingresses the snapshot serves: those some route came from. */
+export function servedIngresses(snapshot: Snapshot): Set<string> {
+  const served = new Set<string>();
+  for (const route of snapshot.routes) if (route.source !== undefined) served.add(joinNamespacedName(route.source.namespace, route.source.ingress));
+  return served;
 }
 
 export class StatusWriter {
@@ -68,9 +71,9 @@ export class StatusWriter {
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#networking = kc.makeApiClient(NetworkingV1Api);
     this.#options = options;
-    const [namespace, name] = options.publishService.split('/');
-    this.#namespace = namespace ?? 'default';
-    this.#name = name ?? '';
+    const reference = splitNamespacedName(options.publishService);
+    this.#namespace = reference?.namespace ?? 'default';
+    this.#name = reference?.name ?? '';
   }
 
   get writes(): number {
@@ -92,9 +95,9 @@ export class StatusWriter {
     this.#timer?.cancel();
   }
 
-  /** A translation's diagnostics: which Ingresses are served now. */
-  update(diagnostics: readonly Diagnostic[]): void {
-    this.#served = servedIngresses(diagnostics);
+  /** A translation's snapshot: which Ingresses are served now. */
+  update(snapshot: Snapshot): void {
+    this.#served = servedIngresses(snapshot);
     this.sync();
   }
 
@@ -129,10 +132,10 @@ export class StatusWriter {
       if (this.#stopped || !this.#options.isLeader()) return;
       const namespace = ingress.metadata?.namespace ?? 'default';
       const name = ingress.metadata?.name ?? '';
-      if (!this.#served.has(`${namespace}/${name}`)) continue;
+      const key = joinNamespacedName(namespace, name);
+      if (!this.#served.has(key)) continue;
       if (canonicalJson(normalise(ingress.status?.loadBalancer?.ingress ?? [])) === wanted) continue;
       // Written already and the informer has not seen our own write yet: not a difference.
-      const key = `${namespace}/${name}`;
       const pending = this.#pending.get(key);
       if (pending !== undefined && pending.wanted === wanted && pending.before === ingress.metadata?.resourceVersion) continue;
       try {
@@ -142,9 +145,9 @@ export class StatusWriter {
         );
         this.#writes += 1;
         this.#pending.set(key, { wanted, before: ingress.metadata?.resourceVersion });
-        log.info({ ingress: `${namespace}/${name}`, addresses: desired }, 'Ingress status written');
+        log.info({ ingress: key, addresses: desired }, 'Ingress status written');
       } catch (error) {
-        log.warn({ err: error, ingress: `${namespace}/${name}` }, 'cannot write Ingress status');
+        log.warn({ err: error, ingress: key }, 'cannot write Ingress status');
       }
     }
   }

@@ -1,0 +1,62 @@
+// What the last translation read, so that a change to anything else need not run it again
+// (Contour's handler asks its cache the same question: `onUpdate` returns whether an object
+// matters). Ingresses and IngressClasses always matter: they decide what is referenced, so a
+// Secret or Service that becomes referenced later is picked up by the Ingress change that names
+// it, from the store, which holds every object of every watched kind.
+import type { KubernetesObject, V1IngressBackend } from '@kubernetes/client-node';
+import { joinNamespacedName } from '../../common/names.ts';
+import { SERVICE_NAME_LABEL, type Resources } from '../../translate/types.ts';
+import type { ClusterChange } from './informers/store.ts';
+
+export class References {
+  readonly #secrets = new Set<string>();
+  readonly #services = new Set<string>();
+  /** EndpointSlices counted last time, by their own name: one that stops matching still matters once. */
+  readonly #slices = new Set<string>();
+
+  /** Everything an Ingress (ours or not: a superset is safe) names, and the --default-cert-secret. */
+  static of(resources: Resources, defaultCertSecret: string | undefined): References {
+    const references = new References();
+    if (defaultCertSecret !== undefined) references.#secrets.add(defaultCertSecret);
+    for (const ingress of resources.ingresses) {
+      const namespace = ingress.metadata?.namespace;
+      for (const entry of ingress.spec?.tls ?? []) {
+        if (entry.secretName) references.#secrets.add(joinNamespacedName(namespace, entry.secretName));
+      }
+      const backends: V1IngressBackend[] = ingress.spec?.defaultBackend ? [ingress.spec.defaultBackend] : [];
+      for (const rule of ingress.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) backends.push(path.backend);
+      for (const backend of backends) {
+        if (backend.service?.name !== undefined) references.#services.add(joinNamespacedName(namespace, backend.service.name));
+      }
+    }
+    for (const slice of resources.endpointSlices) {
+      if (references.#sliceService(slice)) references.#slices.add(nameOf(slice));
+    }
+    return references;
+  }
+
+  /** Whether `change` can alter what translate produces from the store. */
+  matters(change: ClusterChange): boolean {
+    if (change === undefined) return true;
+    switch (change.kind) {
+      case 'Ingress':
+      case 'IngressClass':
+        return true;
+      case 'Secret':
+        return this.#secrets.has(nameOf(change.object));
+      case 'Service':
+        return this.#services.has(nameOf(change.object));
+      case 'EndpointSlice':
+        return this.#sliceService(change.object) || this.#slices.has(nameOf(change.object));
+    }
+  }
+
+  #sliceService(slice: KubernetesObject): boolean {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    return service !== undefined && this.#services.has(joinNamespacedName(slice.metadata?.namespace, service));
+  }
+}
+
+function nameOf(object: KubernetesObject): string {
+  return joinNamespacedName(object.metadata?.namespace, object.metadata?.name);
+}
