@@ -1,59 +1,73 @@
 // Value grammars shared by the annotation parsers. Each returns the value in the snapshot's own
 // form (normalised, so equal meanings give equal bytes) or a rejection with an optional detail.
-import { formatDuration, parseDuration, parseTimeout } from '../grammar/duration.ts';
-import { normaliseCidr } from '../grammar/cidr.ts';
-import { normaliseOrigin } from '../grammar/origin.ts';
-import { normaliseHashBy } from '../grammar/hash-by.ts';
-import { parseBoolean, parseByteSize, parseEnum, parsePositiveInteger } from '../grammar/scalars.ts';
-import type { Parsed as GrammarParsed } from '../grammar/result.ts';
+import { isIP } from 'node:net';
+import { formatDuration, parseDuration } from '../grammar/duration.ts';
 import type { Balance } from '../config/snapshot.ts';
 import { accept, reject, type Parsed } from './policy.ts';
 
-// An annotation message names what is accepted already; a grammar's reason is added only where it
-// says more than "not this grammar" (a zero duration, a number too large, the bad list entry).
-function withDetail<T>(result: GrammarParsed<T>, detailed: boolean): Parsed<T> {
-  if (result.ok) return accept(result.value);
-  return detailed ? reject(result.reason) : reject();
-}
-
 export function duration(text: string, options: { allowZero: boolean }): Parsed<string> {
-  const trimmed = text.trim();
-  const ms = parseTimeout(trimmed, options);
-  return ms.ok ? accept(formatDuration(ms.value)) : withDetail(ms, parseDuration(trimmed) !== undefined);
+  const ms = parseDuration(text.trim());
+  if (ms === undefined) return reject();
+  if (ms === 0 && !options.allowZero) return reject('it must be greater than zero');
+  return accept(formatDuration(ms));
 }
 
 export function positiveInteger(text: string): Parsed<number> {
   const trimmed = text.trim();
-  return withDetail(parsePositiveInteger(trimmed), /^[1-9]\d*$/.test(trimmed));
+  if (!/^[1-9]\d*$/.test(trimmed)) return reject();
+  const value = Number(trimmed);
+  return Number.isSafeInteger(value) ? accept(value) : reject('it is too large');
 }
 
+const BINARY_UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** Bytes, plain or with a Kubernetes binary suffix (`64Ki`, `1Mi`). */
 export function byteSize(text: string): Parsed<number> {
-  const trimmed = text.trim();
-  return withDetail(parseByteSize(trimmed), /^[1-9]\d*(Ki|Mi|Gi)?$/.test(trimmed));
+  const match = /^([1-9]\d*)(Ki|Mi|Gi)?$/.exec(text.trim());
+  if (match === null) return reject();
+  const value = Number(match[1]) * BINARY_UNITS[match[2] ?? '']!;
+  return Number.isSafeInteger(value) ? accept(value) : reject('it is too large');
 }
 
 export function boolean(text: string): Parsed<boolean> {
-  return withDetail(parseBoolean(text.trim()), false);
+  const trimmed = text.trim();
+  if (trimmed === 'true') return accept(true);
+  if (trimmed === 'false') return accept(false);
+  return reject();
 }
 
 function commaList(text: string): string[] {
   return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
-/** CIDRs, IPv4 or IPv6; a bare address means that one address (grammar/cidr.ts). */
+/** CIDRs, IPv4 or IPv6; a bare address means that one address (as ingress-nginx allows). */
 export function cidrList(text: string): Parsed<string[]> {
   const entries = commaList(text);
   if (entries.length === 0) return reject('the list is empty');
   const ranges: string[] = [];
   for (const entry of entries) {
-    const cidr = normaliseCidr(entry);
-    if (!cidr.ok) return reject(cidr.reason);
-    ranges.push(cidr.value);
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined) return reject(`${JSON.stringify(entry)} is not a CIDR`);
+    if (prefix === undefined) {
+      ranges.push(`${address}/${bits}`);
+      continue;
+    }
+    if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits) {
+      return reject(`${JSON.stringify(entry)} has a prefix length outside 0-${bits}`);
+    }
+    ranges.push(`${address}/${Number(prefix)}`);
   }
   return accept(ranges);
 }
 
-/** Full origins (grammar/origin.ts); `*` alone means any origin (undefined). */
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * Full origins as browsers send them (RFC 6454 serialisation): `scheme://host[:port]`, scheme
+ * http or https, a leading `*.` label as the only wildcard. `*` alone means any origin (undefined).
+ */
 export function originList(text: string): Parsed<string[] | undefined> {
   const entries = commaList(text);
   if (entries.length === 0) return reject('the list is empty');
@@ -61,21 +75,45 @@ export function originList(text: string): Parsed<string[] | undefined> {
   const origins = new Set<string>();
   for (const entry of entries) {
     const origin = normaliseOrigin(entry);
-    if (!origin.ok) return reject(origin.reason);
-    origins.add(origin.value);
+    if (origin === undefined) return reject(`${JSON.stringify(entry)} is not an origin`);
+    origins.add(origin);
   }
   return accept([...origins].sort());
 }
 
-const BALANCES: readonly Balance[] = ['least-conn', 'round-robin', 'hash'];
+function normaliseOrigin(entry: string): string | undefined {
+  const match = /^(https?):\/\/([^/:?#@]+)(?::(\d{1,5}))?\/?$/i.exec(entry);
+  if (match === null) return undefined;
+  const scheme = match[1]!.toLowerCase();
+  const host = match[2]!.toLowerCase();
+  const labels = host.split('.');
+  const named = labels[0] === '*' ? labels.slice(1) : labels;
+  if (named.length === 0 || !named.every((label) => HOST_LABEL.test(label))) return undefined;
+  const port = match[3] === undefined ? undefined : Number(match[3]);
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined;
+  const defaultPort = scheme === 'https' ? 443 : 80;
+  return port === undefined || port === defaultPort ? `${scheme}://${host}` : `${scheme}://${host}:${port}`;
+}
 
 export function balance(text: string): Parsed<Balance> {
-  return withDetail(parseEnum(text.trim(), BALANCES), false);
+  const trimmed = text.trim();
+  return trimmed === 'least-conn' || trimmed === 'round-robin' || trimmed === 'hash' ? accept(trimmed) : reject();
 }
+
+/** RFC 9110 token characters: what a header or cookie name may contain. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function hashBy(text: string): Parsed<string> {
   const trimmed = text.trim();
-  return withDetail(normaliseHashBy(trimmed), /^(header|cookie|query):/.test(trimmed));
+  if (trimmed === 'client-ip') return accept(trimmed);
+  const match = /^(header|cookie|query):(.*)$/.exec(trimmed);
+  if (match === null) return reject();
+  const [, kind, name = ''] = match;
+  if (name === '') return reject(`${kind}: needs a name`);
+  if (kind === 'query') return /^[^\s&=#]+$/.test(name) ? accept(trimmed) : reject(`${JSON.stringify(name)} is not a query parameter name`);
+  if (!TOKEN.test(name)) return reject(`${JSON.stringify(name)} is not a ${kind} name`);
+  // Header names are case-insensitive (RFC 9110 §5.1): one spelling keeps the snapshot canonical.
+  return accept(kind === 'header' ? `header:${name.toLowerCase()}` : trimmed);
 }
 
 /** ingress-nginx timeouts: whole seconds. */

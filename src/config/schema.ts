@@ -50,8 +50,8 @@ const TYPE_NAMES: Record<string, string> = {
 // What a string shaped by a named pattern should look like, keyed by the property or $defs name
 // that carries the pattern.
 const PATTERN_HINTS: Record<string, string> = {
-  routeHost: 'is not a DNS name, a one-label wildcard (*.example.com) or "" (any host)',
-  certificateHost: 'is not a DNS name or a one-label wildcard (*.example.com)',
+  routeHost: 'is not a lowercase DNS name, a one-label wildcard (*.example.com) or "" (any host)',
+  certificateHost: 'is not a lowercase DNS name or a one-label wildcard (*.example.com)',
   duration: 'is not a duration (such as 500ms, 5s, 1m, 1h, 1m30s)',
   path: 'must start with "/"',
   hashBy: 'is not header:NAME, cookie:NAME, query:NAME or client-ip',

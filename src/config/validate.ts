@@ -4,10 +4,8 @@
 // The semantic checks run even when the schema fails, on whatever parts have the right type, so
 // `wsgate check` lists every mistake in one pass.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { parseDuration, parseTimeout } from '../grammar/duration.ts';
-import { parseCidr } from '../grammar/cidr.ts';
-import { normaliseRequestHost } from '../grammar/host.ts';
-import { ORIGIN_ACCEPTS, parseOrigin } from '../grammar/origin.ts';
+import { isIPv4, isIPv6 } from 'node:net';
+import { parseDuration } from '../grammar/duration.ts';
 import { schemaIssues, formatIssue, describeValue, type Issue, type PathSegment } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -22,6 +20,65 @@ export function validateSnapshot(doc: unknown): ValidationResult {
 /** Every problem of a document, with its place; [] when it can be served. */
 export function validateSnapshotIssues(doc: unknown): Issue[] {
   return [...schemaIssues(doc), ...semanticIssues(doc)];
+}
+
+// ---- value grammars, exported so annotation parsers accept exactly what a snapshot accepts ----
+// (host names and hashBy are also patterns in the schema; a test keeps the two in agreement)
+
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * A lowercase DNS name (RFC 1123 labels of at most 63 characters, 253 in all), optionally with
+ * one leading `*.` wildcard label as the Ingress API allows.
+ */
+export function isHostName(text: string, options: { wildcard: boolean }): boolean {
+  const name = options.wildcard && text.startsWith('*.') ? text.slice(2) : text;
+  if (name.length === 0 || name.length > 253) return false;
+  return name.split('.').every((label) => label.length <= 63 && DNS_LABEL.test(label));
+}
+
+/** A route host: a host name, a wildcard, or '' for any host. */
+export function isRouteHost(text: string): boolean {
+  return text === '' || isHostName(text, { wildcard: true });
+}
+
+/** IPv4 or IPv6 CIDR with an explicit prefix length (`10.0.0.0/8`, `fd00::/8`). */
+export function isCidr(text: string): boolean {
+  const slash = text.lastIndexOf('/');
+  if (slash < 0) return false;
+  const address = text.slice(0, slash);
+  const bits = text.slice(slash + 1);
+  if (!/^(?:0|[1-9]\d{0,2})$/.test(bits)) return false;
+  if (isIPv4(address)) return Number(bits) <= 32;
+  return isIPv6(address) && !address.includes('%') && Number(bits) <= 128;
+}
+
+const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[^/:?#[\]]+)(?::(\d{1,5}))?$/;
+
+/**
+ * A serialized origin as browsers send it (RFC 6454 §6.2): lowercase `scheme://host[:port]`,
+ * no path; the host may start with `*.` to allow every subdomain below it.
+ */
+export function isOrigin(text: string): boolean {
+  const match = ORIGIN.exec(text);
+  if (!match) return false;
+  const [, , host = '', port] = match;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535 || /^0/.test(port))) return false;
+  if (host.startsWith('[')) return isIPv6(host.slice(1, -1));
+  return isIPv4(host) || isHostName(host, { wildcard: true });
+}
+
+// RFC 9110 §5.6.2 token: the characters a header or cookie name may have.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip`. */
+export function isHashBy(text: string): boolean {
+  if (text === 'client-ip') return true;
+  const colon = text.indexOf(':');
+  const kind = text.slice(0, colon);
+  const name = text.slice(colon + 1);
+  if (kind === 'header' || kind === 'cookie') return TOKEN.test(name);
+  return kind === 'query' && /^\S+$/.test(name);
 }
 
 // ---- the checks ----
@@ -51,8 +108,7 @@ function semanticIssues(doc: unknown): Issue[] {
   return issues;
 }
 
-// drainTimeout 0s closes at once (the drain-timeout annotation allows it); the others must pass time.
-const DURATION_FIELDS = { connectTimeout: false, handshakeTimeout: false, idleTimeout: false, drainTimeout: true } as const;
+const DURATION_FIELDS = ['connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout'] as const;
 
 /** Checks the pools and returns their names, in order, for the routes to refer to. */
 function checkPools(pools: unknown[], issues: Issue[]): string[] {
@@ -69,10 +125,10 @@ function checkPools(pools: unknown[], issues: Issue[]): string[] {
     if (pool.balance === 'hash' && pool.hashBy === undefined) {
       issues.push({ path: [...at, 'hashBy'], message: 'required when balance is "hash"' });
     }
-    for (const [field, allowZero] of Object.entries(DURATION_FIELDS)) {
+    for (const field of DURATION_FIELDS) {
       const text = pool[field];
-      // Text that is not a duration at all is the schema's finding (its pattern is the same grammar).
-      if (typeof text === 'string' && parseDuration(text) !== undefined && !parseTimeout(text, { allowZero }).ok) {
+      // Text that is not a duration at all is the schema's finding; only zero is left here.
+      if (typeof text === 'string' && parseDuration(text) === 0) {
         issues.push({ path: [...at, field], message: `${describeValue(text)} must be greater than 0` });
       }
     }
@@ -106,8 +162,7 @@ function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues:
       issues.push({ path: [...at, 'pool'], message: `${describeValue(route.pool)} is not a pool (pools: ${names})` });
     }
     if (typeof route.host === 'string' && typeof route.path === 'string' && typeof route.pathType === 'string') {
-      // Hosts compare case-insensitively: `Chat.example.com` and `chat.example.com` are one route.
-      const key = JSON.stringify([normaliseRequestHost(route.host), route.path, route.pathType]);
+      const key = JSON.stringify([route.host, route.path, route.pathType]);
       const earlier = claimed.get(key);
       if (earlier === undefined) claimed.set(key, i);
       else issues.push({ path: at, message: `same host, path and pathType as routes[${earlier}] (${describeValue(route.host)}, ${describeValue(route.path)}, ${route.pathType})` });
@@ -119,12 +174,18 @@ function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues:
 
 function checkPolicy(policy: Fields, at: PathSegment[], issues: Issue[]): void {
   list(policy.allowedOrigins).forEach((origin, j) => {
-    if (typeof origin !== 'string' || origin === '' || parseOrigin(origin, { wildcard: true }).ok) return;
-    issues.push({ path: [...at, 'allowedOrigins', j], message: `${describeValue(origin)} is not an origin (${ORIGIN_ACCEPTS})` });
+    if (typeof origin !== 'string' || origin === '') return;
+    const path = [...at, 'allowedOrigins', j];
+    if (isOrigin(origin)) return;
+    if (isOrigin(origin.toLowerCase())) {
+      issues.push({ path, message: `${describeValue(origin)} must be lowercase (browsers send origins in lowercase)` });
+    } else {
+      issues.push({ path, message: `${describeValue(origin)} is not an origin (scheme://host[:port] without a path, such as https://app.example.com or https://*.example.com)` });
+    }
   });
   list(policy.allowedSourceRanges).forEach((range, j) => {
-    if (typeof range !== 'string' || range === '' || parseCidr(range).ok) return;
-    issues.push({ path: [...at, 'allowedSourceRanges', j], message: `${describeValue(range)} is not a CIDR (such as 10.0.0.0/8 or fd00::/8, or a bare address)` });
+    if (typeof range !== 'string' || range === '' || isCidr(range)) return;
+    issues.push({ path: [...at, 'allowedSourceRanges', j], message: `${describeValue(range)} is not a CIDR (such as 10.0.0.0/8 or fd00::/8)` });
   });
 }
 

@@ -1,6 +1,5 @@
 // Durations as operators write them in annotations and snapshots: `500ms`, `5s`, `1m`, `1h`,
 // and combinations such as `1m30s` (the Go time.ParseDuration subset that makes sense here).
-import { parsed, refused, type Parsed } from './result.ts';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -19,15 +18,4 @@ export function formatDuration(ms: number): string {
   if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0 && ms > 0) return `${ms / 1000}s`;
   return `${ms}ms`;
-}
-
-/**
- * A timeout as annotations and snapshots give it, in milliseconds. Only drain-timeout may be zero
- * (close at once); a zero connect, handshake or idle timeout would refuse or cut everything.
- */
-export function parseTimeout(text: string, options: { allowZero: boolean }): Parsed<number> {
-  const ms = parseDuration(text);
-  if (ms === undefined) return refused('it is not a duration such as 500ms, 5s, 1m or 1h');
-  if (ms === 0 && !options.allowZero) return refused('it must be greater than zero');
-  return parsed(ms);
 }

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import type { Snapshot } from '../../src/config/snapshot.ts';
 import { validateSnapshot } from '../../src/config/validate.ts';
 import { compileSnapshot, type CompiledRoute, type CompiledTables } from '../../src/dataplane/compile.ts';
-import { normaliseRequestHost } from '../../src/grammar/host.ts';
+import { normalizeHost } from '../../src/dataplane/handshake/router.ts';
 import { CertificateStore } from '../../src/dataplane/listen/tls.ts';
 import { DataPlane } from '../../src/dataplane/state.ts';
 import { EndpointRegistry } from '../../src/dataplane/upstream/registry.ts';
@@ -43,7 +43,7 @@ function routeName(route: CompiledRoute): string {
 function dumpRouter(tables: CompiledTables): Record<string, unknown[]> {
   const byHost = new Map<string, CompiledRoute[]>();
   for (const entry of tables.routes) {
-    const host = normaliseRequestHost(entry.host);
+    const host = normalizeHost(entry.host);
     byHost.set(host, [...(byHost.get(host) ?? []), entry]);
   }
   const hosts = [...byHost.keys()].sort((a, b) => hostLevel(a) - hostLevel(b) || (a < b ? -1 : a > b ? 1 : 0));

@@ -7,7 +7,7 @@ import type { CompiledPool } from '../compile.ts';
 import type { DataPlane } from '../state.ts';
 import type { EndpointRef } from '../upstream/types.ts';
 import { isHopByHop } from './headers.ts';
-import { normaliseRequestHost } from '../../grammar/host.ts';
+import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from '../upstream/exchange.ts';
 import { requestPath } from './checks.ts';
 import { checkRoutePolicy, isRejection, matchRoute } from './pipeline.ts';
@@ -32,7 +32,7 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
     sendRejection(res, answer);
     done(answer.status, upstream);
   };
-  const route = matchRoute(dataplane.current, normaliseRequestHost(host), host, path);
+  const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
   if (isRejection(route)) return refuse(route);
   // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
   const forbidden = checkRoutePolicy(route, clientIp, undefined);

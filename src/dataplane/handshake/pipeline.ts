@@ -17,7 +17,7 @@ import type { EndpointRef } from '../upstream/types.ts';
 import { checkHandshake, requestPath } from './checks.ts';
 import { ConnectionLease } from './lease.ts';
 import { relayRejection, sendRejection, type Rejection } from './rejection.ts';
-import { normaliseRequestHost } from '../../grammar/host.ts';
+import { normalizeHost } from './router.ts';
 
 const accessLog = logger('access');
 
@@ -118,7 +118,7 @@ export class HandshakePipeline {
       started: performance.now(),
       clientIp: this.#clientAddress(socket),
       host,
-      hostKey: normaliseRequestHost(host),
+      hostKey: normalizeHost(host),
       path: requestPath(req.url),
     };
   }

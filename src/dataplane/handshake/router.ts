@@ -2,7 +2,6 @@
 // one per host level (exact, one-label wildcard, any host) and, within a host, one for Exact
 // paths plus one per path element for Prefix paths, longest first.
 import type { PathType } from '../../config/snapshot.ts';
-import { lookupHost, normaliseRequestHost } from '../../grammar/host.ts';
 
 export interface RoutableEntry {
   /** Exact host, `*.example.com` (one label) or `''` for any host. */
@@ -13,10 +12,26 @@ export interface RoutableEntry {
 
 export interface Router<T> {
   /**
-   * `host` already normalised by grammar/host.ts normaliseRequestHost (the caller does it once per request, for the
+   * `host` already normalised by normalizeHost (the caller does it once per request, for the
    * access log and routing alike); `path` may carry a query.
    */
   match(host: string, path: string): T | undefined;
+}
+
+/**
+ * The host a request names, as routes are keyed: lowercase, no port, no trailing dot. An IPv6
+ * literal keeps its brackets (`[::1]:80` -> `[::1]`).
+ */
+export function normalizeHost(hostHeader: string): string {
+  let host = hostHeader.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    return close === -1 ? host : host.slice(0, close + 1);
+  }
+  const colon = host.indexOf(':');
+  // More than one colon is an unbracketed IPv6 literal (not a valid Host): leave it whole.
+  if (colon !== -1 && host.indexOf(':', colon + 1) === -1) host = host.slice(0, colon);
+  return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
 /**
@@ -29,7 +44,7 @@ export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): R
   const wildcardHosts = new Map<string, PathTable<T>>();
   const anyHost = new PathTable<T>();
   for (const entry of entries) {
-    const host = normaliseRequestHost(entry.host);
+    const host = normalizeHost(entry.host);
     let table: PathTable<T>;
     if (host === '') {
       table = anyHost;
@@ -46,8 +61,16 @@ export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): R
       const path = pathOf(target);
       // Each level falls through to the next when none of its paths match, so a defaultBackend
       // (any host, Prefix `/`) catches whatever the specific rules leave.
-      const specific = lookupHost(host, exactHosts, wildcardHosts, (table) => table.match(path));
-      if (specific !== undefined) return specific;
+      const exact = exactHosts.get(host)?.match(path);
+      if (exact !== undefined) return exact;
+      if (wildcardHosts.size > 0) {
+        const dot = host.indexOf('.');
+        // `*.example.com` covers exactly one label: `a.example.com`, never `example.com` itself.
+        if (dot > 0) {
+          const wildcard = wildcardHosts.get(host.slice(dot + 1))?.match(path);
+          if (wildcard !== undefined) return wildcard;
+        }
+      }
       return anyHost.match(path);
     },
   };

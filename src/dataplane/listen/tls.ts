@@ -6,7 +6,6 @@ import tls from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Certificate, TlsConfig } from '../../config/snapshot.ts';
 import { WsgateError } from '../../common/errors.ts';
-import { lookupHost, normaliseRequestHost } from '../../grammar/host.ts';
 import { generateSelfSigned, type PemPair } from '../../certs/selfsigned.ts';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
@@ -112,7 +111,7 @@ export class CertificateStore {
       const loaded = take(certificate.name, inlinePem(certificate));
       expiries.push({ name: certificate.name, notAfter: loaded.notAfter });
       for (const host of certificate.hosts) {
-        const name = normaliseRequestHost(host);
+        const name = normalizeName(host);
         // The snapshot is sorted and conflicts are resolved upstream; should two certificates
         // still claim one name, the first keeps it, so the outcome does not depend on map order.
         if (name.startsWith('*.')) {
@@ -144,9 +143,15 @@ export class CertificateStore {
   /** The context a handshake naming `servername` gets (the default for `undefined` or an unknown name). */
   contextFor(servername: string | undefined): SecureContext {
     if (servername === undefined || servername === '') return this.#defaultContext;
+    const name = normalizeName(servername);
+    const exact = this.#exact.get(name);
+    if (exact !== undefined) return exact;
     // A wildcard stands for exactly one whole label, never an empty one nor several.
-    const found = lookupHost(normaliseRequestHost(servername), this.#exact, this.#wildcard, (context) => context);
-    if (found !== undefined) return found;
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const wildcard = this.#wildcard.get(name.slice(dot + 1));
+      if (wildcard !== undefined) return wildcard;
+    }
     return this.#defaultContext;
   }
 
@@ -219,6 +224,12 @@ function inlinePem(certificate: Pick<Certificate, 'name' | 'cert' | 'key'>): Pem
     throw new CertificateError(certificate.name, 'cert and key must be inline PEM by the time the data plane loads it');
   }
   return { cert: certificate.cert, key: certificate.key };
+}
+
+// DNS names compare case-insensitively (RFC 4343); a trailing dot names the same host.
+function normalizeName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 function pemHash(pem: PemPair): string {

@@ -1,8 +1,7 @@
 // The three `load-balance` strategies of SPEC §6, as pure choices over the endpoints a pick may
 // still use. State that must outlive a snapshot (cursors, open counts) is passed in by pool.ts.
 import type { EndpointRef, PickContext } from './types.ts';
-import { canonicalClientIp } from '../../grammar/client-address.ts';
-import { parseHashBy } from '../../grammar/hash-by.ts';
+import { canonicalClientIp } from '../admission/policy.ts';
 
 /** Open connections to an endpoint, summed over every worker of the pod. */
 export type LoadOf = (key: string) => number;
@@ -52,26 +51,30 @@ export function pickInTurn(endpoints: readonly EndpointRef[], accept: (endpoint:
 export type HashKeyReader = (ctx: PickContext) => string | undefined;
 
 /**
- * The reader for a hash-by value (grammar/hash-by.ts); undefined for a value that is not one (the
- * validator refuses such a pool before it gets here). An empty value counts as absent: hashing
- * every such request to one endpoint would pile them up there.
+ * `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip` (SPEC §6). Undefined for anything
+ * else (the validator refuses such a pool before it gets here). An empty value counts as absent:
+ * hashing every such request to one endpoint would pile them up there.
  */
-export function compileHashKey(text: string): HashKeyReader | undefined {
-  const hashBy = parseHashBy(text);
-  if (!hashBy.ok) return undefined;
-  const key = hashBy.value;
-  switch (key.kind) {
-    case 'client-ip':
-      return (ctx) => nonEmpty(canonicalClientIp(ctx.clientIp));
-    case 'header':
+export function compileHashKey(hashBy: string): HashKeyReader | undefined {
+  if (hashBy === 'client-ip') return (ctx) => nonEmpty(canonicalClientIp(ctx.clientIp));
+  const colon = hashBy.indexOf(':');
+  if (colon <= 0 || colon === hashBy.length - 1) return undefined;
+  const kind = hashBy.slice(0, colon);
+  const name = hashBy.slice(colon + 1);
+  switch (kind) {
+    case 'header': {
+      const header = name.toLowerCase();
       return (ctx) => {
-        const value = ctx.headers[key.name];
+        const value = ctx.headers[header];
         return nonEmpty(Array.isArray(value) ? value.join(', ') : value);
       };
+    }
     case 'cookie':
-      return (ctx) => cookieValue(ctx.headers.cookie, key.name);
+      return (ctx) => cookieValue(ctx.headers.cookie, name);
     case 'query':
-      return (ctx) => queryValue(ctx.url, key.name);
+      return (ctx) => queryValue(ctx.url, name);
+    default:
+      return undefined;
   }
 }
 

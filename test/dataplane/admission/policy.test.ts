@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileOriginPolicy, compileSourceRanges } from '../../../src/dataplane/admission/policy.ts';
-import { canonicalClientIp } from '../../../src/grammar/client-address.ts';
+import { canonicalClientIp, compileOriginPolicy, compileSourceRanges } from '../../../src/dataplane/admission/policy.ts';
 import { ConfigError } from '../../../src/common/errors.ts';
 
 function expectOrigins(allowed: string[] | undefined, rows: [string, boolean][]): void {

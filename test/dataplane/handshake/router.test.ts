@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normaliseRequestHost } from '../../../src/grammar/host.ts';
-import { compileRouter, type RoutableEntry } from '../../../src/dataplane/handshake/router.ts';
+import { compileRouter, normalizeHost, type RoutableEntry } from '../../../src/dataplane/handshake/router.ts';
 
 interface Entry extends RoutableEntry {
   id: string;
@@ -15,7 +14,7 @@ function route(id: string, host: string, path: string, pathType: RoutableEntry['
 function expectRoutes(entries: Entry[], rows: [string, string, string | undefined][]): void {
   const router = compileRouter(entries);
   for (const [host, path, expected] of rows) {
-    assert.equal(router.match(normaliseRequestHost(host), path)?.id, expected, `${host} ${path}`);
+    assert.equal(router.match(normalizeHost(host), path)?.id, expected, `${host} ${path}`);
   }
 }
 
@@ -228,7 +227,7 @@ test('many routes on one host: each request finds its own', () => {
   assert.equal(router.match('h.test', '/svc/500'), undefined);
 });
 
-test('normaliseRequestHost', () => {
+test('normalizeHost', () => {
   const cases: [string, string][] = [
     ['Example.COM', 'example.com'],
     ['example.com:8080', 'example.com'],
@@ -241,5 +240,5 @@ test('normaliseRequestHost', () => {
     ['  spaced.test  ', 'spaced.test'],
     ['', ''],
   ];
-  for (const [input, expected] of cases) assert.equal(normaliseRequestHost(input), expected, input);
+  for (const [input, expected] of cases) assert.equal(normalizeHost(input), expected, input);
 });
