@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalClientIp, compileOriginPolicy, compileSourceRanges } from '../../../src/dataplane/admission/policy.ts';
+import { compileOriginPolicy, compileSourceRanges } from '../../../src/dataplane/admission/policy.ts';
+import { canonicalClientIp } from '../../../src/grammar/client-address.ts';
 import { ConfigError } from '../../../src/common/errors.ts';
 
 function expectOrigins(allowed: string[] | undefined, rows: [string, boolean][]): void {
