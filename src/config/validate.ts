@@ -5,11 +5,12 @@
 // plane compiles, so a value means the same thing wherever it is written.
 // The semantic checks run even when the schema fails, on whatever parts have the right type, so
 // `wsgate check` lists every mistake in one pass.
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { parseCidr } from '../grammar/cidr.ts';
 import { parseDuration } from '../grammar/duration.ts';
 import { HASH_BY_ACCEPTS, parseHashBy } from '../grammar/hash-by.ts';
 import { parseOrigin } from '../grammar/origin.ts';
+import { certificateBlocks, keyMatchesLeaf, parseCertificate, parsePrivateKey } from '../grammar/pem-pair.ts';
 import { schemaIssues, formatIssue, describeValue, snapshotSchema, type Issue, type PathSegment } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -152,7 +153,7 @@ function checkCertificate(value: unknown, at: PathSegment[], issues: Issue[]): v
   const leaf = pemOk && typeof cert.cert === 'string' ? checkChain(cert.cert, [...at, 'cert'], issues) : undefined;
   if (keyOk && typeof cert.key === 'string') {
     const key = checkKey(cert.key, [...at, 'key'], issues);
-    if (leaf && key && !leaf.checkPrivateKey(key)) {
+    if (leaf && key && !keyMatchesLeaf(leaf, key)) {
       issues.push({ path: [...at, 'key'], message: 'does not match the certificate (the first one in the chain)' });
     }
   }
@@ -172,40 +173,29 @@ function exactlyOne(cert: Fields, inline: string, file: string, at: PathSegment[
   return true;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /** Parses every certificate of a PEM chain and returns the leaf, or reports why it cannot. */
 function checkChain(pem: string, at: PathSegment[], issues: Issue[]): X509Certificate | undefined {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  const blocks = certificateBlocks(pem);
   if (blocks.length === 0) {
     issues.push({ path: at, message: 'is not a PEM certificate (no -----BEGIN CERTIFICATE----- block)' });
     return undefined;
   }
   let leaf: X509Certificate | undefined;
   for (const [n, block] of blocks.entries()) {
-    try {
-      const parsed = new X509Certificate(block);
-      leaf ??= parsed;
-    } catch (error) {
+    const parsed = parseCertificate(block);
+    if (!parsed.ok) {
       const which = blocks.length === 1 ? 'the certificate' : `certificate ${n + 1} of ${blocks.length} in the chain`;
-      issues.push({ path: at, message: `${which} does not parse (${reason(error)})` });
+      issues.push({ path: at, message: `${which} does not parse (${parsed.reason})` });
       return undefined;
     }
+    leaf ??= parsed.value;
   }
   return leaf;
 }
 
 function checkKey(pem: string, at: PathSegment[], issues: Issue[]): KeyObject | undefined {
-  try {
-    return createPrivateKey(pem);
-  } catch (error) {
-    const encrypted = /ENCRYPTED/.test(pem) || (error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
-    const hint = encrypted ? 'encrypted keys are not supported' : reason(error);
-    issues.push({ path: at, message: `is not a PEM private key (${hint})` });
-    return undefined;
-  }
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const parsed = parsePrivateKey(pem);
+  if (parsed.ok) return parsed.value;
+  issues.push({ path: at, message: `is not a PEM private key (${parsed.reason})` });
+  return undefined;
 }
