@@ -27,8 +27,8 @@ const HASH_BY_KEY = 'wsgate.io/hash-by';
 const LOAD_BALANCE_KEY = 'wsgate.io/load-balance';
 const NGINX_HASH_BY_KEY = 'nginx.ingress.kubernetes.io/upstream-hash-by';
 
-export function invalidValueMessage(definition: AnnotationDefinition, value: string, detail?: string): string {
-  const why = detail === undefined ? '' : ` (${detail})`;
+export function invalidValueMessage(definition: AnnotationDefinition, value: string, reason?: string): string {
+  const why = reason === undefined || definition.accepts.includes(reason) ? '' : ` (${reason})`;
   return `${definition.key}: ${JSON.stringify(value)} is not valid${why}; accepted: ${definition.accepts}`;
 }
 
@@ -60,9 +60,9 @@ export function parseIngressAnnotations(annotations: Readonly<Record<string, str
     const sources = slot.native !== undefined ? [slot.native] : slot.aliases;
     const values: unknown[] = [];
     for (const [definition, value] of sources) {
-      const parsed = definition.parse(value);
+      const parsed = definition.parse(value.trim());
       if (parsed.ok) values.push(parsed.value);
-      else problems.push({ key: definition.key, value, message: invalidValueMessage(definition, value, parsed.detail) });
+      else problems.push({ key: definition.key, value, message: invalidValueMessage(definition, value, parsed.reason) });
     }
     if (values.length > 0) assign(field, values.reduce(larger));
   }

@@ -21,13 +21,4 @@ export interface IngressPolicy {
 
 export type PolicyField = keyof IngressPolicy;
 
-/** The outcome of one parser: a value, or why the text is not one (`detail` is optional extra). */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; detail?: string };
-
-export function accept<T>(value: T): Parsed<T> {
-  return { ok: true, value };
-}
-
-export function reject<T>(detail?: string): Parsed<T> {
-  return detail === undefined ? { ok: false } : { ok: false, detail };
-}
+export type { Parsed } from '../grammar/result.ts';

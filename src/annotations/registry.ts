@@ -1,9 +1,14 @@
 // Every annotation wsgate reads, in one place: key, accepted values, default, doc and parser
 // together (SPEC §6). The parser of an Ingress's annotations (parse.ts) and the README's table
 // (annotationDocsMarkdown) are both driven from this list, so they cannot drift apart.
-import { POOL_DEFAULTS } from '../config/snapshot.ts';
-import * as grammar from './grammar.ts';
+import { POOL_DEFAULTS, type Balance } from '../config/snapshot.ts';
+import { DURATION_ACCEPTS, normaliseDuration } from '../grammar/duration.ts';
+import { HASH_BY_ACCEPTS, normaliseHashBy } from '../grammar/hash-by.ts';
+import { parseBoolean, parseKeyword } from '../grammar/keyword.ts';
+import { BYTE_SIZE_ACCEPTS, POSITIVE_INTEGER_ACCEPTS, parseByteSize, parsePositiveInteger } from '../grammar/number.ts';
+import { NGINX_HASH_BY_ACCEPTS, NGINX_SECONDS_ACCEPTS, parseNginxBackendProtocol, parseNginxBalance, parseNginxHashBy, parseNginxSeconds } from '../grammar/nginx.ts';
 import type { IngressPolicy, Parsed, PolicyField } from './policy.ts';
+import { cidrList, originList } from './values.ts';
 
 export const WSGATE_PREFIX = 'wsgate.io/';
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -13,12 +18,16 @@ export interface AnnotationDefinition<F extends PolicyField = PolicyField> {
   key: string;
   /** The policy field it sets. */
   field: F;
-  /** The grammar in words; quoted in every InvalidAnnotation message and in the docs. */
+  /**
+   * The grammar in words; quoted in every InvalidAnnotation message and in the docs. A parser's
+   * reason that this text already says is not repeated in the message.
+   */
   accepts: string;
   /** The default in words, for the docs. */
   defaultText: string;
   /** What it does, for the docs. */
   doc: string;
+  /** Reads the trimmed value (YAML block scalars leave a newline behind). */
   parse: (text: string) => Parsed<IngressPolicy[F]>;
   /** For an ingress-nginx alias: the wsgate.io key that wins over it. */
   aliasOf?: string;
@@ -28,8 +37,9 @@ function define<F extends PolicyField>(definition: AnnotationDefinition<F>): Ann
   return definition as unknown as AnnotationDefinition;
 }
 
-const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30s too)';
-const POSITIVE = 'a whole number greater than zero';
+const BALANCES: readonly Balance[] = ['least-conn', 'round-robin', 'hash'];
+const DURATION = DURATION_ACCEPTS;
+const POSITIVE = POSITIVE_INTEGER_ACCEPTS;
 
 export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
   define({
@@ -38,15 +48,15 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: 'least-conn, round-robin or hash (hash needs wsgate.io/hash-by)',
     defaultText: 'least-conn',
     doc: 'How a new connection picks an endpoint; least-conn counts every worker\'s open connections.',
-    parse: grammar.balance,
+    parse: (text) => parseKeyword(text, BALANCES),
   }),
   define({
     key: 'wsgate.io/hash-by',
     field: 'hashBy',
-    accepts: 'header:NAME, cookie:NAME, query:NAME or client-ip',
+    accepts: HASH_BY_ACCEPTS,
     defaultText: 'required with hash',
     doc: 'The key of consistent hashing: a pool change moves only the keys it must.',
-    parse: grammar.hashBy,
+    parse: normaliseHashBy,
   }),
   define({
     key: 'wsgate.io/connect-timeout',
@@ -54,7 +64,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: `${DURATION}, greater than zero`,
     defaultText: POOL_DEFAULTS.connectTimeout,
     doc: 'Time for one TCP (or TLS) connect attempt to an endpoint.',
-    parse: (text) => grammar.duration(text, { allowZero: false }),
+    parse: (text) => normaliseDuration(text, { allowZero: false }),
   }),
   define({
     key: 'wsgate.io/handshake-timeout',
@@ -62,7 +72,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: `${DURATION}, greater than zero`,
     defaultText: POOL_DEFAULTS.handshakeTimeout,
     doc: 'Time the upstream has, from connect to its 101 answer.',
-    parse: (text) => grammar.duration(text, { allowZero: false }),
+    parse: (text) => normaliseDuration(text, { allowZero: false }),
   }),
   define({
     key: 'wsgate.io/idle-timeout',
@@ -70,7 +80,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: `${DURATION}, greater than zero`,
     defaultText: POOL_DEFAULTS.idleTimeout,
     doc: 'A connection with no byte in either direction for this long is closed with 1001.',
-    parse: (text) => grammar.duration(text, { allowZero: false }),
+    parse: (text) => normaliseDuration(text, { allowZero: false }),
   }),
   define({
     key: 'wsgate.io/drain-timeout',
@@ -78,7 +88,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: `${DURATION}; 0s closes at once`,
     defaultText: POOL_DEFAULTS.drainTimeout,
     doc: 'How long a connection to a removed or terminating endpoint stays before the proxy closes it with 1001.',
-    parse: (text) => grammar.duration(text, { allowZero: true }),
+    parse: (text) => normaliseDuration(text, { allowZero: true }),
   }),
   define({
     key: 'wsgate.io/allowed-origins',
@@ -86,7 +96,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: 'a comma list of full origins (https://app.example.com, https://*.example.com) or *',
     defaultText: 'any origin',
     doc: 'Origins a browser may connect from; `https://*.example.com` matches any subdomain depth, not the apex. A request without Origin passes.',
-    parse: grammar.originList,
+    parse: originList,
   }),
   define({
     key: 'wsgate.io/max-connections',
@@ -94,7 +104,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: POSITIVE,
     defaultText: 'unlimited',
     doc: 'Concurrent connections for the Ingress in one pod, across its workers (503 beyond).',
-    parse: grammar.positiveInteger,
+    parse: parsePositiveInteger,
   }),
   define({
     key: 'wsgate.io/max-connections-per-client',
@@ -102,15 +112,15 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: POSITIVE,
     defaultText: 'unlimited',
     doc: 'Concurrent connections per client IP (429 beyond).',
-    parse: grammar.positiveInteger,
+    parse: parsePositiveInteger,
   }),
   define({
     key: 'wsgate.io/max-message-size',
     field: 'maxMessageSize',
-    accepts: 'a number of bytes greater than zero, optionally with Ki, Mi or Gi (64Ki)',
+    accepts: BYTE_SIZE_ACCEPTS,
     defaultText: 'unlimited',
     doc: 'Bytes per frame payload: the sender of a larger frame gets close 1009, the other side 1001.',
-    parse: grammar.byteSize,
+    parse: parseByteSize,
   }),
   define({
     key: 'wsgate.io/upstream-tls',
@@ -118,7 +128,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: 'true or false',
     defaultText: String(POOL_DEFAULTS.upstreamTls),
     doc: '`true`: wss to the backend (its certificate is not verified).',
-    parse: grammar.boolean,
+    parse: parseBoolean,
   }),
   define({
     key: 'wsgate.io/allowed-source-ranges',
@@ -126,11 +136,11 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     accepts: 'a comma list of CIDRs (10.0.0.0/8, 2001:db8::/32) or addresses',
     defaultText: 'any',
     doc: 'Client addresses allowed to connect (403 otherwise).',
-    parse: grammar.cidrList,
+    parse: cidrList,
   }),
 ];
 
-const SECONDS = 'a whole number of seconds greater than zero';
+const SECONDS = NGINX_SECONDS_ACCEPTS;
 
 /** ingress-nginx annotations honoured on an Ingress of wsgate's class (SPEC §6, migration). */
 export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
@@ -141,7 +151,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: SECONDS,
     defaultText: '-',
     doc: 'Seconds; with proxy-send-timeout the larger of the two becomes the idle timeout.',
-    parse: grammar.nginxSeconds,
+    parse: parseNginxSeconds,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/proxy-send-timeout',
@@ -150,7 +160,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: SECONDS,
     defaultText: '-',
     doc: 'Seconds; with proxy-read-timeout the larger of the two becomes the idle timeout.',
-    parse: grammar.nginxSeconds,
+    parse: parseNginxSeconds,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/proxy-connect-timeout',
@@ -159,16 +169,16 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: SECONDS,
     defaultText: '-',
     doc: 'Seconds.',
-    parse: grammar.nginxSeconds,
+    parse: parseNginxSeconds,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/upstream-hash-by',
     field: 'hashBy',
     aliasOf: 'wsgate.io/hash-by',
-    accepts: '$http_NAME, $cookie_NAME, $arg_NAME or $remote_addr',
+    accepts: NGINX_HASH_BY_ACCEPTS,
     defaultText: '-',
     doc: 'Turns on hash balancing (unless wsgate.io/load-balance says otherwise) keyed by header, cookie, query parameter or client IP.',
-    parse: grammar.nginxHashBy,
+    parse: parseNginxHashBy,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/load-balance',
@@ -177,7 +187,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: 'round_robin or ewma',
     defaultText: '-',
     doc: '`round_robin` -> round-robin, `ewma` -> least-conn.',
-    parse: grammar.nginxBalance,
+    parse: parseNginxBalance,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/limit-connections',
@@ -186,7 +196,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: POSITIVE,
     defaultText: '-',
     doc: 'Concurrent connections per client IP.',
-    parse: grammar.positiveInteger,
+    parse: parsePositiveInteger,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/backend-protocol',
@@ -195,7 +205,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: 'HTTP or HTTPS',
     defaultText: '-',
     doc: '`HTTPS` -> wss to the backend.',
-    parse: grammar.nginxBackendProtocol,
+    parse: parseNginxBackendProtocol,
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/whitelist-source-range',
@@ -204,7 +214,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     accepts: 'a comma list of CIDRs or addresses',
     defaultText: '-',
     doc: 'Client addresses allowed to connect.',
-    parse: grammar.cidrList,
+    parse: cidrList,
   }),
 ];
 

@@ -1,12 +1,17 @@
 // Validation of a snapshot before it is served (SPEC §4): the JSON Schema for shape, then the
 // rules a schema cannot say (references between pools and routes, uniqueness, CIDRs, origins,
 // certificates that parse and match their key). Pure: no I/O, defaults are not filled in.
+// Values are judged by the grammars in grammar/, the ones annotations are read with and the data
+// plane compiles, so a value means the same thing wherever it is written.
 // The semantic checks run even when the schema fails, on whatever parts have the right type, so
 // `wsgate check` lists every mistake in one pass.
-import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { isIPv4, isIPv6 } from 'node:net';
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { parseCidr } from '../grammar/cidr.ts';
 import { parseDuration } from '../grammar/duration.ts';
-import { schemaIssues, formatIssue, describeValue, type Issue, type PathSegment } from './schema.ts';
+import { HASH_BY_ACCEPTS, parseHashBy } from '../grammar/hash-by.ts';
+import { parseOrigin } from '../grammar/origin.ts';
+import { certificateBlocks, keyMatchesLeaf, parseCertificate, parsePrivateKey } from '../grammar/pem-pair.ts';
+import { schemaIssues, formatIssue, describeValue, snapshotSchema, type Issue, type PathSegment } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export type ValidationResult = { ok: true; snapshot: Snapshot } | { ok: false; errors: string[] };
@@ -20,65 +25,6 @@ export function validateSnapshot(doc: unknown): ValidationResult {
 /** Every problem of a document, with its place; [] when it can be served. */
 export function validateSnapshotIssues(doc: unknown): Issue[] {
   return [...schemaIssues(doc), ...semanticIssues(doc)];
-}
-
-// ---- value grammars, exported so annotation parsers accept exactly what a snapshot accepts ----
-// (host names and hashBy are also patterns in the schema; a test keeps the two in agreement)
-
-const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
-
-/**
- * A lowercase DNS name (RFC 1123 labels of at most 63 characters, 253 in all), optionally with
- * one leading `*.` wildcard label as the Ingress API allows.
- */
-export function isHostName(text: string, options: { wildcard: boolean }): boolean {
-  const name = options.wildcard && text.startsWith('*.') ? text.slice(2) : text;
-  if (name.length === 0 || name.length > 253) return false;
-  return name.split('.').every((label) => label.length <= 63 && DNS_LABEL.test(label));
-}
-
-/** A route host: a host name, a wildcard, or '' for any host. */
-export function isRouteHost(text: string): boolean {
-  return text === '' || isHostName(text, { wildcard: true });
-}
-
-/** IPv4 or IPv6 CIDR with an explicit prefix length (`10.0.0.0/8`, `fd00::/8`). */
-export function isCidr(text: string): boolean {
-  const slash = text.lastIndexOf('/');
-  if (slash < 0) return false;
-  const address = text.slice(0, slash);
-  const bits = text.slice(slash + 1);
-  if (!/^(?:0|[1-9]\d{0,2})$/.test(bits)) return false;
-  if (isIPv4(address)) return Number(bits) <= 32;
-  return isIPv6(address) && !address.includes('%') && Number(bits) <= 128;
-}
-
-const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[^/:?#[\]]+)(?::(\d{1,5}))?$/;
-
-/**
- * A serialized origin as browsers send it (RFC 6454 §6.2): lowercase `scheme://host[:port]`,
- * no path; the host may start with `*.` to allow every subdomain below it.
- */
-export function isOrigin(text: string): boolean {
-  const match = ORIGIN.exec(text);
-  if (!match) return false;
-  const [, , host = '', port] = match;
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535 || /^0/.test(port))) return false;
-  if (host.startsWith('[')) return isIPv6(host.slice(1, -1));
-  return isIPv4(host) || isHostName(host, { wildcard: true });
-}
-
-// RFC 9110 §5.6.2 token: the characters a header or cookie name may have.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip`. */
-export function isHashBy(text: string): boolean {
-  if (text === 'client-ip') return true;
-  const colon = text.indexOf(':');
-  const kind = text.slice(0, colon);
-  const name = text.slice(colon + 1);
-  if (kind === 'header' || kind === 'cookie') return TOKEN.test(name);
-  return kind === 'query' && /^\S+$/.test(name);
 }
 
 // ---- the checks ----
@@ -108,7 +54,16 @@ function semanticIssues(doc: unknown): Issue[] {
   return issues;
 }
 
-const DURATION_FIELDS = ['connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout'] as const;
+// drainTimeout 0 means "close at once" (the drain-timeout annotation accepts 0s); a zero connect,
+// handshake or idle timeout would fail every connection.
+const NONZERO_DURATION_FIELDS = ['connectTimeout', 'handshakeTimeout', 'idleTimeout'] as const;
+
+// The schema's hashBy pattern is wider than the grammar (it allows `&`, `=` and `#` in a query
+// name); what it passes and the grammar refuses is reported here, in the schema's words.
+const HASH_BY_SHAPE = new RegExp(
+  ((snapshotSchema.$defs as Record<string, { properties: Record<string, { pattern: string }> }>).pool!.properties.hashBy!.pattern),
+  'u',
+);
 
 /** Checks the pools and returns their names, in order, for the routes to refer to. */
 function checkPools(pools: unknown[], issues: Issue[]): string[] {
@@ -125,7 +80,10 @@ function checkPools(pools: unknown[], issues: Issue[]): string[] {
     if (pool.balance === 'hash' && pool.hashBy === undefined) {
       issues.push({ path: [...at, 'hashBy'], message: 'required when balance is "hash"' });
     }
-    for (const field of DURATION_FIELDS) {
+    if (typeof pool.hashBy === 'string' && HASH_BY_SHAPE.test(pool.hashBy) && !parseHashBy(pool.hashBy).ok) {
+      issues.push({ path: [...at, 'hashBy'], message: `${describeValue(pool.hashBy)} is not ${HASH_BY_ACCEPTS}` });
+    }
+    for (const field of NONZERO_DURATION_FIELDS) {
       const text = pool[field];
       // Text that is not a duration at all is the schema's finding; only zero is left here.
       if (typeof text === 'string' && parseDuration(text) === 0) {
@@ -175,19 +133,16 @@ function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues:
 function checkPolicy(policy: Fields, at: PathSegment[], issues: Issue[]): void {
   list(policy.allowedOrigins).forEach((origin, j) => {
     if (typeof origin !== 'string' || origin === '') return;
-    const path = [...at, 'allowedOrigins', j];
-    if (isOrigin(origin)) return;
-    if (isOrigin(origin.toLowerCase())) {
-      issues.push({ path, message: `${describeValue(origin)} must be lowercase (browsers send origins in lowercase)` });
-    } else {
-      issues.push({ path, message: `${describeValue(origin)} is not an origin (scheme://host[:port] without a path, such as https://app.example.com or https://*.example.com)` });
-    }
+    if (parseOrigin(origin).ok) return;
+    issues.push({ path: [...at, 'allowedOrigins', j], message: `${describeValue(origin)} is not an origin (${ORIGIN_HINT})` });
   });
   list(policy.allowedSourceRanges).forEach((range, j) => {
-    if (typeof range !== 'string' || range === '' || isCidr(range)) return;
-    issues.push({ path: [...at, 'allowedSourceRanges', j], message: `${describeValue(range)} is not a CIDR (such as 10.0.0.0/8 or fd00::/8)` });
+    if (typeof range !== 'string' || range === '' || parseCidr(range).ok) return;
+    issues.push({ path: [...at, 'allowedSourceRanges', j], message: `${describeValue(range)} is not a CIDR (such as 10.0.0.0/8 or fd00::/8) or an address` });
   });
 }
+
+const ORIGIN_HINT = 'http:// or https:// with a host and an optional port, such as https://app.example.com or https://*.example.com';
 
 function checkCertificate(value: unknown, at: PathSegment[], issues: Issue[]): void {
   const cert = record(value);
@@ -198,7 +153,7 @@ function checkCertificate(value: unknown, at: PathSegment[], issues: Issue[]): v
   const leaf = pemOk && typeof cert.cert === 'string' ? checkChain(cert.cert, [...at, 'cert'], issues) : undefined;
   if (keyOk && typeof cert.key === 'string') {
     const key = checkKey(cert.key, [...at, 'key'], issues);
-    if (leaf && key && !leaf.checkPrivateKey(key)) {
+    if (leaf && key && !keyMatchesLeaf(leaf, key)) {
       issues.push({ path: [...at, 'key'], message: 'does not match the certificate (the first one in the chain)' });
     }
   }
@@ -218,40 +173,29 @@ function exactlyOne(cert: Fields, inline: string, file: string, at: PathSegment[
   return true;
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /** Parses every certificate of a PEM chain and returns the leaf, or reports why it cannot. */
 function checkChain(pem: string, at: PathSegment[], issues: Issue[]): X509Certificate | undefined {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  const blocks = certificateBlocks(pem);
   if (blocks.length === 0) {
     issues.push({ path: at, message: 'is not a PEM certificate (no -----BEGIN CERTIFICATE----- block)' });
     return undefined;
   }
   let leaf: X509Certificate | undefined;
   for (const [n, block] of blocks.entries()) {
-    try {
-      const parsed = new X509Certificate(block);
-      leaf ??= parsed;
-    } catch (error) {
+    const parsed = parseCertificate(block);
+    if (!parsed.ok) {
       const which = blocks.length === 1 ? 'the certificate' : `certificate ${n + 1} of ${blocks.length} in the chain`;
-      issues.push({ path: at, message: `${which} does not parse (${reason(error)})` });
+      issues.push({ path: at, message: `${which} does not parse (${parsed.reason})` });
       return undefined;
     }
+    leaf ??= parsed.value;
   }
   return leaf;
 }
 
 function checkKey(pem: string, at: PathSegment[], issues: Issue[]): KeyObject | undefined {
-  try {
-    return createPrivateKey(pem);
-  } catch (error) {
-    const encrypted = /ENCRYPTED/.test(pem) || (error as { code?: string }).code === 'ERR_MISSING_PASSPHRASE';
-    const hint = encrypted ? 'encrypted keys are not supported' : reason(error);
-    issues.push({ path: at, message: `is not a PEM private key (${hint})` });
-    return undefined;
-  }
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const parsed = parsePrivateKey(pem);
+  if (parsed.ok) return parsed.value;
+  issues.push({ path: at, message: `is not a PEM private key (${parsed.reason})` });
+  return undefined;
 }

@@ -2,6 +2,7 @@
 // semantics): ImplementationSpecific means Prefix here, and a Prefix path's trailing slash does not
 // change what it matches (`/foo/` matches exactly what `/foo` does), so both are written once.
 import type { V1Ingress, V1IngressBackend } from '@kubernetes/client-node';
+import { parseRouteHost } from '../grammar/host.ts';
 
 export type RouteType = 'Exact' | 'Prefix';
 
@@ -12,13 +13,11 @@ export interface RouteClaim {
   backend: V1IngressBackend;
 }
 
-// DNS-1123 subdomain, or the same behind one `*.` label: what the API server admits as a host.
-const HOST = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
+/** The route host of a rule (grammar/host.ts: what the API server admits), '' for none; undefined if not one. */
 export function normaliseHost(host: string | undefined): string | undefined {
-  if (host === undefined || host === '') return '';
-  const lower = host.toLowerCase();
-  return HOST.test(lower) ? lower : undefined;
+  if (host === undefined) return '';
+  const parsed = parseRouteHost(host);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 function normalisePath(path: string | undefined, pathType: RouteType): string | undefined {

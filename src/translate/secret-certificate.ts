@@ -2,14 +2,13 @@
 // pure computation (node:crypto parses; nothing is read or fetched): every PEM block of the chain
 // must parse, the key must parse and match the leaf. Expiry is not judged here (no clock); the
 // expiry metric shows it.
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
+import { certificateBlocks, keyMatchesLeaf, parseCertificate, parsePrivateKey } from '../grammar/pem-pair.ts';
 
 export type SecretCertificate =
   | { ok: true; cert: string; key: string }
   | { ok: false; reason: 'MissingSecret' | 'InvalidCertificate'; detail: string };
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 function decode(data: Record<string, string> | undefined, field: string): string | undefined {
   const encoded = data?.[field];
@@ -53,30 +52,17 @@ export function secretCertificate(secret: V1Secret | undefined, name: string, ca
 }
 
 function checkPair(cert: string, key: string, name: string): SecretCertificate {
-  const blocks = cert.match(PEM_CERTIFICATE) ?? [];
+  const blocks = certificateBlocks(cert);
   if (blocks.length === 0) return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name}: tls.crt holds no PEM certificate` };
   let leaf: X509Certificate | undefined;
   for (const [index, block] of blocks.entries()) {
-    try {
-      const parsed = new X509Certificate(block);
-      leaf ??= parsed;
-    } catch {
-      return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name}: certificate ${index + 1} of tls.crt does not parse` };
-    }
+    const parsed = parseCertificate(block);
+    if (!parsed.ok) return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name}: certificate ${index + 1} of tls.crt does not parse` };
+    leaf ??= parsed.value;
   }
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch {
-    return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name}: tls.key is not a PEM private key` };
-  }
-  let matches: boolean;
-  try {
-    matches = leaf!.checkPrivateKey(privateKey);
-  } catch {
-    matches = false;
-  }
-  if (!matches) {
+  const privateKey = parsePrivateKey(key);
+  if (!privateKey.ok) return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name}: tls.key is not a PEM private key` };
+  if (!keyMatchesLeaf(leaf!, privateKey.value)) {
     return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${name}: tls.key does not match the certificate in tls.crt` };
   }
   return { ok: true, cert, key };

@@ -43,7 +43,7 @@ test('hosts, path types and the default backend become routes with their sources
     service('chat'),
     ingress('site', {
       rules: [
-        { host: 'Chat.Example.com', paths: [{ path: '/ws/', pathType: 'Prefix', service: 'chat', port: 80 }, { path: '/health', pathType: 'Exact', service: 'chat', port: 80 }] },
+        { host: 'chat.example.com', paths: [{ path: '/ws/', pathType: 'Prefix', service: 'chat', port: 80 }, { path: '/health', pathType: 'Exact', service: 'chat', port: 80 }] },
         { host: '*.example.com', paths: [{ path: '/live', pathType: 'ImplementationSpecific', service: 'chat', port: 80 }] },
         { paths: [{ path: '/any', service: 'chat', port: 80 }] },
       ],

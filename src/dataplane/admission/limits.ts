@@ -2,7 +2,7 @@
 // across the pod's workers. Pure and synchronous with plain strings and numbers in and out, so
 // one instance can live in the cluster primary and answer workers over IPC. It lives across
 // reloads: connections opened under the previous snapshot still count against the new limits.
-import { canonicalClientIp } from './policy.ts';
+import { canonicalClientIp } from '../../grammar/client-address.ts';
 
 export type AcquireResult = 'ok' | 'max-connections' | 'max-connections-per-client';
 

@@ -1,7 +1,12 @@
 // Host + path routing of SPEC §5, compiled once per snapshot. A request costs a few map lookups:
 // one per host level (exact, one-label wildcard, any host) and, within a host, one for Exact
 // paths plus one per path element for Prefix paths, longest first.
+import { ConfigError } from '../../common/errors.ts';
 import type { PathType } from '../../config/snapshot.ts';
+import { hostKey, lookupHost, parseRouteHost } from '../../grammar/host.ts';
+
+// The request side's one normalisation (grammar/host.ts), under the name its callers know.
+export { normaliseRequestHost as normalizeHost } from '../../grammar/host.ts';
 
 export interface RoutableEntry {
   /** Exact host, `*.example.com` (one label) or `''` for any host. */
@@ -19,24 +24,9 @@ export interface Router<T> {
 }
 
 /**
- * The host a request names, as routes are keyed: lowercase, no port, no trailing dot. An IPv6
- * literal keeps its brackets (`[::1]:80` -> `[::1]`).
- */
-export function normalizeHost(hostHeader: string): string {
-  let host = hostHeader.trim().toLowerCase();
-  if (host.startsWith('[')) {
-    const close = host.indexOf(']');
-    return close === -1 ? host : host.slice(0, close + 1);
-  }
-  const colon = host.indexOf(':');
-  // More than one colon is an unbracketed IPv6 literal (not a valid Host): leave it whole.
-  if (colon !== -1 && host.indexOf(':', colon + 1) === -1) host = host.slice(0, colon);
-  return host.endsWith('.') ? host.slice(0, -1) : host;
-}
-
-/**
  * Builds the routing table. When two entries claim the same host, path and match kind, the
  * first one listed wins (translate orders routes so the older Ingress comes first, SPEC §5).
+ * Throws ConfigError on a host outside the route host grammar (validateSnapshot refuses it first).
  */
 export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): Router<T> {
   const exactHosts = new Map<string, PathTable<T>>();
@@ -44,15 +34,13 @@ export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): R
   const wildcardHosts = new Map<string, PathTable<T>>();
   const anyHost = new PathTable<T>();
   for (const entry of entries) {
-    const host = normalizeHost(entry.host);
+    const host = parseRouteHost(entry.host);
+    if (!host.ok) throw new ConfigError([`route host ${JSON.stringify(entry.host)} is not ${host.reason}`]);
+    const key = hostKey(host.value);
     let table: PathTable<T>;
-    if (host === '') {
-      table = anyHost;
-    } else if (host.startsWith('*.')) {
-      table = tableFor(wildcardHosts, host.slice(2));
-    } else {
-      table = tableFor(exactHosts, host);
-    }
+    if (host.value === '') table = anyHost;
+    else if (key.kind === 'wildcard') table = tableFor(wildcardHosts, key.domain);
+    else table = tableFor(exactHosts, key.name);
     table.add(entry);
   }
 
@@ -61,17 +49,7 @@ export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): R
       const path = pathOf(target);
       // Each level falls through to the next when none of its paths match, so a defaultBackend
       // (any host, Prefix `/`) catches whatever the specific rules leave.
-      const exact = exactHosts.get(host)?.match(path);
-      if (exact !== undefined) return exact;
-      if (wildcardHosts.size > 0) {
-        const dot = host.indexOf('.');
-        // `*.example.com` covers exactly one label: `a.example.com`, never `example.com` itself.
-        if (dot > 0) {
-          const wildcard = wildcardHosts.get(host.slice(dot + 1))?.match(path);
-          if (wildcard !== undefined) return wildcard;
-        }
-      }
-      return anyHost.match(path);
+      return lookupHost(exactHosts, wildcardHosts, host, (table) => table.match(path)) ?? anyHost.match(path);
     },
   };
 }

@@ -11,7 +11,8 @@
 // Node sets up its connection tracking on 'listening', so a server that never listens enforces no
 // headersTimeout and closeIdleConnections() finds nothing.
 import net, { type Server, type Socket } from 'node:net';
-import { canonicalClientIp, compileSourceRanges } from '../admission/policy.ts';
+import { canonicalClientIp } from '../../grammar/client-address.ts';
+import { compileSourceRanges } from '../admission/policy.ts';
 
 export interface ProxyProtocolOptions {
   /** Peers whose header address is believed; an empty list believes none. */

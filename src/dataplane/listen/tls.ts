@@ -7,6 +7,7 @@ import type { SecureContext } from 'node:tls';
 import type { Certificate, TlsConfig } from '../../config/snapshot.ts';
 import { WsgateError } from '../../common/errors.ts';
 import { generateSelfSigned, type PemPair } from '../../certs/selfsigned.ts';
+import { hostKey, lookupHost, normaliseRequestHost } from '../../grammar/host.ts';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
 export const TLS_MAX_VERSION = 'TLSv1.3';
@@ -111,14 +112,11 @@ export class CertificateStore {
       const loaded = take(certificate.name, inlinePem(certificate));
       expiries.push({ name: certificate.name, notAfter: loaded.notAfter });
       for (const host of certificate.hosts) {
-        const name = normalizeName(host);
+        const key = hostKey(normaliseRequestHost(host));
         // The snapshot is sorted and conflicts are resolved upstream; should two certificates
         // still claim one name, the first keeps it, so the outcome does not depend on map order.
-        if (name.startsWith('*.')) {
-          if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), loaded.context);
-        } else if (!exact.has(name)) {
-          exact.set(name, loaded.context);
-        }
+        const [table, name] = key.kind === 'wildcard' ? [wildcard, key.domain] : [exact, key.name];
+        if (!table.has(name)) table.set(name, loaded.context);
       }
     }
 
@@ -143,16 +141,8 @@ export class CertificateStore {
   /** The context a handshake naming `servername` gets (the default for `undefined` or an unknown name). */
   contextFor(servername: string | undefined): SecureContext {
     if (servername === undefined || servername === '') return this.#defaultContext;
-    const name = normalizeName(servername);
-    const exact = this.#exact.get(name);
-    if (exact !== undefined) return exact;
-    // A wildcard stands for exactly one whole label, never an empty one nor several.
-    const dot = name.indexOf('.');
-    if (dot > 0) {
-      const wildcard = this.#wildcard.get(name.slice(dot + 1));
-      if (wildcard !== undefined) return wildcard;
-    }
-    return this.#defaultContext;
+    const context = lookupHost(this.#exact, this.#wildcard, normaliseRequestHost(servername), (found) => found);
+    return context ?? this.#defaultContext;
   }
 
   /** Options for `https.createServer`/`tls.createServer`. Pass the server to attach() too. */
@@ -224,12 +214,6 @@ function inlinePem(certificate: Pick<Certificate, 'name' | 'cert' | 'key'>): Pem
     throw new CertificateError(certificate.name, 'cert and key must be inline PEM by the time the data plane loads it');
   }
   return { cert: certificate.cert, key: certificate.key };
-}
-
-// DNS names compare case-insensitively (RFC 4343); a trailing dot names the same host.
-function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 function pemHash(pem: PemPair): string {

@@ -1,7 +1,8 @@
 // The three `load-balance` strategies of SPEC §6, as pure choices over the endpoints a pick may
 // still use. State that must outlive a snapshot (cursors, open counts) is passed in by pool.ts.
 import type { EndpointRef, PickContext } from './types.ts';
-import { canonicalClientIp } from '../admission/policy.ts';
+import { canonicalClientIp } from '../../grammar/client-address.ts';
+import { parseHashBy } from '../../grammar/hash-by.ts';
 
 /** Open connections to an endpoint, summed over every worker of the pod. */
 export type LoadOf = (key: string) => number;
@@ -51,30 +52,26 @@ export function pickInTurn(endpoints: readonly EndpointRef[], accept: (endpoint:
 export type HashKeyReader = (ctx: PickContext) => string | undefined;
 
 /**
- * `header:NAME`, `cookie:NAME`, `query:NAME` or `client-ip` (SPEC §6). Undefined for anything
+ * The reader for a hash-by in the grammar of grammar/hash-by.ts (SPEC §6). Undefined for anything
  * else (the validator refuses such a pool before it gets here). An empty value counts as absent:
  * hashing every such request to one endpoint would pile them up there.
  */
 export function compileHashKey(hashBy: string): HashKeyReader | undefined {
-  if (hashBy === 'client-ip') return (ctx) => nonEmpty(canonicalClientIp(ctx.clientIp));
-  const colon = hashBy.indexOf(':');
-  if (colon <= 0 || colon === hashBy.length - 1) return undefined;
-  const kind = hashBy.slice(0, colon);
-  const name = hashBy.slice(colon + 1);
-  switch (kind) {
-    case 'header': {
-      const header = name.toLowerCase();
+  const parsed = parseHashBy(hashBy);
+  if (!parsed.ok) return undefined;
+  const key = parsed.value;
+  switch (key.kind) {
+    case 'client-ip':
+      return (ctx) => nonEmpty(canonicalClientIp(ctx.clientIp));
+    case 'header':
       return (ctx) => {
-        const value = ctx.headers[header];
+        const value = ctx.headers[key.name];
         return nonEmpty(Array.isArray(value) ? value.join(', ') : value);
       };
-    }
     case 'cookie':
-      return (ctx) => cookieValue(ctx.headers.cookie, name);
+      return (ctx) => cookieValue(ctx.headers.cookie, key.name);
     case 'query':
-      return (ctx) => queryValue(ctx.url, name);
-    default:
-      return undefined;
+      return (ctx) => queryValue(ctx.url, key.name);
   }
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalClientIp, compileOriginPolicy, compileSourceRanges } from '../../../src/dataplane/admission/policy.ts';
+import { compileOriginPolicy, compileSourceRanges } from '../../../src/dataplane/admission/policy.ts';
+import { canonicalClientIp } from '../../../src/grammar/client-address.ts';
 import { ConfigError } from '../../../src/common/errors.ts';
 
 function expectOrigins(allowed: string[] | undefined, rows: [string, boolean][]): void {
@@ -90,7 +91,8 @@ test('IPv6 literal origins compare as hosts', () => {
 });
 
 test('an entry that is not an origin is a config error', () => {
-  for (const bad of ['app.example.com', 'https://', 'https://a.com/path', 'https://a.*.com', 'https://*.', '*']) {
+  // grammar/origin.ts: http and https only (browsers send no other), entries as written (no trimming).
+  for (const bad of ['app.example.com', 'https://', 'https://a.com/path', 'https://a.*.com', 'https://*.', '*', 'wss://a.com', ' https://a.com', 'https://a.com:0443']) {
     assert.throws(() => compileOriginPolicy([bad]), ConfigError, bad);
   }
 });
@@ -154,7 +156,7 @@ test('a client address that is not an IP never matches a range', () => {
 });
 
 test('an entry that is not a CIDR is a config error', () => {
-  for (const bad of ['10.0.0.0/33', '10.0.0.0/', '10.0.0/8', '2001:db8::/129', 'abc', '10.0.0.0/8/8', '10.0.0.0/-1', '']) {
+  for (const bad of ['10.0.0.0/33', '10.0.0.0/', '10.0.0/8', '2001:db8::/129', 'abc', '10.0.0.0/8/8', '10.0.0.0/-1', '', '10.0.0.0/08', ' 10.0.0.0/8']) {
     assert.throws(() => compileSourceRanges([bad]), ConfigError, bad);
   }
 });
