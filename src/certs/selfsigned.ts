@@ -4,6 +4,7 @@
 import { KeyObject, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
+import { InvalidArgumentError, UnsupportedKeyError } from '../common/errors.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -73,7 +74,7 @@ export async function issueCertificate(options: IssueOptions): Promise<PemPair> 
   const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
   const notAfter = options.notAfter ?? new Date(notBefore.getTime() + (options.days ?? 365) * DAY_MS);
   const commonName = options.commonName ?? options.hosts[0];
-  if (commonName === undefined) throw new TypeError('issueCertificate: hosts or commonName is required');
+  if (commonName === undefined) throw new InvalidArgumentError('issueCertificate', 'hosts or commonName is required');
   const subject = `CN=${escapeDnValue(commonName)}`;
 
   const extensions: X509.Extension[] = [
@@ -167,7 +168,7 @@ async function importPrivateKey(pem: string): Promise<{ key: CryptoKey; keyType:
     const key = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve }, false, ['sign']);
     return { key, keyType: 'ecdsa' };
   }
-  throw new TypeError(`issuer key type ${keyObject.asymmetricKeyType ?? 'unknown'} is not supported`);
+  throw new UnsupportedKeyError(keyObject.asymmetricKeyType ?? 'unknown');
 }
 
 function ecCurveName(opensslName: string | undefined): string {
@@ -179,6 +180,6 @@ function ecCurveName(opensslName: string | undefined): string {
     case 'secp521r1':
       return 'P-521';
     default:
-      throw new TypeError(`issuer EC curve ${opensslName ?? 'unknown'} is not supported`);
+      throw new UnsupportedKeyError(`EC curve ${opensslName ?? 'unknown'}`);
   }
 }

@@ -2,11 +2,12 @@
 // version (equal hashes skip a reload).
 import { createHash } from 'node:crypto';
 import type { Snapshot } from './snapshot.ts';
+import { InvalidArgumentError } from '../common/errors.ts';
 
 /** JSON with object keys sorted at every level and no whitespace: equal data, equal text. */
 export function canonicalJson(value: unknown): string {
   const text = canonical(value);
-  if (text === undefined) throw new TypeError(`canonicalJson: ${typeof value} has no JSON form`);
+  if (text === undefined) throw new InvalidArgumentError('canonicalJson', `${typeof value} has no JSON form`);
   return text;
 }
 

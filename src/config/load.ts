@@ -54,7 +54,7 @@ export async function loadSnapshotSource(path: string): Promise<LoadedSource> {
 /** A snapshot file ready to serve; throws ConfigError listing every error. */
 export async function loadSnapshotFile(path: string): Promise<Snapshot> {
   const loaded = await loadSnapshotSource(path);
-  if (!loaded.snapshot) throw new ConfigError(loaded.errors);
+  if (!loaded.snapshot) throw new ConfigError(loaded.errors.map((line) => ({ where: '', message: line })));
   return loaded.snapshot;
 }
 

@@ -22,18 +22,17 @@ export function parseText(text: string, fileName?: string): ParsedText {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
   const problems: YAMLError[] = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
-    const lines = problems.map((problem) => {
+    throw new ConfigError(problems.map((problem) => {
       const { line, col } = lineCounter.linePos(problem.pos[0]);
-      return `${where(fileName, line, col)}syntax error: ${problem.message}`;
-    });
-    throw new ConfigError(lines);
+      return { where: where(fileName, line, col), message: `syntax error: ${problem.message}` };
+    }));
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // Alias expansion beyond maxAliasCount (the "billion laughs" document) ends up here.
-    throw new ConfigError([`${fileName === undefined ? '' : `${fileName}: `}${error instanceof Error ? error.message : String(error)}`]);
+    throw ConfigError.of(error instanceof Error ? error.message : String(error), fileName === undefined ? '' : `${fileName}: `);
   }
   return {
     value,

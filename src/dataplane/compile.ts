@@ -82,14 +82,14 @@ export function compilePools(pools: readonly Pool[], registry: EndpointRegistry)
 function durationMs(pool: Pool, field: string, text: string): number {
   const ms = parseDuration(text);
   // validateSnapshot refuses such text; a snapshot that skipped it is refused here, never defaulted.
-  if (ms === undefined) throw new ConfigError([`pool ${pool.name}: ${field} ${JSON.stringify(text)} is not a duration`]);
+  if (ms === undefined) throw ConfigError.of(`pool ${pool.name}: ${field} ${JSON.stringify(text)} is not a duration`);
   return ms;
 }
 
 function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, CompiledPool>): CompiledRoute {
   const pool = pools.get(route.pool);
   // validateSnapshot guarantees the reference; this guards hand-built snapshots in tests.
-  if (!pool) throw new ConfigError([`route ${route.host}${route.path} names unknown pool ${route.pool}`]);
+  if (!pool) throw ConfigError.of(`route ${route.host}${route.path} names unknown pool ${route.pool}`);
   const policy = route.policy ?? {};
   return {
     index,

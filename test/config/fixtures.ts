@@ -7,7 +7,7 @@ export async function configErrorOf(work: () => unknown): Promise<ConfigError> {
     await work();
   } catch (error) {
     assert.ok(error instanceof ConfigError, String(error));
-    assert.equal(error.code, 'WSGATE_CONFIG_INVALID');
+    assert.equal(error.code, 'WSGATE_ERR_CONFIG_INVALID');
     return error;
   }
   assert.fail('expected a ConfigError');

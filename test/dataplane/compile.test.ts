@@ -158,7 +158,7 @@ test('compiling registers no metric series, and a refused snapshot leaves none b
   );
   compileSnapshot(snapshot([route('/ok', 'echo', labelled)], [pool('echo', [endpoint(9)])]), new EndpointRegistry());
   assert.doesNotMatch(await registry.metrics(), /ingress="refused"/);
-  assert.throws(() => dataplane.apply(refused, 'refused-hash'), { code: 'WSGATE_CONFIG_INVALID' });
+  assert.throws(() => dataplane.apply(refused, 'refused-hash'), { code: 'WSGATE_ERR_CONFIG_INVALID' });
   assert.equal(dataplane.current, undefined);
   assert.doesNotMatch(await registry.metrics(), /ingress="refused"/);
   // The same routes, accepted: their series appear.

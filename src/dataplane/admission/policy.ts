@@ -20,7 +20,7 @@ export function compileOriginPolicy(allowed?: readonly string[]): (origin: strin
   const wildcard = new Set<string>();
   for (const entry of allowed) {
     const parsed = parseOrigin(entry);
-    if (!parsed.ok) throw new ConfigError([`allowed origin: ${parsed.reason}`]);
+    if (!parsed.ok) throw ConfigError.of(`allowed origin: ${parsed.reason}`);
     const origin = parsed.value;
     if (origin.host.startsWith('*.')) wildcard.add(formatOrigin({ ...origin, host: origin.host.slice(2) }));
     else exact.add(formatOrigin(origin));
@@ -49,7 +49,7 @@ export function compileSourceRanges(cidrs?: readonly string[]): (ip: string) => 
   const ranges = new net.BlockList();
   for (const entry of cidrs) {
     const cidr = parseCidr(entry);
-    if (!cidr.ok) throw new ConfigError([`source range is not a CIDR: ${cidr.reason}`]);
+    if (!cidr.ok) throw ConfigError.of(`source range is not a CIDR: ${cidr.reason}`);
     ranges.addSubnet(cidr.value.address, cidr.value.prefix, cidr.value.family);
   }
   return (ip) => {

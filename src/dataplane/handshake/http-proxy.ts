@@ -12,6 +12,7 @@ import { forwardedHeaders } from '../upstream/exchange.ts';
 import { requestPath } from './checks.ts';
 import { checkRoutePolicy, isRejection, matchRoute } from './pipeline.ts';
 import { sendRejection, type Answer } from './rejection.ts';
+import { UpstreamTimeoutError } from '../../common/errors.ts';
 
 const accessLog = logger('access');
 
@@ -73,7 +74,7 @@ function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refu
     // The agent's timeout is an idle timeout; once connected, the response timer governs.
     socket.once('connect', () => upstreamReq.setTimeout(0));
   });
-  upstreamReq.on('timeout', () => upstreamReq.destroy(new Error(`connect to ${endpoint.key} timed out`)));
+  upstreamReq.on('timeout', () => upstreamReq.destroy(new UpstreamTimeoutError(endpoint.key, `connect to ${endpoint.key} timed out`)));
   upstreamReq.on('response', (upstreamRes) => {
     clearTimeout(responseTimer);
     if (answered) return upstreamRes.destroy();

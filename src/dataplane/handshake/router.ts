@@ -35,7 +35,7 @@ export function compileRouter<T extends RoutableEntry>(entries: readonly T[]): R
   const anyHost = new PathTable<T>();
   for (const entry of entries) {
     const host = parseRouteHost(entry.host);
-    if (!host.ok) throw new ConfigError([`route host ${JSON.stringify(entry.host)} is not ${host.reason}`]);
+    if (!host.ok) throw ConfigError.of(`route host ${JSON.stringify(entry.host)} is not ${host.reason}`);
     const key = hostKey(host.value);
     let table: PathTable<T>;
     if (host.value === '') table = anyHost;

@@ -13,6 +13,7 @@
 import net, { type Server, type Socket } from 'node:net';
 import { canonicalClientIp } from '../../grammar/client-address.ts';
 import { compileSourceRanges } from '../admission/policy.ts';
+import { InvalidArgumentError } from '../../common/errors.ts';
 
 export interface ProxyProtocolOptions {
   /** Peers whose header address is believed; an empty list believes none. */
@@ -196,7 +197,7 @@ export function clientAddressOf(socket: Socket): string {
  * before the header is read. Throws ConfigError on a bad CIDR.
  */
 export function requireProxyProtocol(server: Server, options: ProxyProtocolOptions, onReject?: ProxyRejectHandler): void {
-  if (installed.has(server)) throw new Error('requireProxyProtocol: already installed on this server');
+  if (installed.has(server)) throw new InvalidArgumentError('requireProxyProtocol', 'already installed on this server');
   const trusted = compileSourceRanges(options.trustedCidrs);
   const owners = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');

@@ -5,7 +5,7 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Certificate, TlsConfig } from '../../config/snapshot.ts';
-import { WsgateError } from '../../common/errors.ts';
+import { CertificateError, InvalidArgumentError } from '../../common/errors.ts';
 import { generateSelfSigned, type PemPair } from '../../certs/selfsigned.ts';
 import { hostKey, lookupHost, normaliseRequestHost } from '../../grammar/host.ts';
 
@@ -17,15 +17,6 @@ export const DEFAULT_CERTIFICATE_NAME = 'wsgate default certificate';
 // hash of process.argv, which could differ between processes; a constant keeps workers compatible.
 const SESSION_ID_CONTEXT = 'wsgate';
 const TICKET_KEYS_BYTES = 48;
-
-/** A snapshot certificate (or the default) that OpenSSL cannot load: bad PEM, or key and cert not a pair. */
-export class CertificateError extends WsgateError {
-  readonly certificate: string;
-  constructor(certificate: string, message: string, options?: { cause?: unknown }) {
-    super('WSGATE_TLS_CERTIFICATE', `certificate ${certificate}: ${message}`, options);
-    this.certificate = certificate;
-  }
-}
 
 /**
  * Session ticket keys (48 random bytes). Every worker must be given the same ones, made once in the
@@ -73,7 +64,7 @@ export class CertificateStore {
 
   private constructor(defaultCertificate: PemPair, ticketKeys: Buffer) {
     if (ticketKeys.length !== TICKET_KEYS_BYTES) {
-      throw new TypeError(`ticketKeys must be ${TICKET_KEYS_BYTES} bytes, got ${ticketKeys.length}`);
+      throw new InvalidArgumentError('ticketKeys', `must be ${TICKET_KEYS_BYTES} bytes, got ${ticketKeys.length}`);
     }
     this.ticketKeys = ticketKeys;
     this.#startDefault = defaultCertificate;

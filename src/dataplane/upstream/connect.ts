@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { UpstreamPool } from './pool.ts';
 import type { EndpointRegistry } from './registry.ts';
 import type { EndpointRef, PickContext } from './types.ts';
+import { ClientGoneError, UpstreamConnectTimeoutError } from '../../common/errors.ts';
 
 export const MAX_CONNECT_ATTEMPTS = 3;
 
@@ -33,7 +34,7 @@ export function connectEndpoint(endpoint: EndpointRef, timeoutMs: number, useTls
         })
       : net.connect({ host: endpoint.address, port: endpoint.port });
     const readyEvent = useTls ? 'secureConnect' : 'connect';
-    const timer = setTimeout(() => fail(new Error(`connect to ${endpoint.key} timed out after ${timeoutMs}ms`)), timeoutMs);
+    const timer = setTimeout(() => fail(new UpstreamConnectTimeoutError(endpoint.key, timeoutMs)), timeoutMs);
     const fail = (error: Error): void => {
       clearTimeout(timer);
       socket.removeListener(readyEvent, ok);
@@ -76,7 +77,7 @@ export async function connectWithRetries(target: UpstreamTarget, ctx: PickContex
       target.onConnected?.(Number(process.hrtime.bigint() - started) / 1e9);
       if (isCancelled()) {
         socket.destroy();
-        return { attempts: tried.size, lastError: new Error('client went away') };
+        return { attempts: tried.size, lastError: new ClientGoneError() };
       }
       // Counted from here, for least-conn: the caller owes one connectionClosed() for it.
       target.registry.connectionOpened(endpoint.key);

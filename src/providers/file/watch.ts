@@ -106,7 +106,7 @@ export function watchSnapshotFile(
       const text = loaded.errors.join('\n');
       if (text === lastErrors) return;
       lastErrors = text;
-      handlers.onError(new ConfigError(loaded.errors));
+      handlers.onError(new ConfigError(loaded.errors.map((line) => ({ where: '', message: line }))));
     }
   }
 

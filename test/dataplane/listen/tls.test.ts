@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { Certificate, TlsConfig } from '../../../src/config/snapshot.ts';
-import { CertificateError, CertificateStore, createTicketKeys } from '../../../src/dataplane/listen/tls.ts';
+import { CertificateError } from '../../../src/common/errors.ts';
+import { CertificateStore, createTicketKeys } from '../../../src/dataplane/listen/tls.ts';
 import { generateSelfSigned } from '../../../src/certs/selfsigned.ts';
 import { connectTls, makeCa, makeCert, probeTls, type TestCertificate } from '../../support/certs.ts';
 
@@ -206,7 +207,7 @@ describe('certificate updates', () => {
     const mismatched: Certificate = { name: 'apps/broken', hosts: ['broken.example.test'], cert: good.cert, key: other.key };
     assert.throws(
       () => store.update({ certificates: [entry('apps/new', ['new.example.test'], other), mismatched] }),
-      (error: unknown) => error instanceof CertificateError && error.code === 'WSGATE_TLS_CERTIFICATE' && error.certificate === 'apps/broken',
+      (error: unknown) => error instanceof CertificateError && error.code === 'WSGATE_ERR_TLS_CERTIFICATE' && error.certificate === 'apps/broken',
     );
     assert.equal(store.contextFor('good.example.test'), before);
     assert.equal(store.contextFor('new.example.test'), store.contextFor(undefined));

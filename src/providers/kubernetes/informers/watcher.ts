@@ -10,6 +10,7 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { logger } from '../../../common/log.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
+import { InformerStoppedError } from '../../../common/errors.ts';
 
 const log = logger('kubernetes');
 
@@ -104,7 +105,7 @@ export class KindWatcher<T extends KubernetesObject> {
     const listFn = async (): Promise<KubernetesListObject<T>> => {
       const list = await listAll(spec.listPage, pageSize);
       // Stopped while listing: failing here keeps the informer from opening a watch afterwards.
-      if (this.#closed) throw new Error(`${spec.kind} informer stopped`);
+      if (this.#closed) throw new InformerStoppedError(spec.kind);
       // ListWatch fills its cache synchronously after this promise settles; a macrotask later the
       // list is in the cache and the kind can be called synced.
       setImmediate(() => this.#listApplied());
