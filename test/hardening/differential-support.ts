@@ -23,8 +23,11 @@ export async function startNamedUpstream(name: string): Promise<NamedUpstream> {
   const seen: string[] = [];
   const server = http.createServer((req, res) => {
     seen.push(req.url ?? '');
-    res.writeHead(200, { 'X-Upstream': name, 'X-Saw-Path': encodeURI(req.url ?? ''), 'Content-Length': '0' });
-    res.end();
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'X-Upstream': name, 'X-Saw-Path': encodeURI(req.url ?? ''), 'X-Saw-Host': String(req.headers.host), 'Content-Length': '0' });
+      res.end();
+    });
   });
   server.on('upgrade', (req, socket: net.Socket) => {
     seen.push(req.url ?? '');
@@ -32,7 +35,7 @@ export async function startNamedUpstream(name: string): Promise<NamedUpstream> {
     socket.on('error', () => {});
     socket.end(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
-        `X-Upstream: ${name}\r\nX-Saw-Path: ${encodeURI(req.url ?? '')}\r\n\r\n`,
+        `X-Upstream: ${name}\r\nX-Saw-Path: ${encodeURI(req.url ?? '')}\r\nX-Saw-Host: ${String(req.headers.host)}\r\n\r\n`,
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,6 +56,7 @@ export interface Verdict {
   /** The upstream that answered, or `refused` for a 4xx, or `closed` without an answer. */
   upstream: string;
   path?: string;
+  host?: string;
 }
 
 /** Sends one raw request head and reads the answer's head. */
@@ -82,7 +86,8 @@ function verdictOf(text: string): Verdict {
   const upstream = /\r\nX-Upstream: ([^\r]*)/i.exec(text)?.[1];
   const path = /\r\nX-Saw-Path: ([^\r]*)/i.exec(text)?.[1];
   if (upstream === undefined) return { status: code, upstream: code >= 400 && code < 500 ? 'refused' : `status ${code}` };
-  return { status: code, upstream, path: path === undefined ? undefined : decodeURI(path) };
+  const host = /\r\nX-Saw-Host: ([^\r]*)/i.exec(text)?.[1];
+  return { status: code, upstream, path: path === undefined ? undefined : decodeURI(path), host };
 }
 
 export function upgradeHead(target: string, host = 'localhost'): string {
