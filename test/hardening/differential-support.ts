@@ -166,6 +166,8 @@ export function accepts(port: number): Promise<boolean> {
 export interface WsgateUnderTest {
   ports: ListenPorts;
   configPath: string;
+  pid: number;
+  exited(): boolean;
   stop(): Promise<void>;
 }
 
@@ -187,6 +189,8 @@ export async function startWsgateProxy(snapshot: unknown, extraFlags: string[] =
   return {
     ports,
     configPath,
+    pid: running.child.pid!,
+    exited: () => running.child.exitCode !== null || running.child.signalCode !== null,
     stop: async () => {
       if (running.child.exitCode === null) running.child.kill('SIGTERM');
       await running.exit;
