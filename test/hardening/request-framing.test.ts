@@ -1,5 +1,4 @@
 // Strict request framing, driven through `wsgate proxy` over raw TCP (issue 8, defects 2-5 and 7).
-// Assertions today's wsgate fails carry `todo` until the fix lands; the others pass for real.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -40,17 +39,17 @@ test('a well-formed upgrade and GET are routed (control)', async () => {
   assert.equal((await exchangeHead(port(), getHead('/x'))).status, 200);
 });
 
-test('two Host headers: 400', { todo: 'issue 8: two Host headers are accepted today' }, async () => {
+test('two Host headers: 400', async () => {
   assert.equal((await exchangeHead(port(), withHeader(upgradeHead('/x'), 'Host: other.test'))).status, 400);
   assert.equal((await exchangeHead(port(), withHeader(getHead('/x'), 'Host: other.test'))).status, 400);
 });
 
-test('CONNECT: 400', { todo: 'issue 8: CONNECT is closed without an answer today' }, async () => {
+test('CONNECT: 400', async () => {
   const verdict = await exchangeHead(port(), 'CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n');
   assert.equal(verdict.status, 400);
 });
 
-test('absolute-form: routed by its authority, forwarded in origin-form with that Host', { todo: 'issue 8: absolute-form is routed by Host and forwarded as is today' }, async () => {
+test('absolute-form: routed by its authority, forwarded in origin-form with that Host', async () => {
   for (const head of [upgradeHead('http://other.test/x?q=1', 'localhost'), getHead('http://other.test/x?q=1', 'localhost')]) {
     const verdict = await exchangeHead(port(), head);
     assert.equal(verdict.upstream, 'a', JSON.stringify(verdict));
@@ -59,7 +58,7 @@ test('absolute-form: routed by its authority, forwarded in origin-form with that
   }
 });
 
-test('encoded / in the path: 400', { todo: 'issue 8: paths are normalised once the pipeline calls grammar/request-path.ts' }, async () => {
+test('encoded / in the path: 400', async () => {
   assert.equal((await exchangeHead(port(), upgradeHead('/a%2fb'))).status, 400);
   assert.equal((await exchangeHead(port(), getHead('/a%2Fb'))).status, 400);
 });
@@ -89,7 +88,7 @@ function slowloris(silentMs: number, limitMs: number): Promise<number> {
   });
 }
 
-test('the header timeout counts from accept: a silent-then-dripping client is cut within the timeout + 10%', { todo: 'issue 8: the header timeout counts from the first byte today' }, async () => {
+test('the header timeout counts from accept: a silent-then-dripping client is cut within the timeout + 10%', async () => {
   const elapsed = await slowloris(HEADER_TIMEOUT_MS * 0.9, HEADER_TIMEOUT_MS * 3);
   assert.ok(elapsed <= HEADER_TIMEOUT_MS * 1.1, `cut after ${elapsed} ms`);
 });

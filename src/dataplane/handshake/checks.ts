@@ -1,6 +1,7 @@
 // The client-side checks of an opening handshake (RFC 6455 §4.2.1), in SPEC §7's order. Pure:
 // the pipeline asks these before any routing, and answers with what they return.
 import type { IncomingHttpHeaders } from 'node:http';
+import { normaliseRequestTarget } from '../../grammar/request-path.ts';
 import type { Rejection } from './rejection.ts';
 
 /** True when a comma-separated header value lists `token` (case-insensitive, RFC 9110 §5.6.1). */
@@ -41,17 +42,34 @@ function bad(message: string): Rejection {
   return { status: 400, reason: 'bad_request', message };
 }
 
-/** The path of a request target, without the query (origin-form, or absolute-form per RFC 9112 §3.2.2). */
-export function requestPath(url: string | undefined): string {
-  if (!url) return '/';
-  let path = url;
-  if (!url.startsWith('/')) {
-    try {
-      path = new URL(url).pathname;
-    } catch {
-      return '/';
-    }
+/** Where a request goes: the host it names and its target, normalised once for routing and upstream. */
+export interface ResolvedTarget {
+  /** The Host header, or the authority of an absolute-form target, which replaces it (RFC 9112 §3.2.2). */
+  host: string;
+  /** Set when the upstream must see another Host than the client sent (absolute-form). */
+  hostOverride?: string;
+  /** The normalised path (SPEC §5): what routes and policies match. */
+  path: string;
+  /** Origin-form target sent upstream: the normalised path and the query as the client sent it. */
+  url: string;
+}
+
+/**
+ * SPEC §5 and §7: one Host at most (RFC 9112 §3.2), and a target that normalises; else 400.
+ * Runs before routing for handshakes and plain requests alike, so no request is matched on a
+ * path other than the one the backend receives.
+ */
+export function resolveRequestTarget(url: string | undefined, rawHeaders: readonly string[]): ResolvedTarget | Rejection {
+  let host: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length !== 4 || rawHeaders[i]!.toLowerCase() !== 'host') continue;
+    if (host !== undefined) return bad('the request has two Host headers');
+    host = rawHeaders[i + 1]!;
   }
-  const q = path.indexOf('?');
-  return q < 0 ? path : path.slice(0, q);
+  const target = normaliseRequestTarget(url ?? '/');
+  if (!target.ok) return bad(`the request target cannot be normalised: ${target.reason}`);
+  const { path, query, authority } = target.value;
+  const resolved: ResolvedTarget = { host: authority ?? host ?? '', path, url: path + query };
+  if (authority !== undefined && authority !== host) resolved.hostOverride = authority;
+  return resolved;
 }

@@ -9,7 +9,7 @@ import type { EndpointRef } from '../upstream/types.ts';
 import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from '../upstream/exchange.ts';
-import { requestPath } from './checks.ts';
+import { resolveRequestTarget, type ResolvedTarget } from './checks.ts';
 import { checkRoutePolicy, isRejection, matchRoute } from './pipeline.ts';
 import { sendRejection, type Answer } from './rejection.ts';
 import { UpstreamTimeoutError } from '../../common/errors.ts';
@@ -24,8 +24,8 @@ type Done = (status: number, upstream?: string) => void;
 
 export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', clientIp: string): void {
   const started = performance.now();
-  const host = req.headers.host ?? '';
-  const path = requestPath(req.url);
+  const target = resolveRequestTarget(req.url, req.rawHeaders);
+  const { host, path } = isRejection(target) ? { host: req.headers.host ?? '', path: req.url ?? '' } : target;
   const done: Done = (status, upstream) => {
     accessLog.info({ client: clientIp, host, path, method: req.method, upstream, status, durationMs: Math.round(performance.now() - started) }, 'http request');
   };
@@ -33,14 +33,15 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
     sendRejection(res, answer);
     done(answer.status, upstream);
   };
+  if (isRejection(target)) return refuse(target);
   const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
   if (isRejection(route)) return refuse(route);
   // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
   const forbidden = checkRoutePolicy(route, clientIp, undefined);
   if (forbidden) return refuse(forbidden);
-  const endpoint = route.pool.endpoints.pick({ clientIp, headers: req.headers, url: req.url ?? '/' }, new Set());
+  const endpoint = route.pool.endpoints.pick({ clientIp, headers: req.headers, url: target.url }, new Set());
   if (!endpoint) return refuse({ status: 503, message: `no ready endpoint in ${route.pool.service}` });
-  forward(req, res, { pool: route.pool, endpoint, clientIp, proto }, refuse, done);
+  forward(req, res, { pool: route.pool, endpoint, clientIp, proto, target }, refuse, done);
 }
 
 interface Forwarding {
@@ -48,6 +49,7 @@ interface Forwarding {
   endpoint: EndpointRef;
   clientIp: string;
   proto: 'http' | 'https';
+  target: ResolvedTarget;
 }
 
 /** The request to the endpoint and its response back, both streamed. */
@@ -57,8 +59,8 @@ function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refu
     host: endpoint.address,
     port: endpoint.port,
     method: req.method,
-    path: req.url,
-    headers: forwardedHeaders(req.rawHeaders, to.clientIp, to.proto, false),
+    path: to.target.url,
+    headers: forwardedHeaders(req.rawHeaders, to.clientIp, to.proto, false, to.target.hostOverride),
     setHost: false,
     agent: pool.upstreamTls ? tlsAgent : plainAgent,
     timeout: pool.connectTimeoutMs,

@@ -14,7 +14,7 @@ import { Relay, type RelayResult } from '../relay/relay.ts';
 import { connectWithRetries } from '../upstream/connect.ts';
 import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
 import type { EndpointRef } from '../upstream/types.ts';
-import { checkHandshake, requestPath } from './checks.ts';
+import { checkHandshake, resolveRequestTarget, type ResolvedTarget } from './checks.ts';
 import { ConnectionLease } from './lease.ts';
 import { relayRejection, sendRejection, type Rejection } from './rejection.ts';
 import { normalizeHost } from './router.ts';
@@ -33,6 +33,9 @@ export interface HandshakeRequest {
   host: string;
   hostKey: string;
   path: string;
+  /** The normalised origin-form target the upstream receives. */
+  url: string;
+  hostOverride?: string;
 }
 
 type Upgraded = Extract<UpstreamOutcome, { kind: 'upgraded' }>;
@@ -74,8 +77,9 @@ export class HandshakePipeline {
   /** A handshake arriving on the `upgrade` event (or on `request` without Connection: upgrade). */
   async handle(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): Promise<void> {
     socket.on('error', ignore);
-    const request = this.#begin(req, socket, head, proto);
-    const invalid = checkHandshake(req.method, req.httpVersion, req.headers);
+    const target = resolveRequestTarget(req.url, req.rawHeaders);
+    const request = this.#begin(req, socket, head, proto, target);
+    const invalid = isRejection(target) ? target : checkHandshake(req.method, req.httpVersion, req.headers);
     if (invalid) return this.#refuse(request, undefined, invalid);
     // The snapshot the route came from: its metrics are the ones this connection counts in.
     const served = this.#dataplane.current;
@@ -111,16 +115,20 @@ export class HandshakePipeline {
   }
 
   /** What every step and the access line share; the Host is normalised here and only here. */
-  #begin(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): HandshakeRequest {
-    const host = req.headers.host ?? '';
-    return {
+  #begin(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https', target: ResolvedTarget | Rejection): HandshakeRequest {
+    // A refused target still gets an access line: it shows what the client sent.
+    const resolved = isRejection(target) ? { host: req.headers.host ?? '', path: req.url ?? '', url: req.url ?? '' } : target;
+    const request: HandshakeRequest = {
       req, socket, head, proto,
       started: performance.now(),
       clientIp: this.#clientAddress(socket),
-      host,
-      hostKey: normalizeHost(host),
-      path: requestPath(req.url),
+      host: resolved.host,
+      hostKey: normalizeHost(resolved.host),
+      path: resolved.path,
+      url: resolved.url,
     };
+    if ('hostOverride' in resolved && resolved.hostOverride !== undefined) request.hostOverride = resolved.hostOverride;
+    return request;
   }
 
   /**
@@ -150,7 +158,7 @@ export class HandshakePipeline {
       upstreamTls: pool.upstreamTls,
       onConnected: (seconds: number) => this.#dataplane.metrics.upstreamConnect(pool.namespace, pool.service, seconds),
     };
-    const ctx = { clientIp: request.clientIp, headers: request.req.headers, url: request.req.url ?? '/' };
+    const ctx = { clientIp: request.clientIp, headers: request.req.headers, url: request.url };
     const connected = await connectWithRetries(target, ctx, () => request.socket.destroyed);
     if (!connected.socket || !connected.endpoint) {
       if (connected.attempts === 0) return noEndpoints;
@@ -168,7 +176,7 @@ export class HandshakePipeline {
   /** Step 6: the client's handshake to the endpoint, and its answer within handshake-timeout. */
   #exchange(request: HandshakeRequest, route: CompiledRoute, socket: Socket, endpoint: EndpointRef): Promise<UpstreamOutcome> {
     const { req, clientIp, proto } = request;
-    const client = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, clientIp, proto };
+    const client = { method: req.method ?? 'GET', url: request.url, rawHeaders: req.rawHeaders, clientIp, proto, hostOverride: request.hostOverride };
     return upstreamHandshake(socket, endpoint, client, route.pool.handshakeTimeoutMs);
   }
 

@@ -11,6 +11,7 @@ import { isWebSocketRequest } from '../handshake/checks.ts';
 import { proxyHttpRequest } from '../handshake/http-proxy.ts';
 import { HandshakePipeline } from '../handshake/pipeline.ts';
 import { parserErrorAnswer, sendRejection } from '../handshake/rejection.ts';
+import { armHeadDeadlines, headArrived } from './head-deadline.ts';
 import { clientAddressOf, requireProxyProtocol, type ProxyRejectKind } from './proxyprotocol.ts';
 
 const accessLog = logger('access');
@@ -98,6 +99,12 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
     dataplane.metrics.handshakeFailure(undefined, 'tls');
     accessLog.info({ client: clientAddress(socket), status: 0, reason: 'tls', error: error.code ?? error.message }, 'TLS handshake failed');
   });
+  const headLate = (socket: Socket): void => {
+    dataplane.metrics.handshakeFailure(undefined, 'timeout');
+    accessLog.info({ client: clientAddress(socket), status: 0, reason: 'timeout' }, 'request head not complete in time: connection closed');
+    socket.destroy();
+  };
+  for (const server of [plain, secure]) armHeadDeadlines(server, options.headerTimeoutMs, headLate);
   if (options.proxyProtocol) wireProxyProtocol([plain, secure], dataplane, options.proxyProtocol.trustedCidrs, options.headerTimeoutMs);
 
   await Promise.all([listen(plain, options.httpPort, options.bindAddress), listen(secure, options.httpsPort, options.bindAddress)]);
@@ -118,6 +125,7 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
 /** Handshakes to the pipeline, other requests to the HTTP proxy, parser refusals answered. */
 function wireServer(server: http.Server, proto: 'http' | 'https', dataplane: DataPlane, pipeline: HandshakePipeline, clientAddress: (socket: Socket) => string): void {
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    headArrived(req.socket);
     if (isWebSocketRequest(req.headers)) {
       // Upgrade: websocket without Connection: upgrade: still a handshake, and a bad one.
       res.detachSocket(req.socket);
@@ -127,7 +135,16 @@ function wireServer(server: http.Server, proto: 'http' | 'https', dataplane: Dat
     proxyHttpRequest(dataplane, req, res, proto, clientAddress(req.socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    headArrived(socket);
     void pipeline.handle(req, socket, head, proto).catch((error) => onPipelineError(error, socket));
+  });
+  // SPEC §7: CONNECT is answered (400), never just closed; wsgate is no forward proxy.
+  server.on('connect', (req: IncomingMessage, socket: Socket) => {
+    headArrived(socket);
+    socket.on('error', () => socket.destroy());
+    dataplane.metrics.handshakeFailure(undefined, 'bad_request');
+    accessLog.info({ client: clientAddress(socket), host: req.headers.host, path: req.url, status: 400, reason: 'bad_request' }, 'CONNECT refused');
+    sendRejection(socket, { status: 400, message: 'CONNECT is not served: wsgate is not a forward proxy' });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => onClientError(dataplane, error, socket, clientAddress));
 }

@@ -12,6 +12,8 @@ export interface ClientRequestInfo {
   clientIp: string;
   /** `https` for wss, `http` for ws. */
   proto: 'http' | 'https';
+  /** Replaces the client's Host (an absolute-form target names the host itself). */
+  hostOverride?: string;
 }
 
 /** What an exchange can fail with; a refusal that is an HTTP answer is `rejected` instead. */
@@ -34,11 +36,12 @@ const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-h
  * preserved, Sec-WebSocket-* untouched, hop-by-hop fields dropped, forwarded headers set.
  * `upgrade` is true for handshakes (Connection: Upgrade is kept).
  */
-export function forwardedHeaders(rawHeaders: readonly string[], clientIp: string, proto: 'http' | 'https', upgrade: boolean): string[] {
+export function forwardedHeaders(rawHeaders: readonly string[], clientIp: string, proto: 'http' | 'https', upgrade: boolean, hostOverride?: string): string[] {
   const out: string[] = [];
   const connectionTokens = new Set<string>();
   let forwardedFor: string | undefined;
-  let host: string | undefined;
+  let host = hostOverride;
+  if (hostOverride !== undefined) out.push('Host', hostOverride);
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const lower = rawHeaders[i]!.toLowerCase();
     if (lower === 'connection') for (const t of rawHeaders[i + 1]!.split(',')) connectionTokens.add(t.trim().toLowerCase());
@@ -51,7 +54,10 @@ export function forwardedHeaders(rawHeaders: readonly string[], clientIp: string
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
-    if (lower === 'host') host = value;
+    if (lower === 'host') {
+      if (hostOverride !== undefined) continue;
+      host = value;
+    }
     if (REPLACED.has(lower)) continue;
     // A handshake keeps `Upgrade`: it is what the backend must agree to (`Connection` is
     // rewritten below to carry just that); every other hop-by-hop field stays here.
@@ -75,7 +81,7 @@ const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: ([^\r\n]*))?\r\n/;
 
 /** The request head sent upstream: the client's request line and fields, forwarded headers added. */
 export function upstreamRequestHead(request: ClientRequestInfo): Buffer {
-  const fields = forwardedHeaders(request.rawHeaders, request.clientIp, request.proto, true);
+  const fields = forwardedHeaders(request.rawHeaders, request.clientIp, request.proto, true, request.hostOverride);
   let head = `${request.method} ${request.url} HTTP/1.1\r\n`;
   for (let i = 0; i < fields.length; i += 2) head += `${fields[i]}: ${fields[i + 1]}\r\n`;
   // Node's parser decoded the client's field bytes as latin1: encoding them back the same way
