@@ -5,15 +5,13 @@ import { UsageError, WsgateError } from '../common/errors.ts';
 import { logger, setLogLevel } from '../common/log.ts';
 import { helpText, parseOptions, type Options } from './options.ts';
 import { watchSnapshotFile } from '../providers/file/watch.ts';
-import { startProxyProcess, type ProxyProcessOptions, type SnapshotTarget } from '../runtime/single-process.ts';
+import { acceptSnapshot } from '../config/accept.ts';
+import { startProxyProcess, type ProxyProcessOptions } from '../runtime/single-process.ts';
+import { placelessIssue, type Serving } from '../runtime/serving.ts';
 import { onTerminationSignal } from '../runtime/shutdown.ts';
 import { isClusterWorker, runClusterWorker, startClusterPrimary } from '../runtime/workers.ts';
 
 const log = logger('cli');
-
-export interface Serving extends SnapshotTarget {
-  ports: { httpPort: number; httpsPort: number; adminPort: number };
-}
 
 function processOptions(options: Options): ProxyProcessOptions {
   return {
@@ -33,11 +31,11 @@ async function startServing(options: Options): Promise<Serving> {
   if (options.workers > 1) {
     const primary = await startClusterPrimary({ ...processOptions(options), workers: options.workers });
     onTerminationSignal(() => primary.shutdown());
-    return Object.assign(primary, { ports: { httpPort: options.httpPort, httpsPort: options.httpsPort, adminPort: primary.adminPort } });
+    return primary;
   }
   const proxy = await startProxyProcess(processOptions(options));
   onTerminationSignal(() => proxy.shutdown());
-  return Object.assign(proxy, { ports: { httpPort: proxy.listeners.httpPort, httpsPort: proxy.listeners.httpsPort, adminPort: proxy.adminPort } });
+  return proxy;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -62,15 +60,17 @@ async function main(argv: string[]): Promise<number> {
     case 'proxy': {
       const proxy = await startServing(options);
       watchSnapshotFile(options.config!, {
-        onSnapshot: (snapshot, hash) => proxy.applyValidated(snapshot, hash),
-        onError: (error) => proxy.reportFailure(error.errors),
+        onSnapshot: (snapshot, hash) => void proxy.accept(snapshot, hash),
+        onError: (error) => proxy.refuse(error.errors.map(placelessIssue)),
       });
       return -1;
     }
     case 'demo': {
       const upstreams = await Promise.all([startEchoUpstream('echo-1'), startEchoUpstream('echo-2')]);
       const proxy = await startServing(options);
-      proxy.offer(demoSnapshot(upstreams));
+      const accepted = acceptSnapshot(demoSnapshot(upstreams));
+      if (accepted.ok) await proxy.accept(accepted.snapshot, accepted.hash);
+      else proxy.refuse(accepted.issues);
       process.stdout.write(demoBanner(proxy.ports));
       return -1;
     }

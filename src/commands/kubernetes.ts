@@ -8,11 +8,12 @@ import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
 import type { Options } from './options.ts';
 import { onTerminationSignal } from '../runtime/shutdown.ts';
-import type { Serving } from './cli.ts';
+import { placelessIssue, type Serving } from '../runtime/serving.ts';
+import type { SnapshotSink } from '../providers/provider.ts';
 import { electionNamespace, leaderIdentity, loadKubeConfig } from '../providers/kubernetes/kubeconfig.ts';
 import { diagnosticLine, translateOnce } from '../providers/kubernetes/informers/list-once.ts';
 import { prettyCanonicalJson } from '../config/pretty.ts';
-import { startKubernetesController, type KubernetesControllerOptions, type SnapshotSink } from '../providers/kubernetes/assemble.ts';
+import { startKubernetesController, type KubernetesControllerOptions, type SnapshotSink as AssembleSink } from '../providers/kubernetes/assemble.ts';
 
 const log = logger('controller');
 
@@ -33,12 +34,7 @@ export async function runKubernetes(options: Options, startServing: (o: Options)
   if (options.command === 'controller' && options.once) return printOnce(kc, options);
   if (options.command === 'run') {
     const serving = await startServing(options);
-    startKubernetesController(kc, controllerOptions(options), {
-      deliver: (snapshot, hash) => {
-        serving.applyValidated(snapshot, hash);
-      },
-      refused: (errors) => serving.reportFailure(errors),
-    });
+    startKubernetesController(kc, controllerOptions(options), assembleSink(serving));
     return -1;
   }
   await runFileController(kc, options);
@@ -68,7 +64,7 @@ async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options:
   let written = await readFile(file, 'utf8').catch(() => undefined);
   let current: Snapshot | undefined;
   const sink: SnapshotSink = {
-    async deliver(snapshot, hash) {
+    async accept(snapshot, hash) {
       const text = prettyCanonicalJson(snapshot);
       if (text !== written) {
         await writeFileAtomic(file, text);
@@ -78,9 +74,9 @@ async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options:
       }
       current = snapshot;
     },
-    refused: () => metrics.configReload(false),
+    refuse: () => metrics.configReload(false),
   };
-  const controller = startKubernetesController(kc, controllerOptions(options), sink);
+  const controller = startKubernetesController(kc, controllerOptions(options), assembleSink(sink));
   let stopping = false;
   const admin = await startAdminServer({
     port: options.adminPort,
@@ -97,4 +93,13 @@ async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options:
     await controller.stop();
     await admin.close();
   });
+}
+
+// TEMPORARY ADAPTER, the only one: assemble.ts still takes its own `{deliver, refused}` until the
+// providers branch makes it take a SnapshotSink; then pass the sink itself and delete this.
+function assembleSink(sink: SnapshotSink): AssembleSink {
+  return {
+    deliver: (snapshot, hash) => sink.accept(snapshot, hash),
+    refused: (errors) => sink.refuse(errors.map(placelessIssue)),
+  };
 }

@@ -8,13 +8,14 @@ import { redactSnapshot } from '../config/codec.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { startAdminServer } from '../admin/server.ts';
 import { ConnectionLimits } from '../dataplane/admission/limits.ts';
-import type { Admission, AdmissionResult } from '../dataplane/listen/server.ts';
+import type { Admission, AdmissionResult } from '../dataplane/admission/admission.ts';
 import { generateSelfSigned } from '../certs/selfsigned.ts';
 import { DEFAULT_CERTIFICATE_NAME, createTicketKeys } from '../dataplane/listen/tls.ts';
 import { logger } from '../common/log.ts';
 import { clusterMetricsText, serveWorkerMetrics } from '../metrics/worker-aggregation.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
-import { startProxyProcess, validateAndApply, type ProxyProcessOptions, type SnapshotTarget } from './single-process.ts';
+import { startProxyProcess, type ProxyProcessOptions } from './single-process.ts';
+import { reportFailure, type Serving } from './serving.ts';
 
 const log = logger('workers');
 
@@ -40,11 +41,7 @@ function isOurs(message: unknown): message is { t: string } {
   return typeof message === 'object' && message !== null && typeof (message as { t?: unknown }).t === 'string';
 }
 
-export interface ClusterPrimary extends SnapshotTarget {
-  adminPort: number;
-  ready(): boolean;
-  shutdown(): Promise<'idle' | 'timeout'>;
-}
+export type ClusterPrimary = Serving;
 
 interface WorkerState {
   worker: Worker;
@@ -140,17 +137,12 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
 
   for (let i = 0; i < options.workers; i++) fork();
 
-  const applyValidated = (snapshot: Snapshot, hash: string): boolean => {
-    if (current?.hash === hash) return false;
+  const accept = (snapshot: Snapshot, hash: string): void => {
+    if (current?.hash === hash) return;
     current = { snapshot, hash };
     metrics.configReload(true);
     for (const state of states.values()) if (state.listening) send(state.worker, { t: 'snapshot', snapshot, hash });
     log.info({ hash, workers: states.size }, 'snapshot sent to workers');
-    return true;
-  };
-  const reportFailure = (errors: string[]): void => {
-    metrics.configReload(false);
-    log.error({ errors }, 'snapshot refused: the running one stays in effect');
   };
   const ready = (): boolean =>
     !draining && current !== undefined && states.size === options.workers && [...states.values()].every((s) => s.listening && s.appliedHash === current!.hash);
@@ -166,11 +158,10 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
   });
 
   return {
-    adminPort: admin.port,
+    ports: { httpPort: options.httpPort, httpsPort: options.httpsPort, adminPort: admin.port },
     ready,
-    applyValidated,
-    reportFailure,
-    offer: (doc) => validateAndApply(doc, applyValidated, reportFailure),
+    accept,
+    refuse: (issues) => reportFailure(metrics, issues),
     shutdown: async () => {
       const started = Date.now();
       draining = true;
@@ -252,7 +243,7 @@ export async function runClusterWorker(options: ProxyProcessOptions): Promise<vo
       const m = message as ToWorker;
       switch (m.t) {
         case 'snapshot':
-          proxy.applyValidated(m.snapshot, m.hash);
+          proxy.accept(m.snapshot, m.hash);
           toPrimary({ t: 'applied', hash: m.hash });
           break;
         case 'acquired':
