@@ -9,7 +9,8 @@ import { acceptSnapshot } from '../config/accept.ts';
 import { startProxyProcess, type ProxyProcessOptions } from '../runtime/single-process.ts';
 import { placelessIssue, type Serving } from '../runtime/serving.ts';
 import { onTerminationSignal } from '../runtime/shutdown.ts';
-import { isClusterWorker, runClusterWorker, startClusterPrimary } from '../runtime/workers.ts';
+import { startClusterPrimary } from '../runtime/workers/primary.ts';
+import { isClusterWorker, runClusterWorker } from '../runtime/workers/worker.ts';
 
 const log = logger('cli');
 
