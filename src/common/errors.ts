@@ -22,6 +22,20 @@ export class ConfigError extends WsgateError {
 /** A command-line flag or environment variable with a value that cannot be used. */
 export class UsageError extends WsgateError {
   constructor(message: string) {
-    super('WSGATE_USAGE', message);
+    super('WSGATE_ERR_USAGE', message);
+  }
+}
+
+/** A port this process must listen on and cannot (in use, not permitted, no such address). */
+export class ListenError extends WsgateError {
+  /** Which listener: `admin`, `http`, `https`. */
+  readonly listener: string;
+  readonly host: string | undefined;
+  readonly port: number;
+  constructor(listener: string, host: string | undefined, port: number, cause: Error) {
+    super('WSGATE_ERR_LISTEN', `cannot listen on the ${listener} port ${host ?? '*'}:${port}: ${cause.message}`, { cause });
+    this.listener = listener;
+    this.host = host;
+    this.port = port;
   }
 }
