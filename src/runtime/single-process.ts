@@ -5,7 +5,7 @@ import { acceptSnapshot } from '../config/accept.ts';
 import { redactSnapshot } from '../config/codec.ts';
 import type { Issue } from '../config/schema.ts';
 import type { Snapshot } from '../config/snapshot.ts';
-import { startAdminServer } from '../admin/server.ts';
+import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { DataPlane } from '../dataplane/state.ts';
 import { ConnectionLimits } from '../dataplane/admission/limits.ts';
 import type { Admission } from '../dataplane/admission/admission.ts';
@@ -65,19 +65,14 @@ export function localAdmission(limits = new ConnectionLimits()): Admission {
   };
 }
 
-export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
-  const metrics = options.metrics ?? new WsgateMetrics();
-  const certificates = await CertificateStore.create({ defaultCertificate: options.defaultCertificate, ticketKeys: options.ticketKeys });
-  const dataplane = new DataPlane({ metrics, certificates });
-  let draining = false;
-
+/** Snapshots into the data plane, applied by hash; a compile failure is a refusal too, never a crash. */
+function snapshotIntake(dataplane: DataPlane, metrics: WsgateMetrics): Pick<ProxyProcess, 'offer' | 'accept' | 'refuse'> {
   const refuse = (issues: readonly Issue[]): void => reportFailure(metrics, issues);
   const apply = (snapshot: Snapshot, hash: string): boolean => {
     let changed: boolean;
     try {
       changed = dataplane.apply(snapshot, hash);
     } catch (error) {
-      // Compiling found what validation did not: still a refused snapshot, never a crash.
       refuse([placelessIssue((error as Error).message)]);
       return false;
     }
@@ -92,12 +87,37 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     }
     return { ok: true, errors: [], changed: apply(accepted.snapshot, accepted.hash) };
   };
+  return {
+    offer,
+    accept: (snapshot, hash) => {
+      apply(snapshot, hash);
+    },
+    refuse,
+  };
+}
 
+function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, dataplane: DataPlane, ready: () => boolean): Promise<AdminServer> {
+  if (options.admin === false) return Promise.resolve({ port: 0, close: async () => {} });
+  return startAdminServer({
+    port: options.adminPort,
+    host: options.bindAddress,
+    sources: {
+      metricsText: () => metrics.registry.metrics(),
+      isReady: ready,
+      config: () => (dataplane.current ? redactSnapshot(dataplane.current.snapshot) : undefined),
+    },
+  });
+}
+
+export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
+  const metrics = options.metrics ?? new WsgateMetrics();
+  const certificates = await CertificateStore.create({ defaultCertificate: options.defaultCertificate, ticketKeys: options.ticketKeys });
+  const dataplane = new DataPlane({ metrics, certificates });
+  let draining = false;
   const reclaimer = startBufferReclaimer();
   // Ejections expire and certificates age: keep those gauges current between reloads.
   const gaugeTimer = setInterval(() => dataplane.refreshGauges(), 5000);
   gaugeTimer.unref();
-
   const listeners = await startListeners(dataplane, {
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
@@ -107,40 +127,22 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     proxyProtocol: options.proxyProtocol,
   });
   const ready = (): boolean => !draining && dataplane.current !== undefined;
-  const admin =
-    options.admin === false
-      ? { port: 0, close: async () => {} }
-      : await startAdminServer({
-          port: options.adminPort,
-          host: options.bindAddress,
-          sources: {
-            metricsText: () => metrics.registry.metrics(),
-            isReady: ready,
-            config: () => (dataplane.current ? redactSnapshot(dataplane.current.snapshot) : undefined),
-          },
-        });
-
-  const close = async (): Promise<void> => {
-    clearInterval(gaugeTimer);
-    reclaimer.stop();
-    await listeners.close();
-    dataplane.closeAll();
-    await admin.close();
-  };
-
+  const admin = await startAdmin(options, metrics, dataplane, ready);
   return {
     dataplane,
     metrics,
     listeners,
     adminPort: admin.port,
     ports: { httpPort: listeners.httpPort, httpsPort: listeners.httpsPort, adminPort: admin.port },
-    offer,
-    accept: (snapshot, hash) => {
-      apply(snapshot, hash);
-    },
-    refuse,
+    ...snapshotIntake(dataplane, metrics),
     ready,
-    close,
+    close: async () => {
+      clearInterval(gaugeTimer);
+      reclaimer.stop();
+      await listeners.close();
+      dataplane.closeAll();
+      await admin.close();
+    },
     shutdown: (override) =>
       runShutdown({
         delayMs: override?.delayMs ?? options.shutdownDelayMs,
