@@ -82,7 +82,7 @@ async function benchChangeToEffect(ingresses: number): Promise<number[]> {
   let waiting: { pool: string; address: string; resolve: () => void } | undefined;
   const controller = startKubernetesController(kc, { ingressClass: 'wsgate', electionNamespace: 'default', identity: 'bench' }, {
     accept(snapshot, hash) {
-      proxy.applyValidated(snapshot, hash);
+      proxy.accept(snapshot, hash);
       // The effect: the data plane now serves the snapshot that has the changed endpoint.
       if (waiting && snapshot.pools.find((p) => p.name === waiting!.pool)?.endpoints.some((e) => e.address === waiting!.address)) {
         const done = waiting;

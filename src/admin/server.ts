@@ -2,6 +2,7 @@
 // listeners so that probes and scrapes work while the data plane is busy or draining.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ListenError } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metrics.ts';
 
@@ -56,9 +57,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refused = (error: Error): void => reject(new ListenError('admin', options.host, options.port, error));
+    server.once('error', refused);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', refused);
       resolve();
     });
   });

@@ -1,44 +1,24 @@
-// The `wsgate` command (SPEC §3): parses flags, wires the parts, nothing else.
-import { checkConfigFile } from './check.ts';
-import { demoBanner, demoSnapshot, startEchoUpstream } from './demo.ts';
+// The `wsgate` command (SPEC §3): argv -> one command (one file each), and how a failure ends
+// the process. Commands are the only places where parts are wired together.
 import { UsageError, WsgateError } from '../common/errors.ts';
 import { logger, setLogLevel } from '../common/log.ts';
-import { helpText, parseOptions, type Options } from './options.ts';
-import { watchSnapshotFile } from '../providers/file/watch.ts';
-import { startProxyProcess, type ProxyProcessOptions, type SnapshotTarget } from '../runtime/single-process.ts';
-import { onTerminationSignal } from '../runtime/shutdown.ts';
-import { isClusterWorker, runClusterWorker, startClusterPrimary } from '../runtime/workers.ts';
+import { helpText, parseOptions, type Command, type Options } from './options.ts';
+import { isClusterWorker, runClusterWorker } from '../runtime/workers/worker.ts';
+import { processOptions } from './serve.ts';
 
 const log = logger('cli');
 
-export interface Serving extends SnapshotTarget {
-  ports: { httpPort: number; httpsPort: number; adminPort: number };
-}
+/** Returns an exit code, or -1 for "keep running". */
+type CommandMain = (options: Options) => Promise<number>;
 
-function processOptions(options: Options): ProxyProcessOptions {
-  return {
-    httpPort: options.httpPort,
-    httpsPort: options.httpsPort,
-    adminPort: options.adminPort,
-    bindAddress: options.bindAddress,
-    headerTimeoutMs: options.headerTimeoutMs,
-    shutdownDelayMs: options.shutdownDelayMs,
-    shutdownTimeoutMs: options.shutdownTimeoutMs,
-    proxyProtocol: options.proxyProtocol ? { trustedCidrs: options.proxyProtocolTrustedCidrs } : undefined,
-  };
-}
-
-/** The data plane: in this process for one worker, a cluster primary for several. */
-async function startServing(options: Options): Promise<Serving> {
-  if (options.workers > 1) {
-    const primary = await startClusterPrimary({ ...processOptions(options), workers: options.workers });
-    onTerminationSignal(() => primary.shutdown());
-    return Object.assign(primary, { ports: { httpPort: options.httpPort, httpsPort: options.httpsPort, adminPort: primary.adminPort } });
-  }
-  const proxy = await startProxyProcess(processOptions(options));
-  onTerminationSignal(() => proxy.shutdown());
-  return Object.assign(proxy, { ports: { httpPort: proxy.listeners.httpPort, httpsPort: proxy.listeners.httpsPort, adminPort: proxy.adminPort } });
-}
+// Loaded on demand: `proxy` and `check` never load the Kubernetes client.
+const COMMAND_MAINS: Record<Command, () => Promise<CommandMain>> = {
+  run: async () => (await import('./run.ts')).runCommand,
+  controller: async () => (await import('./controller.ts')).controllerCommand,
+  proxy: async () => (await import('./proxy.ts')).proxyCommand,
+  check: async () => (await import('./check.ts')).checkCommand,
+  demo: async () => (await import('./demo.ts')).demoCommand,
+};
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
@@ -51,53 +31,24 @@ async function main(argv: string[]): Promise<number> {
     await runClusterWorker(processOptions(options));
     process.exit(0);
   }
-
-  switch (options.command) {
-    case 'check': {
-      const errors = await checkConfigFile(options.config!);
-      for (const line of errors) process.stdout.write(`${line}\n`);
-      if (errors.length === 0) process.stdout.write(`${options.config}: valid\n`);
-      return errors.length === 0 ? 0 : 1;
-    }
-    case 'proxy': {
-      const proxy = await startServing(options);
-      watchSnapshotFile(options.config!, {
-        onSnapshot: (snapshot, hash) => proxy.applyValidated(snapshot, hash),
-        onError: (error) => proxy.reportFailure(error.errors),
-      });
-      return -1;
-    }
-    case 'demo': {
-      const upstreams = await Promise.all([startEchoUpstream('echo-1'), startEchoUpstream('echo-2')]);
-      const proxy = await startServing(options);
-      proxy.offer(demoSnapshot(upstreams));
-      process.stdout.write(demoBanner(proxy.ports));
-      return -1;
-    }
-    case 'run':
-    case 'controller': {
-      const { runKubernetes } = await import('./kubernetes.ts');
-      return runKubernetes(options, startServing);
-    }
-  }
+  return (await COMMAND_MAINS[options.command]())(options);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      process.stderr.write(`wsgate: ${error.message}\n\n${helpText()}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (error instanceof WsgateError) {
-      log.error({ code: error.code, err: error }, error.message);
-      process.stderr.write(`wsgate: ${error.message}\n`);
-    } else {
-      log.fatal({ err: error }, 'wsgate failed');
-    }
-    process.exitCode = 1;
-  },
-);
+function fail(error: unknown): void {
+  if (error instanceof UsageError) {
+    process.stderr.write(`wsgate: ${error.message}\n\n${helpText()}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (error instanceof WsgateError) {
+    log.error({ code: error.code, err: error }, error.message);
+    process.stderr.write(`wsgate: ${error.message}\n`);
+  } else {
+    log.fatal({ err: error }, 'wsgate failed');
+  }
+  process.exitCode = 1;
+}
+
+main(process.argv.slice(2)).then((code) => {
+  if (code >= 0) process.exitCode = code;
+}, fail);

@@ -3,7 +3,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { acceptSnapshot } from '../config/accept.ts';
 import type { Snapshot } from '../config/snapshot.ts';
+import type { Options } from './options.ts';
+import { startServing } from './serve.ts';
+
+/** Keeps running: returns -1. */
+export async function demoCommand(options: Options): Promise<number> {
+  const upstreams = await Promise.all([startEchoUpstream('echo-1'), startEchoUpstream('echo-2')]);
+  const serving = await startServing(options);
+  const accepted = acceptSnapshot(demoSnapshot(upstreams));
+  if (accepted.ok) await serving.accept(accepted.snapshot, accepted.hash);
+  else serving.refuse(accepted.issues);
+  process.stdout.write(demoBanner(serving.ports));
+  return -1;
+}
 
 export interface EchoUpstream {
   name: string;

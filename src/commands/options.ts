@@ -110,51 +110,78 @@ export function helpText(): string {
   return lines.join('\n');
 }
 
-/** Parses argv (without node and script); `env` supplies WSGATE_* fallbacks. Throws UsageError. */
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options & { help: boolean } {
-  let parsed;
+type FlagValues = Record<string, string | boolean | undefined>;
+
+/** A flag's text: the flag, else its WSGATE_* variable, else its default. */
+interface FlagSource {
+  text(flag: string): string | undefined;
+  bool(flag: string): boolean;
+}
+
+function readArgv(argv: string[]): { values: FlagValues; positionals: string[] } {
   try {
-    parsed = parseArgs({
+    const parsed = parseArgs({
       args: argv,
       allowPositionals: true,
       strict: true,
       options: Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }])),
     });
+    return { values: parsed.values as FlagValues, positionals: parsed.positionals };
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  const text = (flag: string): string | undefined => {
-    const v = values[flag];
-    if (typeof v === 'string') return v;
-    const fromEnv = env[envName(flag)];
-    return fromEnv !== undefined ? fromEnv : FLAGS[flag]?.default;
-  };
-  const bool = (flag: string): boolean => {
-    const v = values[flag];
-    if (typeof v === 'boolean') return v;
-    const fromEnv = env[envName(flag)];
-    return fromEnv !== undefined && /^(1|true|yes|on)$/i.test(fromEnv);
-  };
+}
 
-  const help = bool('help');
-  const [commandText, ...rest] = parsed.positionals;
+function flagSource(values: FlagValues, env: NodeJS.ProcessEnv): FlagSource {
+  return {
+    text: (flag) => {
+      const v = values[flag];
+      if (typeof v === 'string') return v;
+      const fromEnv = env[envName(flag)];
+      return fromEnv !== undefined ? fromEnv : FLAGS[flag]?.default;
+    },
+    bool: (flag) => {
+      const v = values[flag];
+      if (typeof v === 'boolean') return v;
+      const fromEnv = env[envName(flag)];
+      return fromEnv !== undefined && /^(1|true|yes|on)$/i.test(fromEnv);
+    },
+  };
+}
+
+/** With --help and no command, the command does not matter: `demo` stands in. */
+function command(positionals: string[], help: boolean): Command {
+  const [commandText, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (commandText === undefined && !help) throw new UsageError('a command is required (run, controller, proxy, check, demo)');
   if (commandText !== undefined && !(COMMANDS as readonly string[]).includes(commandText)) {
     throw new UsageError(`unknown command "${commandText}" (run, controller, proxy, check, demo)`);
   }
-  const command = (commandText ?? 'demo') as Command;
+  return (commandText ?? 'demo') as Command;
+}
 
-  const workersText = text('workers');
-  const workers = workersText === undefined ? availableParallelism() : Number(workersText);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers: "${workersText}" is not a worker count (1-256)`);
+function workerCount(text: string | undefined): number {
+  const workers = text === undefined ? availableParallelism() : Number(text);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers: "${text}" is not a worker count (1-256)`);
+  return workers;
+}
 
-  const logLevel = text('log-level') as Options['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+function logLevel(text: string | undefined): Options['logLevel'] {
+  const level = text as Options['logLevel'];
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
 
-  const options: Options & { help: boolean } = {
-    help,
+function cidrList(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function optionValues(command: Command, flags: FlagSource): Options {
+  const { text, bool } = flags;
+  // Checked before the rest, as they always were: with several bad flags, the same one is named.
+  const workers = workerCount(text('workers'));
+  const level = logLevel(text('log-level'));
+  return {
     command,
     httpPort: port('http-port', text('http-port')!),
     httpsPort: port('https-port', text('https-port')!),
@@ -164,22 +191,34 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     ingressClass: text('ingress-class')!,
     watchNamespace: text('watch-namespace') || undefined,
     workers,
-    logLevel,
+    logLevel: level,
     publishService: namespacedName('publish-service', text('publish-service')),
     defaultCertSecret: namespacedName('default-cert-secret', text('default-cert-secret')),
     shutdownDelayMs: duration('shutdown-delay', text('shutdown-delay')!),
     shutdownTimeoutMs: duration('shutdown-timeout', text('shutdown-timeout')!),
     electionNamespace: text('election-namespace') || undefined,
     proxyProtocol: bool('proxy-protocol'),
-    proxyProtocolTrustedCidrs: (text('proxy-protocol-trusted-cidrs') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    proxyProtocolTrustedCidrs: cidrList(text('proxy-protocol-trusted-cidrs')),
     kubeconfig: text('kubeconfig') || undefined,
     config: text('config') || undefined,
     output: text('output') || undefined,
     once: bool('once'),
   };
-  if (!help) {
-    if ((command === 'proxy' || command === 'check') && !options.config) throw new UsageError(`${command} needs --config FILE`);
-    if (command === 'controller' && !options.output && !options.once) throw new UsageError('controller needs --output FILE or --once');
-  }
-  return options;
+}
+
+/** The flags each command cannot do without. */
+function requireCommandFlags(options: Options): void {
+  const { command } = options;
+  if ((command === 'proxy' || command === 'check') && !options.config) throw new UsageError(`${command} needs --config FILE`);
+  if (command === 'controller' && !options.output && !options.once) throw new UsageError('controller needs --output FILE or --once');
+}
+
+/** Parses argv (without node and script); `env` supplies WSGATE_* fallbacks. Throws UsageError. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options & { help: boolean } {
+  const { values, positionals } = readArgv(argv);
+  const flags = flagSource(values, env);
+  const help = flags.bool('help');
+  const options = optionValues(command(positionals, help), flags);
+  if (!help) requireCommandFlags(options);
+  return { help, ...options };
 }

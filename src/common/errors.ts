@@ -12,7 +12,8 @@ export type WsgateErrorCode =
   | 'WSGATE_ERR_INFORMER_STOPPED'
   | 'WSGATE_ERR_UPSTREAM_CONNECT_TIMEOUT'
   | 'WSGATE_ERR_UPSTREAM_TIMEOUT'
-  | 'WSGATE_ERR_CLIENT_GONE';
+  | 'WSGATE_ERR_CLIENT_GONE'
+  | 'WSGATE_ERR_LISTEN';
 
 export abstract class WsgateError extends Error {
   abstract readonly code: WsgateErrorCode;
@@ -123,5 +124,20 @@ export class ClientGoneError extends WsgateError {
   readonly code = 'WSGATE_ERR_CLIENT_GONE';
   constructor() {
     super('client went away');
+  }
+}
+
+/** A port this process must listen on and cannot (in use, not permitted, no such address). */
+export class ListenError extends WsgateError {
+  readonly code = 'WSGATE_ERR_LISTEN';
+  /** Which listener: `admin`, `http`, `https`. */
+  readonly listener: string;
+  readonly host: string | undefined;
+  readonly port: number;
+  constructor(listener: string, host: string | undefined, port: number, cause: Error) {
+    super(`cannot listen on the ${listener} port ${host ?? '*'}:${port}: ${cause.message}`, { cause });
+    this.listener = listener;
+    this.host = host;
+    this.port = port;
   }
 }

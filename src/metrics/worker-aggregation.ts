@@ -5,7 +5,8 @@
 //
 // The exchange is our own rather than prom-client's AggregatorRegistry.clusterMetrics(): that one
 // fails the whole scrape when a single worker is slow or dying, and cannot include the primary's
-// own metrics (the controller's, in `wsgate run`).
+// own metrics (the controller's, in `wsgate run`). Its two messages are part of the one channel
+// union (runtime/workers/messages.ts) and share its envelope: `type: 'wsgate:...'`.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { logger } from '../common/log.ts';
@@ -16,12 +17,12 @@ const RESPONSE = 'wsgate:metrics-response';
 
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
-interface MetricsRequest {
+export interface MetricsRequest {
   type: typeof REQUEST;
   id: number;
 }
 
-interface MetricsResponse {
+export interface MetricsResponse {
   type: typeof RESPONSE;
   id: number;
   metrics?: MetricsJson;

@@ -1,21 +1,20 @@
 // One process serving traffic: data plane, listeners, admin server, and whatever feeds it
 // snapshots (a file, the Kubernetes controller, the demo). Every snapshot is validated before
 // the swap; an invalid one leaves the running one in effect and counts a failed reload.
-import { snapshotHash } from '../config/canonical.ts';
+import { acceptSnapshot } from '../config/accept.ts';
 import { redactSnapshot } from '../config/redact.ts';
+import type { Issue } from '../config/schema.ts';
 import type { Snapshot } from '../config/snapshot.ts';
-import { validateSnapshot } from '../config/validate.ts';
-import { startAdminServer } from '../admin/server.ts';
+import { startAdminServer, type AdminServer } from '../admin/server.ts';
 import { DataPlane } from '../dataplane/state.ts';
 import { ConnectionLimits } from '../dataplane/admission/limits.ts';
-import { startListeners, type Admission, type Listeners } from '../dataplane/listen/server.ts';
+import type { Admission } from '../dataplane/admission/admission.ts';
+import { startListeners, type Listeners } from '../dataplane/listen/server.ts';
 import { CertificateStore } from '../dataplane/listen/tls.ts';
-import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
 import { startBufferReclaimer } from './memory.ts';
+import { placelessIssue, reportFailure, type Serving } from './serving.ts';
 import { runShutdown } from './shutdown.ts';
-
-const log = logger('runtime');
 
 export interface ProxyProcessOptions {
   httpPort: number;
@@ -37,40 +36,26 @@ export interface ProxyProcessOptions {
   proxyProtocol?: { trustedCidrs: string[] };
 }
 
-/** What a snapshot source (file, controller, demo) feeds: the one process or the cluster primary. */
-export interface SnapshotTarget {
-  /** Validates and applies; refused snapshots are logged and counted. */
-  offer(snapshot: Snapshot | unknown): { ok: boolean; errors: string[]; changed: boolean };
-  /** A snapshot that already passed validation (the file provider validates as it loads). */
-  applyValidated(snapshot: Snapshot, hash: string): boolean;
-  /** A source that failed to produce a snapshot (unreadable or invalid file). */
-  reportFailure(errors: string[]): void;
+/** What offering an unvalidated document did (tests and the demo offer documents). */
+export interface Offered {
+  ok: boolean;
+  /** Why it was refused; structured until someone prints them. */
+  errors: readonly Issue[];
+  changed: boolean;
 }
 
-export interface ProxyProcess extends SnapshotTarget {
+export interface ProxyProcess extends Serving {
   dataplane: DataPlane;
   metrics: WsgateMetrics;
   listeners: Listeners;
   /** 0 when this process serves no admin port. */
   adminPort: number;
-  ready(): boolean;
-  shutdown(): Promise<'idle' | 'timeout'>;
+  /** Validates (acceptSnapshot) and applies; a refused document is counted and logged. */
+  offer(doc: unknown): Offered;
+  /** `delayMs: 0` for a worker, whose primary already waited out the shutdown delay. */
+  shutdown(override?: { delayMs: number }): Promise<'idle' | 'timeout'>;
   /** Immediate teardown for tests. */
   close(): Promise<void>;
-}
-
-/** SnapshotTarget.offer for any target: validate, then apply by content hash, or count a failure. */
-export function validateAndApply(
-  doc: Snapshot | unknown,
-  applyValidated: SnapshotTarget['applyValidated'],
-  reportFailure: SnapshotTarget['reportFailure'],
-): ReturnType<SnapshotTarget['offer']> {
-  const result = validateSnapshot(doc);
-  if (!result.ok) {
-    reportFailure(result.errors);
-    return { ok: false, errors: result.errors, changed: false };
-  }
-  return { ok: true, errors: [], changed: applyValidated(result.snapshot, snapshotHash(result.snapshot)) };
 }
 
 export function localAdmission(limits = new ConnectionLimits()): Admission {
@@ -80,35 +65,59 @@ export function localAdmission(limits = new ConnectionLimits()): Admission {
   };
 }
 
-export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
-  const metrics = options.metrics ?? new WsgateMetrics();
-  const certificates = await CertificateStore.create({ defaultCertificate: options.defaultCertificate, ticketKeys: options.ticketKeys });
-  const dataplane = new DataPlane({ metrics, certificates });
-  let draining = false;
-
-  const applyValidated = (snapshot: Snapshot, hash: string): boolean => {
+/** Snapshots into the data plane, applied by hash; a compile failure is a refusal too, never a crash. */
+function snapshotIntake(dataplane: DataPlane, metrics: WsgateMetrics): Pick<ProxyProcess, 'offer' | 'accept' | 'refuse'> {
+  const refuse = (issues: readonly Issue[]): void => reportFailure(metrics, issues);
+  const apply = (snapshot: Snapshot, hash: string): boolean => {
     let changed: boolean;
     try {
       changed = dataplane.apply(snapshot, hash);
     } catch (error) {
-      // Compiling found what validation did not: still a refused snapshot, never a crash.
-      reportFailure([(error as Error).message]);
+      refuse([placelessIssue((error as Error).message)]);
       return false;
     }
     if (changed) metrics.configReload(true);
     return changed;
   };
-  const reportFailure = (errors: string[]): void => {
-    metrics.configReload(false);
-    log.error({ errors }, 'snapshot refused: the running one stays in effect');
+  const offer = (doc: unknown): Offered => {
+    const accepted = acceptSnapshot(doc);
+    if (!accepted.ok) {
+      refuse(accepted.issues);
+      return { ok: false, errors: accepted.issues, changed: false };
+    }
+    return { ok: true, errors: [], changed: apply(accepted.snapshot, accepted.hash) };
   };
-  const offer = (doc: Snapshot | unknown) => validateAndApply(doc, applyValidated, reportFailure);
+  return {
+    offer,
+    accept: (snapshot, hash) => {
+      apply(snapshot, hash);
+    },
+    refuse,
+  };
+}
 
+function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, dataplane: DataPlane, ready: () => boolean): Promise<AdminServer> {
+  if (options.admin === false) return Promise.resolve({ port: 0, close: async () => {} });
+  return startAdminServer({
+    port: options.adminPort,
+    host: options.bindAddress,
+    sources: {
+      metricsText: () => metrics.registry.metrics(),
+      isReady: ready,
+      config: () => (dataplane.current ? redactSnapshot(dataplane.current.snapshot) : undefined),
+    },
+  });
+}
+
+export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
+  const metrics = options.metrics ?? new WsgateMetrics();
+  const certificates = await CertificateStore.create({ defaultCertificate: options.defaultCertificate, ticketKeys: options.ticketKeys });
+  const dataplane = new DataPlane({ metrics, certificates });
+  let draining = false;
   const reclaimer = startBufferReclaimer();
   // Ejections expire and certificates age: keep those gauges current between reloads.
   const gaugeTimer = setInterval(() => dataplane.refreshGauges(), 5000);
   gaugeTimer.unref();
-
   const listeners = await startListeners(dataplane, {
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
@@ -118,40 +127,25 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     proxyProtocol: options.proxyProtocol,
   });
   const ready = (): boolean => !draining && dataplane.current !== undefined;
-  const admin =
-    options.admin === false
-      ? { port: 0, close: async () => {} }
-      : await startAdminServer({
-          port: options.adminPort,
-          host: options.bindAddress,
-          sources: {
-            metricsText: () => metrics.registry.metrics(),
-            isReady: ready,
-            config: () => (dataplane.current ? redactSnapshot(dataplane.current.snapshot) : undefined),
-          },
-        });
-
-  const close = async (): Promise<void> => {
-    clearInterval(gaugeTimer);
-    reclaimer.stop();
-    await listeners.close();
-    dataplane.closeAll();
-    await admin.close();
-  };
-
+  const admin = await startAdmin(options, metrics, dataplane, ready);
   return {
     dataplane,
     metrics,
     listeners,
     adminPort: admin.port,
-    offer,
-    applyValidated,
-    reportFailure,
+    ports: { httpPort: listeners.httpPort, httpsPort: listeners.httpsPort, adminPort: admin.port },
+    ...snapshotIntake(dataplane, metrics),
     ready,
-    close,
-    shutdown: () =>
+    close: async () => {
+      clearInterval(gaugeTimer);
+      reclaimer.stop();
+      await listeners.close();
+      dataplane.closeAll();
+      await admin.close();
+    },
+    shutdown: (override) =>
       runShutdown({
-        delayMs: options.shutdownDelayMs,
+        delayMs: override?.delayMs ?? options.shutdownDelayMs,
         timeoutMs: options.shutdownTimeoutMs,
         beginDraining: () => {
           draining = true;

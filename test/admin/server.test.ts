@@ -151,4 +151,5 @@ test('a port already in use is reported by startAdminServer, not thrown later', 
   const sources = fakeSources();
   const { port } = await startWith(t, sources);
   await assert.rejects(startAdminServer({ port, host: '127.0.0.1', sources }), /EADDRINUSE/);
+  await assert.rejects(startAdminServer({ port, host: '127.0.0.1', sources }), { name: 'ListenError', code: 'WSGATE_ERR_LISTEN', listener: 'admin', port });
 });

@@ -38,6 +38,8 @@ test('bad values are refused with the flag named', () => {
   assert.throws(() => parseOptions(['proxy'], {}), /proxy needs --config FILE/);
   assert.throws(() => parseOptions(['controller'], {}), /controller needs --output FILE or --once/);
   assert.throws(() => parseOptions(['run', '--publish-service', 'nope'], {}), /--publish-service: "nope" is not NAMESPACE\/NAME/);
+  assert.throws(() => parseOptions(['proxy', '--config', 'x', '--workers', '0'], {}), { name: 'UsageError', code: 'WSGATE_ERR_USAGE' });
+  assert.throws(() => parseOptions(['nope'], {}), { name: 'UsageError', code: 'WSGATE_ERR_USAGE' });
 });
 
 test('--help prints the commands; a wrong command exits 2 with a reason', () => {

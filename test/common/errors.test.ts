@@ -30,6 +30,7 @@ test('each class of the catalogue has its own WSGATE_ERR_ code and its own name'
     new errors.UpstreamConnectTimeoutError('10.0.0.1:80', 500),
     new errors.UpstreamTimeoutError('10.0.0.1:80'),
     new errors.ClientGoneError(),
+    new errors.ListenError('admin', '127.0.0.1', 9090, new Error('EADDRINUSE')),
   ];
   const exported = Object.values(errors).filter((value) => typeof value === 'function' && value !== errors.WsgateError);
   assert.equal(samples.length, exported.length, 'a sample of every exported class');

@@ -6,6 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Endpoint, Pool, Route, Snapshot } from '../../src/config/snapshot.ts';
 import { setLogLevel } from '../../src/common/log.ts';
 import { startProxyProcess, type ProxyProcess } from '../../src/runtime/single-process.ts';
+import { issueLines } from '../../src/runtime/serving.ts';
 
 setLogLevel((process.env.WSGATE_TEST_LOG_LEVEL as 'silent') ?? 'silent');
 
@@ -31,7 +32,7 @@ export async function startTestProxy(snapshot: Snapshot, overrides: { headerTime
     proxyProtocol: overrides.proxyProtocol,
   });
   const result = proxy.offer(snapshot);
-  if (!result.ok) throw new Error(`test snapshot invalid: ${result.errors.join('; ')}`);
+  if (!result.ok) throw new Error(`test snapshot invalid: ${issueLines(result.errors).join('; ')}`);
   const { httpPort, httpsPort } = proxy.listeners;
   return {
     proxy,

@@ -26,6 +26,11 @@ export function createTicketKeys(): Buffer {
   return randomBytes(TICKET_KEYS_BYTES);
 }
 
+/** The default certificate when none is configured; the cluster primary makes one for all workers. */
+export function selfSignedDefault(): Promise<PemPair> {
+  return generateSelfSigned({ hosts: [], commonName: DEFAULT_CERTIFICATE_NAME, keyType: 'ecdsa' });
+}
+
 interface LoadedCertificate {
   context: SecureContext;
   notAfter: Date;
@@ -57,8 +62,7 @@ export class CertificateStore {
   #servers = new Set<tls.Server>();
 
   static async create(options: CertificateStoreOptions = {}): Promise<CertificateStore> {
-    const defaultCertificate =
-      options.defaultCertificate ?? (await generateSelfSigned({ hosts: [], commonName: DEFAULT_CERTIFICATE_NAME, keyType: 'ecdsa' }));
+    const defaultCertificate = options.defaultCertificate ?? (await selfSignedDefault());
     return new CertificateStore(defaultCertificate, options.ticketKeys ?? createTicketKeys());
   }
 

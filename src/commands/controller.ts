@@ -1,25 +1,34 @@
-// `wsgate run` and `wsgate controller` (SPEC §2, §3): the Kubernetes controller feeding the data
-// plane in this process, a snapshot file for a sidecar proxy, or stdout once.
+// `wsgate controller` (SPEC §2, §3): the Kubernetes controller alone. `--output FILE` keeps the
+// snapshot file a sidecar `proxy --config FILE` serves; `--once` lists the cluster, prints the
+// snapshot and exits.
 import { readFile } from 'node:fs/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { startAdminServer } from '../admin/server.ts';
 import { redactSnapshot } from '../config/redact.ts';
 import { writeFileAtomic } from '../config/atomic-write.ts';
+import { prettyCanonicalJson } from '../config/pretty.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
-import type { Options } from './options.ts';
-import { onTerminationSignal } from '../runtime/shutdown.ts';
-import type { Serving } from './cli.ts';
+import type { SnapshotSink } from '../providers/provider.ts';
 import { electionNamespace, leaderIdentity, loadKubeConfig } from '../providers/kubernetes/kubeconfig.ts';
 import { diagnosticLine, translateOnce } from '../providers/kubernetes/informers/list-once.ts';
-import { prettyCanonicalJson } from '../config/pretty.ts';
 import { startKubernetesController, type KubernetesControllerOptions } from '../providers/kubernetes/assemble.ts';
-import type { SnapshotSink } from '../providers/provider.ts';
+import { onTerminationSignal } from '../runtime/shutdown.ts';
+import type { Options } from './options.ts';
 import { formatIssue } from '../config/schema.ts';
 
 const log = logger('controller');
 
-function controllerOptions(options: Options): KubernetesControllerOptions {
+/** Returns an exit code with --once; -1 ("keep running") with --output. */
+export async function controllerCommand(options: Options): Promise<number> {
+  const kc = loadKubeConfig(options.kubeconfig);
+  if (options.once) return printOnce(kc, options);
+  await runFileController(kc, options);
+  return -1;
+}
+
+export function controllerOptions(options: Options): KubernetesControllerOptions {
   return {
     ingressClass: options.ingressClass,
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
@@ -30,25 +39,7 @@ function controllerOptions(options: Options): KubernetesControllerOptions {
   };
 }
 
-/** Returns an exit code, or -1 for "keep running". */
-export async function runKubernetes(options: Options, startServing: (o: Options) => Promise<Serving>): Promise<number> {
-  const kc = loadKubeConfig(options.kubeconfig);
-  if (options.command === 'controller' && options.once) return printOnce(kc, options);
-  if (options.command === 'run') {
-    const serving = await startServing(options);
-    startKubernetesController(kc, controllerOptions(options), {
-      accept: (snapshot, hash) => {
-        serving.applyValidated(snapshot, hash);
-      },
-      refuse: (issues) => serving.reportFailure(issues.map(formatIssue)),
-    });
-    return -1;
-  }
-  await runFileController(kc, options);
-  return -1;
-}
-
-async function printOnce(kc: ReturnType<typeof loadKubeConfig>, options: Options): Promise<number> {
+async function printOnce(kc: KubeConfig, options: Options): Promise<number> {
   const result = await translateOnce(kc, {
     ingressClass: options.ingressClass,
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
@@ -63,26 +54,40 @@ async function printOnce(kc: ReturnType<typeof loadKubeConfig>, options: Options
   return 0;
 }
 
-/** `controller --output FILE`: the snapshot file a sidecar `proxy --config FILE` serves. */
-async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options: Options): Promise<void> {
+/** A sink that keeps FILE at the latest snapshot, rewriting it only when its text changes. */
+class SnapshotFileSink implements SnapshotSink {
+  current: Snapshot | undefined;
+  readonly #file: string;
+  readonly #metrics: WsgateMetrics;
+  #written: string | undefined;
+
+  constructor(file: string, metrics: WsgateMetrics, written: string | undefined) {
+    this.#file = file;
+    this.#metrics = metrics;
+    this.#written = written;
+  }
+
+  async accept(snapshot: Snapshot, hash: string): Promise<void> {
+    const text = prettyCanonicalJson(snapshot);
+    if (text !== this.#written) {
+      await writeFileAtomic(this.#file, text);
+      this.#written = text;
+      this.#metrics.configReload(true);
+      log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+    }
+    this.current = snapshot;
+  }
+
+  refuse(): void {
+    this.#metrics.configReload(false);
+  }
+}
+
+async function runFileController(kc: KubeConfig, options: Options): Promise<void> {
   const file = options.output!;
   const metrics = new WsgateMetrics();
   // A restarted controller that produces what the file already holds does not touch it.
-  let written = await readFile(file, 'utf8').catch(() => undefined);
-  let current: Snapshot | undefined;
-  const sink: SnapshotSink = {
-    async accept(snapshot, hash) {
-      const text = prettyCanonicalJson(snapshot);
-      if (text !== written) {
-        await writeFileAtomic(file, text);
-        written = text;
-        metrics.configReload(true);
-        log.info({ file, hash: hash.slice(0, 12) }, 'snapshot written');
-      }
-      current = snapshot;
-    },
-    refuse: () => metrics.configReload(false),
-  };
+  const sink = new SnapshotFileSink(file, metrics, await readFile(file, 'utf8').catch(() => undefined));
   const controller = startKubernetesController(kc, controllerOptions(options), sink);
   let stopping = false;
   const admin = await startAdminServer({
@@ -91,7 +96,7 @@ async function runFileController(kc: ReturnType<typeof loadKubeConfig>, options:
     sources: {
       metricsText: () => metrics.registry.metrics(),
       isReady: () => !stopping && controller.ready(),
-      config: () => (current === undefined ? undefined : redactSnapshot(current)),
+      config: () => (sink.current === undefined ? undefined : redactSnapshot(sink.current)),
     },
   });
   log.info({ file, adminPort: admin.port }, 'controller started');

@@ -1,0 +1,15 @@
+// `wsgate run` (SPEC §2, §3): the Kubernetes controller feeding the data plane in this process
+// (or its workers).
+import { loadKubeConfig } from '../providers/kubernetes/kubeconfig.ts';
+import { startKubernetesController } from '../providers/kubernetes/assemble.ts';
+import { controllerOptions } from './controller.ts';
+import type { Options } from './options.ts';
+import { startServing } from './serve.ts';
+
+/** Keeps running: returns -1. */
+export async function runCommand(options: Options): Promise<number> {
+  const kc = loadKubeConfig(options.kubeconfig);
+  const serving = await startServing(options);
+  startKubernetesController(kc, controllerOptions(options), serving);
+  return -1;
+}
