@@ -17,6 +17,10 @@ export interface IngressPolicy {
   maxConnections?: number;
   maxConnectionsPerClient?: number;
   maxMessageSize?: number;
+  /** ssl-redirect; absent = true (the ingress-nginx default). Becomes a route's httpsRedirect. */
+  sslRedirect?: boolean;
+  /** force-ssl-redirect; absent = false. */
+  forceSslRedirect?: boolean;
 }
 
 export type PolicyField = keyof IngressPolicy;

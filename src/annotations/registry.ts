@@ -138,6 +138,22 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     doc: 'Client addresses allowed to connect (403 otherwise).',
     parse: cidrList,
   }),
+  define({
+    key: 'wsgate.io/ssl-redirect',
+    field: 'sslRedirect',
+    accepts: 'true or false',
+    defaultText: 'true',
+    doc: 'Plain HTTP (ws:// included) to a host listed in the Ingress\'s spec.tls gets 308 to https://; `false` turns it off for this Ingress.',
+    parse: parseBoolean,
+  }),
+  define({
+    key: 'wsgate.io/force-ssl-redirect',
+    field: 'forceSslRedirect',
+    accepts: 'true or false',
+    defaultText: 'false',
+    doc: '`true`: the 308 to https:// also on hosts with no TLS entry (TLS terminated in front of wsgate, for one).',
+    parse: parseBoolean,
+  }),
 ];
 
 const SECONDS = NGINX_SECONDS_ACCEPTS;
@@ -215,6 +231,24 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     defaultText: '-',
     doc: 'Client addresses allowed to connect.',
     parse: cidrList,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/ssl-redirect',
+    field: 'sslRedirect',
+    aliasOf: 'wsgate.io/ssl-redirect',
+    accepts: 'true or false',
+    defaultText: '-',
+    doc: 'Same meaning and default (308, as ingress-nginx answers).',
+    parse: parseBoolean,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/force-ssl-redirect',
+    field: 'forceSslRedirect',
+    aliasOf: 'wsgate.io/force-ssl-redirect',
+    accepts: 'true or false',
+    defaultText: '-',
+    doc: 'Same meaning.',
+    parse: parseBoolean,
   }),
 ];
 

@@ -31,6 +31,8 @@ export interface RoutePolicy {
   maxConnectionsPerClient?: number;
   /** Largest frame payload in bytes either side may send (1009 to the sender beyond). */
   maxMessageSize?: number;
+  /** Plain-HTTP requests (ws:// included) get 308 to https:// (SPEC §6 ssl-redirect); absent = false. */
+  httpsRedirect?: boolean;
 }
 
 export interface Route {

@@ -41,6 +41,8 @@ export interface CompiledRoute {
   maxConnections?: number;
   maxConnectionsPerClient?: number;
   maxMessageSize?: number;
+  /** Plain-HTTP requests get 308 to https:// (SPEC §6 ssl-redirect). */
+  httpsRedirect: boolean;
 }
 
 export interface CompiledTables {
@@ -105,5 +107,6 @@ function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, Co
     maxConnections: policy.maxConnections,
     maxConnectionsPerClient: policy.maxConnectionsPerClient,
     maxMessageSize: policy.maxMessageSize,
+    httpsRedirect: policy.httpsRedirect === true,
   };
 }

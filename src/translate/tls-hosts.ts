@@ -2,7 +2,7 @@
 // invalid Secret leaves its hosts on the default certificate with a Warning; one certificate per
 // Secret (`namespace/secret`) however many Ingresses name it; a TLS host claimed with two different
 // Secrets stays with the older Ingress's, like a route.
-import type { V1Ingress } from '@kubernetes/client-node';
+import type { V1Ingress, V1IngressTLS } from '@kubernetes/client-node';
 import type { Certificate, TlsConfig } from '../config/snapshot.ts';
 import type { Cluster } from './resource-index.ts';
 import { describeWinner, ingressObject, summarise, type Diagnostics } from './diagnostics.ts';
@@ -15,6 +15,27 @@ interface Collected {
   cert: string;
   key: string;
   hosts: Set<string>;
+}
+
+/** The hosts one spec.tls entry covers, sorted; an entry without hosts covers the Ingress's own rule hosts. */
+function tlsEntryHosts(ingress: V1Ingress, entry: V1IngressTLS): string[] {
+  const listed = (entry.hosts ?? []).map(normaliseHost).filter((host): host is string => host !== undefined && host !== '');
+  return [...new Set(listed.length > 0 ? listed : ruleHosts(ingress))].sort(compareStrings);
+}
+
+/**
+ * Whether the Ingress's spec.tls covers a route host (for ssl-redirect): listed, whatever its
+ * Secret's state (a host whose Secret is missing is still served on HTTPS, with the default
+ * certificate, as ingress-nginx does), or under a listed one-label wildcard.
+ */
+export function ingressTlsCovers(ingress: V1Ingress): (host: string) => boolean {
+  const hosts = new Set((ingress.spec?.tls ?? []).flatMap((entry) => tlsEntryHosts(ingress, entry)));
+  return (host) => {
+    if (host === '') return false;
+    if (hosts.has(host)) return true;
+    const dot = host.indexOf('.');
+    return !host.startsWith('*.') && dot !== -1 && hosts.has(`*${host.slice(dot)}`);
+  };
 }
 
 export class TlsCollector {
@@ -38,9 +59,7 @@ export class TlsCollector {
   addIngress(ingress: V1Ingress): void {
     const object = ingressObject(ingress);
     for (const [index, entry] of (ingress.spec?.tls ?? []).entries()) {
-      // A spec.tls entry without hosts covers the Ingress's own rule hosts.
-      const listed = (entry.hosts ?? []).map(normaliseHost).filter((host): host is string => host !== undefined && host !== '');
-      const hosts = [...new Set(listed.length > 0 ? listed : ruleHosts(ingress))].sort(compareStrings);
+      const hosts = tlsEntryHosts(ingress, entry);
       const onDefault = hosts.length === 0 ? 'no hosts are affected' : `${summarise(hosts)} use${hosts.length === 1 ? 's' : ''} the default certificate`;
       if (entry.secretName === undefined || entry.secretName === '') {
         this.#diagnostics.warn(object, 'MissingSecret', `spec.tls[${index}] names no Secret; ${onDefault}`);

@@ -12,7 +12,7 @@ import { indexCluster, type Cluster } from './resource-index.ts';
 import { Diagnostics, describeWinner, ingressObject, summarise } from './diagnostics.ts';
 import { compareIngressAge, compareStrings, namespacedName } from './order.ts';
 import { routeClaims, routeKey, routeLabel } from './rules.ts';
-import { TlsCollector } from './tls-hosts.ts';
+import { TlsCollector, ingressTlsCovers } from './tls-hosts.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
 
 /** The key lastGood remembers an Ingress by: its uid, which a delete and re-create changes. */
@@ -99,6 +99,14 @@ function routePolicy(policy: IngressPolicy): RoutePolicy | undefined {
   return Object.keys(route).length > 0 ? route : undefined;
 }
 
+/**
+ * SPEC §6 ssl-redirect / force-ssl-redirect, decided here once per route so the data plane reads
+ * one field: force on any host; else on by default where the Ingress's spec.tls covers the host.
+ */
+function httpsRedirect(policy: IngressPolicy, hostHasTls: boolean): boolean {
+  return policy.forceSslRedirect === true || (hostHasTls && policy.sslRedirect !== false);
+}
+
 function newPool(name: string, namespace: string, service: string, policy: IngressPolicy, endpoints: Pool['endpoints']): Pool {
   return {
     name,
@@ -124,6 +132,7 @@ function serveIngress(
 ): void {
   const object = ingressObject(ingress);
   const policyOfRoutes = routePolicy(policy);
+  const hasTls = ingressTlsCovers(ingress);
   const served: string[] = [];
   const lostTo = new Map<V1Ingress, string[]>();
   for (const claim of routeClaims(ingress)) {
@@ -140,6 +149,7 @@ function serveIngress(
     if (!pools.has(backend.poolName)) pools.set(backend.poolName, newPool(backend.poolName, object.namespace, backend.service, policy, backend.endpoints));
     const route: Route = { host: claim.host, path: claim.path, pathType: claim.pathType, pool: backend.poolName, source: { namespace: object.namespace, ingress: object.name } };
     if (policyOfRoutes !== undefined) route.policy = policyOfRoutes;
+    if (httpsRedirect(policy, hasTls(claim.host))) route.policy = { ...route.policy, httpsRedirect: true };
     routes.set(key, { route, owner: ingress });
     served.push(`${routeLabel(claim)} -> ${backend.label}`);
   }

@@ -90,3 +90,32 @@ test('other nginx annotations are listed as ignored, unknown wsgate.io keys as u
   assert.deepEqual(result.problems, []);
   assert.equal(result.policy?.connectTimeout, '2s');
 });
+
+test('ssl-redirect and force-ssl-redirect: booleans, with their ingress-nginx aliases, none of them ignored', () => {
+  const native = parseIngressAnnotations({ 'wsgate.io/ssl-redirect': 'false', 'wsgate.io/force-ssl-redirect': ' true\n' });
+  assert.deepEqual(native.problems, []);
+  assert.equal(native.policy?.sslRedirect, false);
+  assert.equal(native.policy?.forceSslRedirect, true);
+
+  const aliases = parseIngressAnnotations({ 'nginx.ingress.kubernetes.io/ssl-redirect': 'false', 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' });
+  assert.deepEqual(aliases.ignored, []);
+  assert.equal(aliases.policy?.sslRedirect, false);
+  assert.equal(aliases.policy?.forceSslRedirect, true);
+
+  // Absent: undefined in the policy; translate reads it as ingress-nginx's defaults (true / false).
+  const none = parseIngressAnnotations({});
+  assert.equal(none.policy?.sslRedirect, undefined);
+  assert.equal(none.policy?.forceSslRedirect, undefined);
+});
+
+test('wsgate.io/ssl-redirect wins over the alias, which is then not parsed', () => {
+  const result = parseIngressAnnotations({ 'wsgate.io/ssl-redirect': 'true', 'nginx.ingress.kubernetes.io/ssl-redirect': 'nonsense' });
+  assert.deepEqual(result.problems, []);
+  assert.equal(result.policy?.sslRedirect, true);
+});
+
+test('an ssl-redirect that is no boolean is invalid, naming the annotation and what is accepted', () => {
+  const result = parseIngressAnnotations({ 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'yes' });
+  assert.equal(result.policy, undefined);
+  assert.deepEqual(result.problems.map((p) => p.message), ['nginx.ingress.kubernetes.io/force-ssl-redirect: "yes" is not valid; accepted: true or false']);
+});

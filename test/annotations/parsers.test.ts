@@ -110,6 +110,30 @@ const CASES: Case[] = [
     ],
   },
   {
+    key: 'wsgate.io/ssl-redirect',
+    field: 'sslRedirect',
+    good: [['true', true], ['false', false], [' false\n', false]],
+    bad: [['yes', 'wsgate.io/ssl-redirect: "yes" is not valid; accepted: true or false'], ['True', 'wsgate.io/ssl-redirect: "True" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'wsgate.io/force-ssl-redirect',
+    field: 'forceSslRedirect',
+    good: [['true', true], ['false', false], [' false\n', false]],
+    bad: [['yes', 'wsgate.io/force-ssl-redirect: "yes" is not valid; accepted: true or false'], ['True', 'wsgate.io/force-ssl-redirect: "True" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/ssl-redirect',
+    field: 'sslRedirect',
+    good: [['true', true], ['false', false], [' false\n', false]],
+    bad: [['yes', 'nginx.ingress.kubernetes.io/ssl-redirect: "yes" is not valid; accepted: true or false'], ['True', 'nginx.ingress.kubernetes.io/ssl-redirect: "True" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/force-ssl-redirect',
+    field: 'forceSslRedirect',
+    good: [['true', true], ['false', false], [' false\n', false]],
+    bad: [['yes', 'nginx.ingress.kubernetes.io/force-ssl-redirect: "yes" is not valid; accepted: true or false'], ['True', 'nginx.ingress.kubernetes.io/force-ssl-redirect: "True" is not valid; accepted: true or false']],
+  },
+  {
     key: 'wsgate.io/upstream-tls',
     field: 'upstreamTls',
     good: [['true', true], ['false', false]],

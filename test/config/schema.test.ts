@@ -34,7 +34,7 @@ const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> =
   [
     'RoutePolicy',
     defs.routePolicy!,
-    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional' } satisfies FieldKinds<RoutePolicy>,
+    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional' } satisfies FieldKinds<RoutePolicy>,
   ],
   [
     'Pool',
@@ -131,6 +131,7 @@ function everyField(defaultFromFiles = false): Snapshot {
           maxConnections: 1000,
           maxConnectionsPerClient: 10,
           maxMessageSize: 65536,
+          httpsRedirect: true,
         },
       },
     ],

@@ -10,7 +10,7 @@ import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from '../upstream/exchange.ts';
 import { resolveRequestTarget, type ResolvedTarget } from './checks.ts';
-import { checkRoutePolicy, isRejection, matchRoute } from './pipeline.ts';
+import { checkRoutePolicy, httpsRedirect, isRejection, matchRoute } from './pipeline.ts';
 import { sendRejection, type Answer } from './rejection.ts';
 import { UpstreamTimeoutError } from '../../common/errors.ts';
 
@@ -36,6 +36,9 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
   if (isRejection(target)) return refuse(target);
   const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
   if (isRejection(route)) return refuse(route);
+  // Before the source ranges, as for handshakes (pipeline.ts says why).
+  const redirect = httpsRedirect(route, proto, normalizeHost(host), target.url);
+  if (redirect !== undefined) return refuse(redirect);
   // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
   const forbidden = checkRoutePolicy(route, clientIp, undefined);
   if (forbidden) return refuse(forbidden);

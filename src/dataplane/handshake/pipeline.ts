@@ -16,7 +16,7 @@ import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts
 import type { EndpointRef } from '../upstream/types.ts';
 import { checkHandshake, resolveRequestTarget, type ResolvedTarget } from './checks.ts';
 import { ConnectionLease } from './lease.ts';
-import { relayRejection, sendRejection, type Rejection } from './rejection.ts';
+import { relayRejection, sendRejection, type Answer, type Rejection } from './rejection.ts';
 import { normalizeHost } from './router.ts';
 
 const accessLog = logger('access');
@@ -53,6 +53,23 @@ export function checkRoutePolicy(route: CompiledRoute, clientIp: string, origin:
   return undefined;
 }
 
+// A host fit to put in a Location: a name or an IPv6 literal, as normalizeHost left it. A
+// catch-all route matches any Host, so anything else (`a@b`, `a/b`, `a\b`) would let a client
+// shape where the redirect points.
+const REDIRECT_HOST = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/;
+
+/**
+ * Step 2b (SPEC §6 ssl-redirect): a plain-HTTP request on a route with httpsRedirect gets 308 to
+ * https://HOST + the normalised path and query. No port: the HTTPS listener (8443) is reached
+ * by clients on 443 through the Service, as with ingress-nginx. Undefined when not redirected.
+ */
+export function httpsRedirect(route: CompiledRoute, proto: 'http' | 'https', hostKey: string, url: string): Answer | Rejection | undefined {
+  if (proto !== 'http' || !route.httpsRedirect) return undefined;
+  if (!REDIRECT_HOST.test(hostKey)) return { status: 400, reason: 'bad_request', message: `the Host ${JSON.stringify(hostKey)} cannot be redirected to https` };
+  const location = `https://${hostKey}${url}`;
+  return { status: 308, message: `redirecting to ${location}`, headers: { Location: location } };
+}
+
 export function routeName(route: CompiledRoute | undefined): string | undefined {
   if (!route) return undefined;
   const { namespace, ingress } = route.labels;
@@ -85,6 +102,11 @@ export class HandshakePipeline {
     const served = this.#dataplane.current;
     const route = matchRoute(served, request.hostKey, request.host, request.path);
     if (isRejection(route)) return this.#refuse(request, undefined, route);
+    // Before the policy checks, as ingress-nginx does: every plain-HTTP request on such a route is
+    // sent to HTTPS, where the same source and origin checks then run; on plain HTTP the proxy
+    // neither says more about the policy nor lets a byte through to the backend.
+    const redirect = httpsRedirect(route, proto, request.hostKey, request.url);
+    if (redirect !== undefined) return isRejection(redirect) ? this.#refuse(request, route, redirect) : this.#redirect(request, route, redirect);
     const forbidden = checkRoutePolicy(route, request.clientIp, req.headers.origin);
     if (forbidden) return this.#refuse(request, route, forbidden);
 
@@ -225,6 +247,13 @@ export class HandshakePipeline {
     this.#dataplane.metrics.handshakeFailure(route?.labels, rejection.reason);
     sendRejection(request.socket, rejection);
     this.#logFailure(request, route, rejection.status, rejection.reason, rejection.message);
+  }
+
+  /** A redirect is an answer, not a handshake failure: no failure counted, the access line says 308. */
+  #redirect(request: HandshakeRequest, route: CompiledRoute, answer: Answer): void {
+    sendRejection(request.socket, answer);
+    const entry = { client: request.clientIp, host: request.host, path: request.path, route: routeName(route), status: answer.status, location: answer.headers?.Location };
+    accessLog.info({ ...entry, durationMs: Math.round(performance.now() - request.started) }, 'redirected to https');
   }
 
   #logFailure(request: HandshakeRequest, route: CompiledRoute | undefined, status: number, reason: FailureReason, message?: string, upstream?: string): void {

@@ -17,6 +17,7 @@ export interface Rejection {
 export type Answer = Pick<Rejection, 'status' | 'message' | 'headers'>;
 
 const STATUS_TEXT: Record<number, string> = {
+  308: 'Permanent Redirect',
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
