@@ -57,6 +57,8 @@ const CIDRS: Row[] = [
   ['office', REFUSED],
 ];
 
+const BOOLEAN: Row[] = [['true', true], ['false', false], ['True', REFUSED], ['yes', REFUSED], ['1', REFUSED]];
+
 const TABLES: Record<string, Table> = {
   'wsgate.io/load-balance': {
     with: { 'wsgate.io/hash-by': 'client-ip' },
@@ -124,12 +126,17 @@ const TABLES: Record<string, Table> = {
   'nginx.ingress.kubernetes.io/limit-connections': { rows: POSITIVE },
   'nginx.ingress.kubernetes.io/backend-protocol': { rows: [['HTTPS', true], ['http', false], ['GRPC', REFUSED]] },
   'nginx.ingress.kubernetes.io/whitelist-source-range': { rows: CIDRS },
+  'wsgate.io/ssl-redirect': { rows: BOOLEAN },
+  'wsgate.io/force-ssl-redirect': { rows: BOOLEAN },
+  'nginx.ingress.kubernetes.io/ssl-redirect': { rows: BOOLEAN },
+  'nginx.ingress.kubernetes.io/force-ssl-redirect': { rows: BOOLEAN },
 };
 
 // ---- (b) the snapshot field an annotation fills ----
 
 const POOL_FIELDS = new Set<PolicyField>(['balance', 'hashBy', 'connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout', 'upstreamTls']);
 const LIST_FIELDS = new Set<PolicyField>(['allowedOrigins', 'allowedSourceRanges']);
+const REDIRECT_FIELDS = new Set<PolicyField>(['sslRedirect', 'forceSslRedirect']);
 
 function snapshotWith(field: PolicyField, value: unknown): Snapshot {
   const pool: Record<string, unknown> = { name: 'p', endpoints: [{ address: '10.0.0.1', port: 8080, state: 'ready' }] };
@@ -139,7 +146,8 @@ function snapshotWith(field: PolicyField, value: unknown): Snapshot {
     if (field === 'balance' && value === 'hash') pool.hashBy = 'client-ip';
     if (field === 'hashBy') pool.balance = 'hash';
   } else {
-    route.policy = { [field]: value };
+    // ssl-redirect and force-ssl-redirect feed one route field, which translate decides per host.
+    route.policy = { [REDIRECT_FIELDS.has(field) ? 'httpsRedirect' : field]: value };
   }
   return { version: 1, routes: [route], pools: [pool] } as unknown as Snapshot;
 }

@@ -262,14 +262,14 @@ test('events: Sync per served Ingress, IgnoredAnnotations listing the nginx ones
     ingressClass(),
     service('chat'),
     ingress('chat', {
-      annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/', 'nginx.ingress.kubernetes.io/ssl-redirect': 'true', 'wsgate.io/idle-timout': '1m' },
+      annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/', 'nginx.ingress.kubernetes.io/proxy-body-size': '8m', 'wsgate.io/idle-timout': '1m' },
       host: 'chat.example.com',
       paths: [{ path: '/ws', service: 'chat', port: 80 }],
     }),
   );
   const events = translate(input).diagnostics.map((d) => [d.type, d.reason, d.message]);
   assert.deepEqual(events, [
-    ['Normal', 'IgnoredAnnotations', 'ingress-nginx annotations wsgate does not honour: nginx.ingress.kubernetes.io/rewrite-target, nginx.ingress.kubernetes.io/ssl-redirect'],
+    ['Normal', 'IgnoredAnnotations', 'ingress-nginx annotations wsgate does not honour: nginx.ingress.kubernetes.io/proxy-body-size, nginx.ingress.kubernetes.io/rewrite-target'],
     ['Warning', 'InvalidAnnotation', events[1]![2]],
     ['Normal', 'Sync', 'serving 1 route: chat.example.com/ws (Prefix) -> chat:80'],
   ]);
