@@ -12,6 +12,10 @@ export interface IngressPolicy {
   idleTimeout: string;
   drainTimeout: string;
   upstreamTls: boolean;
+  /** With upstreamTls: verify the backend's certificate; the CA Secret is `NAME` or `NS/NAME`. */
+  upstreamTlsVerify?: boolean;
+  upstreamTlsCaSecret?: string;
+  upstreamTlsServerName?: string;
   allowedOrigins?: string[];
   allowedSourceRanges?: string[];
   maxConnections?: number;

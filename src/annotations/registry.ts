@@ -6,7 +6,10 @@ import { DURATION_ACCEPTS, normaliseDuration } from '../grammar/duration.ts';
 import { HASH_BY_ACCEPTS, normaliseHashBy } from '../grammar/hash-by.ts';
 import { parseBoolean, parseKeyword } from '../grammar/keyword.ts';
 import { BYTE_SIZE_ACCEPTS, POSITIVE_INTEGER_ACCEPTS, parseByteSize, parsePositiveInteger } from '../grammar/number.ts';
-import { NGINX_HASH_BY_ACCEPTS, NGINX_SECONDS_ACCEPTS, parseNginxBackendProtocol, parseNginxBalance, parseNginxHashBy, parseNginxSeconds } from '../grammar/nginx.ts';
+import { isDnsName } from '../grammar/host.ts';
+import { NGINX_HASH_BY_ACCEPTS, NGINX_SECONDS_ACCEPTS, parseNginxBackendProtocol, parseNginxBalance, parseNginxHashBy, parseNginxOnOff, parseNginxSeconds } from '../grammar/nginx.ts';
+import { accept, reject } from '../grammar/result.ts';
+import { NAMESPACED_SECRET_REF_ACCEPTS, SECRET_REF_ACCEPTS, parseSecretRef } from '../grammar/secret-ref.ts';
 import type { IngressPolicy, Parsed, PolicyField } from './policy.ts';
 import { cidrList, originList } from './values.ts';
 
@@ -127,8 +130,32 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     field: 'upstreamTls',
     accepts: 'true or false',
     defaultText: String(POOL_DEFAULTS.upstreamTls),
-    doc: '`true`: wss to the backend (its certificate is not verified).',
+    doc: '`true`: wss to the backend (its certificate is verified only with upstream-tls-verify).',
     parse: parseBoolean,
+  }),
+  define({
+    key: 'wsgate.io/upstream-tls-verify',
+    field: 'upstreamTlsVerify',
+    accepts: 'true or false',
+    defaultText: 'false',
+    doc: 'With upstream-tls: verify the backend\'s certificate against upstream-tls-ca-secret and upstream-tls-server-name; a wrong one is 502 `upstream_connect`. Fail-closed: without a usable CA nothing is trusted (never the system roots).',
+    parse: parseBoolean,
+  }),
+  define({
+    key: 'wsgate.io/upstream-tls-ca-secret',
+    field: 'upstreamTlsCaSecret',
+    accepts: SECRET_REF_ACCEPTS,
+    defaultText: 'none',
+    doc: 'The Secret (key `ca.crt`, PEM certificates) the backend\'s certificate must chain to; `NAME` is in the Ingress\'s namespace.',
+    parse: (text) => parseSecretRef(text),
+  }),
+  define({
+    key: 'wsgate.io/upstream-tls-server-name',
+    field: 'upstreamTlsServerName',
+    accepts: 'a lowercase DNS name',
+    defaultText: 'SERVICE.NAMESPACE.svc',
+    doc: 'The name the backend\'s certificate must carry, also sent as SNI.',
+    parse: (text) => (isDnsName(text) ? accept(text) : reject('a lowercase DNS name')),
   }),
   define({
     key: 'wsgate.io/allowed-source-ranges',
@@ -222,6 +249,33 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     defaultText: '-',
     doc: '`HTTPS` -> wss to the backend.',
     parse: parseNginxBackendProtocol,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/proxy-ssl-verify',
+    field: 'upstreamTlsVerify',
+    aliasOf: 'wsgate.io/upstream-tls-verify',
+    accepts: 'on or off',
+    defaultText: '-',
+    doc: 'With `backend-protocol: HTTPS`.',
+    parse: parseNginxOnOff,
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/proxy-ssl-secret',
+    field: 'upstreamTlsCaSecret',
+    aliasOf: 'wsgate.io/upstream-tls-ca-secret',
+    accepts: NAMESPACED_SECRET_REF_ACCEPTS,
+    defaultText: '-',
+    doc: 'Only its `ca.crt` is read (no client certificate).',
+    parse: (text) => parseSecretRef(text, { namespaceRequired: true }),
+  }),
+  define({
+    key: 'nginx.ingress.kubernetes.io/proxy-ssl-name',
+    field: 'upstreamTlsServerName',
+    aliasOf: 'wsgate.io/upstream-tls-server-name',
+    accepts: 'a lowercase DNS name',
+    defaultText: '-',
+    doc: 'The name verified and sent as SNI.',
+    parse: (text) => (isDnsName(text) ? accept(text) : reject('a lowercase DNS name')),
   }),
   define({
     key: 'nginx.ingress.kubernetes.io/whitelist-source-range',

@@ -72,6 +72,15 @@ export interface Pool {
   drainTimeout?: string;
   /** Speak wss to the endpoints (their certificate is not verified). */
   upstreamTls?: boolean;
+  /**
+   * With upstreamTls: verify the endpoints' certificates against upstreamTlsCa (PEM certificates)
+   * and upstreamTlsServerName. Fail-closed: verify without a CA trusts nothing (never the system
+   * roots), so every connect fails.
+   */
+  upstreamTlsVerify?: boolean;
+  upstreamTlsCa?: string;
+  /** The name the certificate must carry (and the SNI sent); default the endpoint's host name. */
+  upstreamTlsServerName?: string;
   endpoints: Endpoint[];
 }
 

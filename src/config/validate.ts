@@ -10,7 +10,7 @@ import { parseCidr } from '../grammar/cidr.ts';
 import { parseDuration } from '../grammar/duration.ts';
 import { HASH_BY_ACCEPTS, parseHashBy } from '../grammar/hash-by.ts';
 import { parseOrigin } from '../grammar/origin.ts';
-import { certificateBlocks, keyMatchesLeaf, parseCertificate, parsePrivateKey } from '../grammar/pem-pair.ts';
+import { certificateBlocks, keyMatchesLeaf, parseCaBundle, parseCertificate, parsePrivateKey } from '../grammar/pem-pair.ts';
 import { schemaIssues, formatIssue, describeValue, snapshotSchema, type Issue, type PathSegment } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -89,6 +89,10 @@ function checkPools(pools: unknown[], issues: Issue[]): string[] {
       if (typeof text === 'string' && parseDuration(text) === 0) {
         issues.push({ path: [...at, field], message: `${describeValue(text)} must be greater than 0` });
       }
+    }
+    if (typeof pool.upstreamTlsCa === 'string' && pool.upstreamTlsCa !== '') {
+      const bundle = parseCaBundle(pool.upstreamTlsCa);
+      if (!bundle.ok) issues.push({ path: [...at, 'upstreamTlsCa'], message: bundle.reason });
     }
     checkDuplicateEndpoints(list(pool.endpoints), at, issues);
   });

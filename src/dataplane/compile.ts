@@ -3,13 +3,16 @@
 // (listen/tls.ts), which loads them all or none at the same reload. Pure: no I/O, no clock, no metric series; the
 // state (state.ts) attaches metrics once compiling has succeeded, so a refused snapshot leaves
 // nothing behind. test/dataplane/compile.test.ts dumps what it builds as golden files.
+import tls from 'node:tls';
 import { ConfigError } from '../common/errors.ts';
+import { parseCaBundle } from '../grammar/pem-pair.ts';
 import { parseDuration } from '../grammar/duration.ts';
 import { poolWithDefaults, type Pool, type Route, type Snapshot } from '../config/snapshot.ts';
 import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
 import { compileRouter, type Router } from './handshake/router.ts';
 import { UpstreamPool } from './upstream/pool.ts';
+import type { UpstreamVerify } from './upstream/connect.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
 
 export interface CompiledPool {
@@ -23,6 +26,8 @@ export interface CompiledPool {
   idleTimeoutMs: number;
   drainTimeoutMs: number;
   upstreamTls: boolean;
+  /** Present when upstreamTls verifies (SPEC §6 upstream-tls-verify). */
+  upstreamVerify?: UpstreamVerify;
 }
 
 export interface CompiledRoute {
@@ -76,9 +81,21 @@ export function compilePools(pools: readonly Pool[], registry: EndpointRegistry)
       idleTimeoutMs: durationMs(pool, 'idleTimeout', pool.idleTimeout),
       drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
       upstreamTls: pool.upstreamTls,
+      ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
     });
   }
   return out;
+}
+
+/** The CA once per snapshot, not per connection; no CA trusts nothing (fail-closed, see UpstreamVerify). */
+function compileUpstreamVerify(pool: Pool): UpstreamVerify {
+  const bundle = pool.upstreamTlsCa === undefined ? { ok: true as const, value: [] } : parseCaBundle(pool.upstreamTlsCa);
+  if (!bundle.ok) throw ConfigError.of(`pool ${pool.name}: upstreamTlsCa ${bundle.reason}`);
+  return {
+    ca: bundle.value,
+    secureContext: tls.createSecureContext({ ca: bundle.value }),
+    ...(pool.upstreamTlsServerName === undefined ? {} : { serverName: pool.upstreamTlsServerName }),
+  };
 }
 
 function durationMs(pool: Pool, field: string, text: string): number {

@@ -38,3 +38,9 @@ export function parseNginxBackendProtocol(text: string): Parsed<boolean> {
   const word = parseKeyword(text.toUpperCase(), ['HTTP', 'HTTPS'] as const);
   return word.ok ? accept(word.value === 'HTTPS') : word;
 }
+
+/** `proxy-ssl-verify`: on or off, as ingress-nginx spells the nginx directive's values. */
+export function parseNginxOnOff(text: string): Parsed<boolean> {
+  const word = parseKeyword(text, ['on', 'off'] as const);
+  return word.ok ? accept(word.value === 'on') : word;
+}

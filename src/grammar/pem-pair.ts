@@ -19,6 +19,17 @@ export function parseCertificate(block: string): Parsed<X509Certificate> {
   }
 }
 
+/**
+ * A CA bundle (upstream TLS verification): one or more PEM certificates, every one parsing.
+ * The blocks, as written, are what tls is given.
+ */
+export function parseCaBundle(pem: string): Parsed<string[]> {
+  const blocks = certificateBlocks(pem);
+  if (blocks.length === 0) return reject('holds no PEM certificate');
+  const bad = blocks.findIndex((block) => !parseCertificate(block).ok);
+  return bad === -1 ? accept(blocks) : reject(`certificate ${bad + 1} of the CA bundle does not parse`);
+}
+
 /** Unencrypted keys only: the data plane has no passphrase to give. */
 export function parsePrivateKey(pem: string): Parsed<KeyObject> {
   try {

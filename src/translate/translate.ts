@@ -13,6 +13,7 @@ import { Diagnostics, describeWinner, ingressObject, summarise } from './diagnos
 import { compareIngressAge, compareStrings, namespacedName } from './order.ts';
 import { routeClaims, routeKey, routeLabel } from './rules.ts';
 import { TlsCollector, ingressTlsCovers } from './tls-hosts.ts';
+import { upstreamVerification, upstreamVerifyFields } from './upstream-ca.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
 
 /** The key lastGood remembers an Ingress by: its uid, which a delete and re-create changes. */
@@ -107,7 +108,7 @@ function httpsRedirect(policy: IngressPolicy, hostHasTls: boolean): boolean {
   return policy.forceSslRedirect === true || (hostHasTls && policy.sslRedirect !== false);
 }
 
-function newPool(name: string, namespace: string, service: string, policy: IngressPolicy, endpoints: Pool['endpoints']): Pool {
+function newPool(name: string, namespace: string, service: string, policy: IngressPolicy, endpoints: Pool['endpoints'], verification: { ca?: string } | undefined): Pool {
   return {
     name,
     source: { namespace, service },
@@ -118,6 +119,7 @@ function newPool(name: string, namespace: string, service: string, policy: Ingre
     idleTimeout: policy.idleTimeout,
     drainTimeout: policy.drainTimeout,
     upstreamTls: policy.upstreamTls,
+    ...upstreamVerifyFields(verification, policy, namespace, service),
     endpoints,
   };
 }
@@ -133,6 +135,7 @@ function serveIngress(
   const object = ingressObject(ingress);
   const policyOfRoutes = routePolicy(policy);
   const hasTls = ingressTlsCovers(ingress);
+  const verification = upstreamVerification(policy, cluster, object, diagnostics);
   const served: string[] = [];
   const lostTo = new Map<V1Ingress, string[]>();
   for (const claim of routeClaims(ingress)) {
@@ -146,7 +149,7 @@ function serveIngress(
     }
     const backend = resolveBackend(cluster, object.namespace, object.name, claim.backend);
     if (backend.problem !== undefined) diagnostics.warn(object, 'MissingService', backend.problem);
-    if (!pools.has(backend.poolName)) pools.set(backend.poolName, newPool(backend.poolName, object.namespace, backend.service, policy, backend.endpoints));
+    if (!pools.has(backend.poolName)) pools.set(backend.poolName, newPool(backend.poolName, object.namespace, backend.service, policy, backend.endpoints, verification));
     const route: Route = { host: claim.host, path: claim.path, pathType: claim.pathType, pool: backend.poolName, source: { namespace: object.namespace, ingress: object.name } };
     if (policyOfRoutes !== undefined) route.policy = policyOfRoutes;
     if (httpsRedirect(policy, hasTls(claim.host))) route.policy = { ...route.policy, httpsRedirect: true };

@@ -140,6 +140,28 @@ const CASES: Case[] = [
     bad: [['yes', 'wsgate.io/upstream-tls: "yes" is not valid; accepted: true or false']],
   },
   {
+    key: 'wsgate.io/upstream-tls-verify',
+    field: 'upstreamTlsVerify',
+    good: [['true', true], ['false', false]],
+    bad: [['on', 'wsgate.io/upstream-tls-verify: "on" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'wsgate.io/upstream-tls-ca-secret',
+    field: 'upstreamTlsCaSecret',
+    good: [['backend-ca', 'backend-ca'], ['certs/backend-ca', 'certs/backend-ca'], ['certs/ca.v2', 'certs/ca.v2']],
+    bad: [
+      ['Backend-CA', 'wsgate.io/upstream-tls-ca-secret: "Backend-CA" is not valid; accepted: a Secret name, or NAMESPACE/NAME'],
+      ['a/b/c', 'wsgate.io/upstream-tls-ca-secret: "a/b/c" is not valid; accepted: a Secret name, or NAMESPACE/NAME'],
+      ['my.ns/ca', 'wsgate.io/upstream-tls-ca-secret: "my.ns/ca" is not valid; accepted: a Secret name, or NAMESPACE/NAME'],
+    ],
+  },
+  {
+    key: 'wsgate.io/upstream-tls-server-name',
+    field: 'upstreamTlsServerName',
+    good: [['echo.prod.svc', 'echo.prod.svc']],
+    bad: [['*.prod.svc', 'wsgate.io/upstream-tls-server-name: "*.prod.svc" is not valid; accepted: a lowercase DNS name']],
+  },
+  {
     key: 'wsgate.io/allowed-source-ranges',
     field: 'allowedSourceRanges',
     good: [
@@ -193,6 +215,24 @@ const CASES: Case[] = [
     field: 'upstreamTls',
     good: [['HTTPS', true], ['HTTP', false], ['https', true]],
     bad: [['GRPC', 'nginx.ingress.kubernetes.io/backend-protocol: "GRPC" is not valid; accepted: HTTP or HTTPS']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/proxy-ssl-verify',
+    field: 'upstreamTlsVerify',
+    good: [['on', true], ['off', false]],
+    bad: [['true', 'nginx.ingress.kubernetes.io/proxy-ssl-verify: "true" is not valid; accepted: on or off']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/proxy-ssl-secret',
+    field: 'upstreamTlsCaSecret',
+    good: [['certs/backend-ca', 'certs/backend-ca']],
+    bad: [['backend-ca', 'nginx.ingress.kubernetes.io/proxy-ssl-secret: "backend-ca" is not valid; accepted: NAMESPACE/NAME of a Secret']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/proxy-ssl-name',
+    field: 'upstreamTlsServerName',
+    good: [['backend.internal', 'backend.internal']],
+    bad: [['Backend', 'nginx.ingress.kubernetes.io/proxy-ssl-name: "Backend" is not valid; accepted: a lowercase DNS name']],
   },
   {
     key: 'nginx.ingress.kubernetes.io/whitelist-source-range',

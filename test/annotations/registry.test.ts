@@ -7,11 +7,11 @@ import { ANNOTATIONS, NGINX_ALIASES, WSGATE_ANNOTATIONS, annotationDocsMarkdown 
 test('SPEC §6 annotations and aliases, each key once', () => {
   assert.deepEqual(
     WSGATE_ANNOTATIONS.map((a) => a.key.replace('wsgate.io/', '')),
-    ['load-balance', 'hash-by', 'connect-timeout', 'handshake-timeout', 'idle-timeout', 'drain-timeout', 'allowed-origins', 'max-connections', 'max-connections-per-client', 'max-message-size', 'upstream-tls', 'allowed-source-ranges', 'ssl-redirect', 'force-ssl-redirect'],
+    ['load-balance', 'hash-by', 'connect-timeout', 'handshake-timeout', 'idle-timeout', 'drain-timeout', 'allowed-origins', 'max-connections', 'max-connections-per-client', 'max-message-size', 'upstream-tls', 'upstream-tls-verify', 'upstream-tls-ca-secret', 'upstream-tls-server-name', 'allowed-source-ranges', 'ssl-redirect', 'force-ssl-redirect'],
   );
   assert.deepEqual(
     NGINX_ALIASES.map((a) => a.key.replace('nginx.ingress.kubernetes.io/', '')).sort(),
-    ['backend-protocol', 'force-ssl-redirect', 'limit-connections', 'load-balance', 'proxy-connect-timeout', 'proxy-read-timeout', 'proxy-send-timeout', 'ssl-redirect', 'upstream-hash-by', 'whitelist-source-range'],
+    ['backend-protocol', 'force-ssl-redirect', 'limit-connections', 'load-balance', 'proxy-connect-timeout', 'proxy-read-timeout', 'proxy-send-timeout', 'proxy-ssl-name', 'proxy-ssl-secret', 'proxy-ssl-verify', 'ssl-redirect', 'upstream-hash-by', 'whitelist-source-range'],
   );
   assert.equal(new Set(ANNOTATIONS.map((a) => a.key)).size, ANNOTATIONS.length);
   for (const alias of NGINX_ALIASES) {

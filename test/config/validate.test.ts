@@ -348,3 +348,17 @@ test('every mistake of a document is listed in one pass', () => {
   doc.pools[1]!.endpoints = [endpoint({ port: 0 })];
   assert.equal(errorsOf(doc).length, 5);
 });
+
+test('upstreamTlsCa is a list of PEM certificates, every one parsing', () => {
+  const withCa = (ca: string): Doc => {
+    const doc = snapshot();
+    doc.pools[0]!.upstreamTlsCa = ca;
+    return doc;
+  };
+  const [leaf] = certs.chain.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)!;
+  assert.deepEqual(errorsOf(withCa(certs.chain)), []);
+  assert.deepEqual(errorsOf(withCa('not a certificate')), ['pools[0].upstreamTlsCa: holds no PEM certificate']);
+  assert.deepEqual(errorsOf(withCa(`${leaf}\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`)), [
+    'pools[0].upstreamTlsCa: certificate 2 of the CA bundle does not parse',
+  ]);
+});

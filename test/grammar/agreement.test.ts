@@ -115,6 +115,9 @@ const TABLES: Record<string, Table> = {
   'wsgate.io/max-connections-per-client': { rows: POSITIVE },
   'wsgate.io/max-message-size': { rows: [['1', 1], ['64Ki', 65536], ['1Mi', 1048576], ['0', REFUSED], ['1.5Ki', REFUSED], ['64KB', REFUSED], ['64ki', REFUSED]] },
   'wsgate.io/upstream-tls': { rows: [['true', true], ['false', false], ['True', REFUSED], ['yes', REFUSED], ['1', REFUSED]] },
+  'wsgate.io/upstream-tls-verify': { rows: [['true', true], ['false', false], ['on', REFUSED]] },
+  'wsgate.io/upstream-tls-ca-secret': { rows: [['ca', 'ca'], ['certs/ca', 'certs/ca'], ['CA', REFUSED], ['a/b/c', REFUSED]] },
+  'wsgate.io/upstream-tls-server-name': { rows: [['echo.prod.svc', 'echo.prod.svc'], [NAME_253, NAME_253], ['Echo.prod.svc', REFUSED], ['*.prod.svc', REFUSED], [NAME_254, REFUSED], ['', REFUSED]] },
   'wsgate.io/allowed-source-ranges': { rows: CIDRS, annotationOnly: [['10.0.0.0/8, 10.0.0.1', ['10.0.0.0/8', '10.0.0.1/32']], [',', REFUSED]] },
   'nginx.ingress.kubernetes.io/proxy-read-timeout': { rows: [['3600', '1h'], ['90', '90s'], ...SECONDS_BAD] },
   'nginx.ingress.kubernetes.io/proxy-send-timeout': { rows: [['600', '10m'], ...SECONDS_BAD] },
@@ -125,6 +128,9 @@ const TABLES: Record<string, Table> = {
   'nginx.ingress.kubernetes.io/load-balance': { rows: [['round_robin', 'round-robin'], ['ewma', 'least-conn'], ['chash', REFUSED], ['round-robin', REFUSED]] },
   'nginx.ingress.kubernetes.io/limit-connections': { rows: POSITIVE },
   'nginx.ingress.kubernetes.io/backend-protocol': { rows: [['HTTPS', true], ['http', false], ['GRPC', REFUSED]] },
+  'nginx.ingress.kubernetes.io/proxy-ssl-verify': { rows: [['on', true], ['off', false], ['true', REFUSED]] },
+  'nginx.ingress.kubernetes.io/proxy-ssl-secret': { rows: [['certs/ca', 'certs/ca'], ['ca', REFUSED]] },
+  'nginx.ingress.kubernetes.io/proxy-ssl-name': { rows: [['backend.internal', 'backend.internal'], ['Backend', REFUSED]] },
   'nginx.ingress.kubernetes.io/whitelist-source-range': { rows: CIDRS },
   'wsgate.io/ssl-redirect': { rows: BOOLEAN },
   'wsgate.io/force-ssl-redirect': { rows: BOOLEAN },
@@ -134,7 +140,9 @@ const TABLES: Record<string, Table> = {
 
 // ---- (b) the snapshot field an annotation fills ----
 
-const POOL_FIELDS = new Set<PolicyField>(['balance', 'hashBy', 'connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout', 'upstreamTls']);
+const POOL_FIELDS = new Set<PolicyField>(['balance', 'hashBy', 'connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout', 'upstreamTls', 'upstreamTlsVerify', 'upstreamTlsServerName']);
+// A reference translate resolves (the CA Secret): what reaches the snapshot is the Secret's content.
+const NOT_IN_SNAPSHOT = new Set<PolicyField>(['upstreamTlsCaSecret']);
 const LIST_FIELDS = new Set<PolicyField>(['allowedOrigins', 'allowedSourceRanges']);
 const REDIRECT_FIELDS = new Set<PolicyField>(['sslRedirect', 'forceSslRedirect']);
 
@@ -252,6 +260,7 @@ for (const definition of ANNOTATIONS) {
       assert.equal(reading.accepted, accepted, `(a) annotation ${JSON.stringify(input)}`);
       if (accepted) assert.deepEqual(reading.value, meaning, `(a) annotation ${JSON.stringify(input)}`);
 
+      if (NOT_IN_SNAPSHOT.has(field)) continue;
       if (accepted) {
         // The normalised value is a snapshot value, and one the data plane takes as it is.
         assert.equal(snapshotAccepts(field, meaning), true, `(b) snapshot of the normalised ${JSON.stringify(meaning)}`);

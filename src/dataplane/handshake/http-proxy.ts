@@ -5,6 +5,7 @@ import https from 'node:https';
 import { logger } from '../../common/log.ts';
 import type { CompiledPool } from '../compile.ts';
 import type { DataPlane } from '../state.ts';
+import { describeConnectError, upstreamServerName } from '../upstream/connect.ts';
 import type { EndpointRef } from '../upstream/types.ts';
 import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
@@ -16,22 +17,26 @@ import { UpstreamTimeoutError } from '../../common/errors.ts';
 
 const accessLog = logger('access');
 
-// Kept-alive connections to the backends, shared by every pool.
+// Kept-alive connections to the backends, shared by every pool. Every request passes its pool's
+// CA, name and rejectUnauthorized: the agent keys its sockets by them, so a socket opened for a
+// pool that does not verify is never reused by one that does. None of them may be set on the
+// agent itself: the agent's options override a request's.
 const plainAgent = new http.Agent({ keepAlive: true, maxFreeSockets: 64 });
-const tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 64, rejectUnauthorized: false });
+const tlsAgent = new https.Agent({ keepAlive: true, maxFreeSockets: 64 });
 
-type Done = (status: number, upstream?: string) => void;
+type Done = (status: number, upstream?: string, error?: string) => void;
 
 export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https', clientIp: string): void {
   const started = performance.now();
   const target = resolveRequestTarget(req.url, req.rawHeaders);
   const { host, path } = isRejection(target) ? { host: req.headers.host ?? '', path: req.url ?? '' } : target;
-  const done: Done = (status, upstream) => {
-    accessLog.info({ client: clientIp, host, path, method: req.method, upstream, status, durationMs: Math.round(performance.now() - started) }, 'http request');
+  const done: Done = (status, upstream, error) => {
+    accessLog.info({ client: clientIp, host, path, method: req.method, upstream, status, ...(error === undefined ? {} : { message: error }), durationMs: Math.round(performance.now() - started) }, 'http request');
   };
   const refuse = (answer: Answer, upstream?: string): void => {
     sendRejection(res, answer);
-    done(answer.status, upstream);
+    // The proxy's own failures (502, 504) say why in the line; a refusal's status already does.
+    done(answer.status, upstream, answer.status >= 500 ? answer.message : undefined);
   };
   if (isRejection(target)) return refuse(target);
   const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
@@ -55,6 +60,15 @@ interface Forwarding {
   target: ResolvedTarget;
 }
 
+/** SPEC §6 upstream-tls-verify for a plain request: the same checks as connect.ts's. */
+function tlsOptions(pool: CompiledPool, endpoint: EndpointRef): https.RequestOptions {
+  const verify = pool.upstreamVerify;
+  const servername = upstreamServerName(endpoint, verify);
+  const name = servername === undefined ? {} : { servername };
+  // SPEC §6: without upstream-tls-verify the backend's certificate is not verified.
+  return verify === undefined ? { rejectUnauthorized: false, ...name } : { rejectUnauthorized: true, ca: verify.ca, ...name };
+}
+
 /** The request to the endpoint and its response back, both streamed. */
 function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refuse: (answer: Answer, upstream?: string) => void, done: Done): void {
   const { pool, endpoint } = to;
@@ -67,6 +81,7 @@ function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refu
     setHost: false,
     agent: pool.upstreamTls ? tlsAgent : plainAgent,
     timeout: pool.connectTimeoutMs,
+    ...(pool.upstreamTls ? tlsOptions(pool, endpoint) : {}),
   });
   let answered = false;
   const responseTimer = setTimeout(() => {
@@ -102,7 +117,7 @@ function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refu
       return;
     }
     answered = true;
-    refuse({ status: 502, message: `upstream ${endpoint.key} failed: ${error.message}` }, endpoint.key);
+    refuse({ status: 502, message: `upstream ${endpoint.key} failed: ${describeConnectError(error, pool.upstreamVerify)}` }, endpoint.key);
   });
   req.pipe(upstreamReq);
   req.on('aborted', () => upstreamReq.destroy());

@@ -11,7 +11,7 @@ import type { Admission } from '../admission/admission.ts';
 import type { CompiledRoute } from '../compile.ts';
 import { routeMetricsOf, type DataPlane, type ProxiedConnection, type ServedSnapshot } from '../state.ts';
 import { Relay, type RelayResult } from '../relay/relay.ts';
-import { connectWithRetries } from '../upstream/connect.ts';
+import { connectWithRetries, describeConnectError } from '../upstream/connect.ts';
 import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
 import type { EndpointRef } from '../upstream/types.ts';
 import { checkHandshake, resolveRequestTarget, type ResolvedTarget } from './checks.ts';
@@ -178,13 +178,14 @@ export class HandshakePipeline {
       registry,
       connectTimeoutMs: pool.connectTimeoutMs,
       upstreamTls: pool.upstreamTls,
+      ...(pool.upstreamVerify === undefined ? {} : { upstreamVerify: pool.upstreamVerify }),
       onConnected: (seconds: number) => this.#dataplane.metrics.upstreamConnect(pool.namespace, pool.service, seconds),
     };
     const ctx = { clientIp: request.clientIp, headers: request.req.headers, url: request.url };
     const connected = await connectWithRetries(target, ctx, () => request.socket.destroyed);
     if (!connected.socket || !connected.endpoint) {
       if (connected.attempts === 0) return noEndpoints;
-      const error = connected.lastError?.message ?? 'unknown error';
+      const error = describeConnectError(connected.lastError, pool.upstreamVerify);
       return { status: 502, reason: 'upstream_connect', message: `could not connect to ${pool.service} (${connected.attempts} attempts): ${error}` };
     }
     lease.holdEndpoint(registry, connected.endpoint.key);

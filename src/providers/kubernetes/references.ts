@@ -6,6 +6,7 @@
 import type { KubernetesObject, V1IngressBackend } from '@kubernetes/client-node';
 import { joinNamespacedName } from '../../common/names.ts';
 import { SERVICE_NAME_LABEL, type Resources } from '../../translate/types.ts';
+import { caSecretName } from '../../translate/upstream-ca.ts';
 import type { ClusterChange } from './informers/store.ts';
 
 export class References {
@@ -22,6 +23,11 @@ export class References {
       const namespace = ingress.metadata?.namespace;
       for (const entry of ingress.spec?.tls ?? []) {
         if (entry.secretName) references.#secrets.add(joinNamespacedName(namespace, entry.secretName));
+      }
+      // SPEC §6 upstream-tls-ca-secret and its alias: a CA Secret travels in the snapshot too.
+      for (const reference of caSecretReferences(ingress.metadata?.annotations)) {
+        const ref = caSecretName(reference, namespace ?? 'default');
+        references.#secrets.add(joinNamespacedName(ref.namespace, ref.name));
       }
       const backends: V1IngressBackend[] = ingress.spec?.defaultBackend ? [ingress.spec.defaultBackend] : [];
       for (const rule of ingress.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) backends.push(path.backend);
@@ -56,6 +62,13 @@ export class References {
     return service !== undefined && this.#services.has(joinNamespacedName(slice.metadata?.namespace, service));
   }
 }
+
+/** Every CA Secret an Ingress names, by the wsgate.io key or its alias (a superset is safe). */
+function caSecretReferences(annotations: Record<string, string> | undefined): string[] {
+  return CA_SECRET_KEYS.map((key) => annotations?.[key]?.trim()).filter((value): value is string => value !== undefined && value !== '');
+}
+
+const CA_SECRET_KEYS = ['wsgate.io/upstream-tls-ca-secret', 'nginx.ingress.kubernetes.io/proxy-ssl-secret'];
 
 function nameOf(object: KubernetesObject): string {
   return joinNamespacedName(object.metadata?.namespace, object.metadata?.name);

@@ -1,0 +1,32 @@
+// SPEC §6 upstream-tls-ca-secret: the CA travels in the snapshot, so a change to a CA Secret an
+// Ingress names (by the wsgate.io key or the ingress-nginx alias, NAME or NS/NAME) re-runs
+// translate, and a change to a Secret no Ingress names still does not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Ingress } from '@kubernetes/client-node';
+import { References } from '../../../src/providers/kubernetes/references.ts';
+
+const ingress = (name: string, annotations: Record<string, string>): V1Ingress => ({ metadata: { name, namespace: 'prod', annotations }, spec: {} });
+const secret = (namespace: string, name: string) => ({ kind: 'Secret' as const, object: { metadata: { namespace, name } } });
+
+test('a CA Secret named by upstream-tls-ca-secret or proxy-ssl-secret matters; others do not', () => {
+  const references = References.of(
+    {
+      ingressClasses: [],
+      ingresses: [
+        ingress('a', { 'wsgate.io/upstream-tls-ca-secret': 'backend-ca' }),
+        ingress('b', { 'wsgate.io/upstream-tls-ca-secret': 'shared/ca' }),
+        ingress('c', { 'nginx.ingress.kubernetes.io/proxy-ssl-secret': 'legacy/nginx-ca' }),
+      ],
+      services: [],
+      endpointSlices: [],
+      secrets: [],
+    },
+    undefined,
+  );
+  assert.equal(references.matters(secret('prod', 'backend-ca')), true, 'NAME is in the Ingress namespace');
+  assert.equal(references.matters(secret('shared', 'ca')), true, 'NS/NAME');
+  assert.equal(references.matters(secret('legacy', 'nginx-ca')), true, 'the ingress-nginx alias');
+  assert.equal(references.matters(secret('prod', 'unrelated')), false);
+  assert.equal(references.matters(secret('default', 'backend-ca')), false, 'not another namespace');
+});
