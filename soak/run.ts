@@ -1,6 +1,9 @@
-// `npm run soak`: snapshot reloads under live connections, then upstream faults. SOAK_SCALE
-// multiplies the counts (default 1: 1,000 reloads under 100 connections, 30 fault rounds).
+// `npm run soak`: snapshot reloads under live connections, then upstream faults, then the
+// Kubernetes side. SOAK_SCALE multiplies the counts (default 1: 1,000 reloads under 100
+// connections, 30 fault rounds, 10 API server rounds and 10,000 burst objects under 50
+// connections, 5 controller SIGKILLs).
 import { soakFaults } from './faults.ts';
+import { soakKubernetes } from './kubernetes.ts';
 import { soakReloads } from './reloads.ts';
 
 const scale = Number(process.env.SOAK_SCALE ?? 1);
@@ -8,4 +11,12 @@ const reloads = await soakReloads(Math.round(1000 * scale), Math.max(1, Math.rou
 console.log('reloads', JSON.stringify(reloads));
 const faults = await soakFaults(Math.max(1, Math.round(30 * scale)));
 console.log('faults', JSON.stringify(faults));
-if (reloads.lost > 0 || reloads.dropped > 0 || !reloads.servingAfterReloads || faults.unexpected.length > 0) process.exitCode = 1;
+const kubernetes = await soakKubernetes(
+  Math.max(1, Math.round(10 * scale)),
+  Math.max(1, Math.round(50 * Math.min(scale, 1))),
+  Math.round(10_000 * scale),
+  Math.max(1, Math.round(5 * scale)),
+);
+console.log('kubernetes', JSON.stringify(kubernetes));
+const kubernetesFailed = kubernetes.failures.length > 0 || kubernetes.lost > 0 || kubernetes.dropped > 0 || kubernetes.changesApplied !== kubernetes.changes;
+if (reloads.lost > 0 || reloads.dropped > 0 || !reloads.servingAfterReloads || faults.unexpected.length > 0 || kubernetesFailed) process.exitCode = 1;

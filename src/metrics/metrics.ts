@@ -152,6 +152,7 @@ export class WsgateMetrics {
   readonly #connectionDuration: Histogram<RouteLabelName>;
   readonly #upstreamConnect: Histogram<'namespace' | 'service'>;
   readonly #configReloads: Counter<'result'>;
+  readonly #acceptErrors: Counter<'reason'>;
   readonly #lastReloadSuccess: Gauge;
   readonly #upstreamEndpoints: Gauge<'namespace' | 'service' | 'state'>;
   readonly #certificateExpiry: Gauge<'namespace' | 'secret'>;
@@ -250,6 +251,14 @@ export class WsgateMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.#acceptErrors = new Counter({
+      name: 'wsgate_accept_errors_total',
+      help:
+        'Connections the listeners could not take, by reason (errno in lower case; emfile also for those refused ' +
+        'at the file-descriptor budget kept below the limit; other for anything unlisted).',
+      labelNames: ['reason'],
+      registers,
+    });
     this.#lastReloadSuccess = new Gauge({
       name: 'wsgate_config_last_reload_success_timestamp_seconds',
       help: 'Unix time of the last config snapshot applied successfully (0 before the first).',
@@ -269,6 +278,8 @@ export class WsgateMetrics {
     // Both results exist from the start, so increase() sees the first failure.
     this.#configReloads.inc({ result: 'success' }, 0);
     this.#configReloads.inc({ result: 'failure' }, 0);
+    // The fd limit is the refusal an alert watches for: present at 0 so increase() sees the first.
+    this.#acceptErrors.inc({ reason: 'emfile' }, 0);
 
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
@@ -304,6 +315,11 @@ export class WsgateMetrics {
     const key = labelKey(namespace, service);
     if (!this.#connectSeries.has(key)) this.#connectSeries.set(key, { namespace, service });
     this.#upstreamConnect.observe({ namespace, service }, seconds);
+  }
+
+  /** SPEC §9: a connection refused at accept; `reason` is one of the bounded ACCEPT_ERROR_REASONS. */
+  acceptError(reason: string): void {
+    this.#acceptErrors.inc({ reason });
   }
 
   configReload(ok: boolean, now: Date = new Date()): void {

@@ -11,6 +11,7 @@ import { isWebSocketRequest } from '../handshake/checks.ts';
 import { proxyHttpRequest } from '../handshake/http-proxy.ts';
 import { HandshakePipeline } from '../handshake/pipeline.ts';
 import { parserErrorAnswer, sendRejection } from '../handshake/rejection.ts';
+import { watchAcceptErrors } from './accept-errors.ts';
 import { armHeadDeadlines, headArrived } from './head-deadline.ts';
 import { clientAddressOf, requireProxyProtocol, type ProxyRejectKind } from './proxyprotocol.ts';
 
@@ -106,6 +107,8 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
   };
   for (const server of [plain, secure]) armHeadDeadlines(server, options.headerTimeoutMs, headLate);
   if (options.proxyProtocol) wireProxyProtocol([plain, secure], dataplane, options.proxyProtocol.trustedCidrs, options.headerTimeoutMs);
+  // After the PROXY protocol wrapper: its later 'connection' listeners run at accept, as Node counts.
+  watchAcceptErrors([plain, secure], (reason) => dataplane.metrics.acceptError(reason));
 
   await Promise.all([listen(plain, options.httpPort, options.bindAddress), listen(secure, options.httpsPort, options.bindAddress)]);
   const httpPort = (plain.address() as AddressInfo).port;
