@@ -146,7 +146,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     field: 'upstreamTlsCaSecret',
     accepts: SECRET_REF_ACCEPTS,
     defaultText: 'none',
-    doc: 'The Secret (key `ca.crt`, PEM certificates) the backend\'s certificate must chain to; `NAME` is in the Ingress\'s namespace.',
+    doc: 'The Secret, or with no Secret of that name the ConfigMap (key `ca.crt`, PEM certificates), the backend\'s certificate must chain to; `NAME` is in the Ingress\'s namespace.',
     parse: (text) => parseSecretRef(text),
   }),
   define({
@@ -265,7 +265,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     aliasOf: 'wsgate.io/upstream-tls-ca-secret',
     accepts: NAMESPACED_SECRET_REF_ACCEPTS,
     defaultText: '-',
-    doc: 'Only its `ca.crt` is read (no client certificate).',
+    doc: 'A Secret or ConfigMap, as for the wsgate.io key; only its `ca.crt` is read (no client certificate).',
     parse: (text) => parseSecretRef(text, { namespaceRequired: true }),
   }),
   define({

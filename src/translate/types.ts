@@ -1,5 +1,5 @@
 // The inputs and outputs of translate(): Kubernetes objects in, snapshot + diagnostics out.
-import type { V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { IngressPolicy } from '../annotations/policy.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import type { SecretCertificateCache } from './secret-certificate.ts';
@@ -10,6 +10,8 @@ export interface Resources {
   services: V1Service[];
   endpointSlices: V1EndpointSlice[];
   secrets: V1Secret[];
+  /** CA sources for upstream-tls-ca-secret (SPEC §6); optional: most inputs have none. */
+  configMaps?: V1ConfigMap[];
 }
 
 /** EndpointSlices that belong to a Service (the EndpointSlice controller sets this label). */

@@ -1,5 +1,6 @@
 // SPEC §6 upstream-tls-verify: an Ingress's verification annotations -> the pool's snapshot
-// fields, the CA read from its Secret (key `ca.crt`) and carried inline, as certificates are:
+// fields, the CA read from its Secret, or failing that a ConfigMap of that name (key `ca.crt`; a
+// Secret wins when both exist), and carried inline, as certificates are:
 // the proxy holds no API credentials. A missing Secret or an unusable `ca.crt` is a Warning and
 // the pool still verifies, against no CA (fail-closed: every connect fails with 502
 // upstream_connect), never against the system roots and never unverified.
@@ -20,17 +21,32 @@ export function caSecretName(reference: string, namespace: string): { namespace:
   return splitNamespacedName(reference) ?? { namespace, name: reference };
 }
 
-/** The Secret's `ca.crt`, checked: every PEM block must parse. */
+/**
+ * The Secret's `ca.crt`, or when no such Secret exists the ConfigMap's (issue 8: CA bundles are
+ * often published as ConfigMaps), checked: every PEM block must parse. The Secret wins when both
+ * exist, so adding a ConfigMap never changes what an existing Secret reference verifies against.
+ */
 export function upstreamCa(cluster: Cluster, reference: string, namespace: string): UpstreamCa {
   const ref = caSecretName(reference, namespace);
   const label = `${ref.namespace}/${ref.name}`;
   const secret = cluster.secret(ref.namespace, ref.name);
-  if (secret === undefined) return { ok: false, reason: 'MissingSecret', detail: `Secret ${label} not found` };
-  const encoded = secret.data?.[CA_KEY];
-  if (encoded === undefined) return { ok: false, reason: 'InvalidCertificate', detail: `Secret ${label} lacks ${CA_KEY}` };
-  const ca = Buffer.from(encoded, 'base64').toString('utf8');
+  let source: string;
+  let ca: string;
+  if (secret !== undefined) {
+    source = `Secret ${label}`;
+    const encoded = secret.data?.[CA_KEY];
+    if (encoded === undefined) return { ok: false, reason: 'InvalidCertificate', detail: `${source} lacks ${CA_KEY}` };
+    ca = Buffer.from(encoded, 'base64').toString('utf8');
+  } else {
+    const configMap = cluster.configMap(ref.namespace, ref.name);
+    if (configMap === undefined) return { ok: false, reason: 'MissingSecret', detail: `neither Secret nor ConfigMap ${label} found` };
+    source = `ConfigMap ${label}`;
+    const text = configMap.data?.[CA_KEY];
+    if (text === undefined) return { ok: false, reason: 'InvalidCertificate', detail: `${source} lacks ${CA_KEY}` };
+    ca = text;
+  }
   const bundle = parseCaBundle(ca);
-  return bundle.ok ? { ok: true, ca } : { ok: false, reason: 'InvalidCertificate', detail: `Secret ${label}: ${CA_KEY} ${bundle.reason}` };
+  return bundle.ok ? { ok: true, ca } : { ok: false, reason: 'InvalidCertificate', detail: `${source}: ${CA_KEY} ${bundle.reason}` };
 }
 
 /**

@@ -1,6 +1,7 @@
 // Kubernetes objects for tests, as @kubernetes/client-node models (what the informers deliver),
 // built so a test reads like its scenario: ingress('chat', { host, paths }), service('chat'), ...
 import type {
+  V1ConfigMap,
   V1EndpointSlice,
   V1Ingress,
   V1IngressBackend,
@@ -214,7 +215,7 @@ export function tlsSecret(name: string, options: { namespace?: string; cert?: st
   };
 }
 
-type AnyObject = V1IngressClass | V1Ingress | V1Service | V1EndpointSlice | V1Secret;
+type AnyObject = V1IngressClass | V1Ingress | V1Service | V1EndpointSlice | V1Secret | V1ConfigMap;
 
 /** Sort objects into translate()'s input by kind; unknown kinds are an error in the test. */
 export function resources(...objects: AnyObject[]): Resources {
@@ -226,6 +227,7 @@ export function resources(...objects: AnyObject[]): Resources {
       case 'Service': result.services.push(object as V1Service); break;
       case 'EndpointSlice': result.endpointSlices.push(object as V1EndpointSlice); break;
       case 'Secret': result.secrets.push(object as V1Secret); break;
+      case 'ConfigMap': (result.configMaps ??= []).push(object as V1ConfigMap); break;
       default: throw new Error(`resources(): unexpected kind ${String(object.kind)}`);
     }
   }

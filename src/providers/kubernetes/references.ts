@@ -11,6 +11,8 @@ import type { ClusterChange } from './informers/store.ts';
 
 export class References {
   readonly #secrets = new Set<string>();
+  /** CA references: a ConfigMap of that name is the CA when no Secret is (SPEC §6). */
+  readonly #configMaps = new Set<string>();
   readonly #services = new Set<string>();
   /** EndpointSlices counted last time, by their own name: one that stops matching still matters once. */
   readonly #slices = new Set<string>();
@@ -28,6 +30,7 @@ export class References {
       for (const reference of caSecretReferences(ingress.metadata?.annotations)) {
         const ref = caSecretName(reference, namespace ?? 'default');
         references.#secrets.add(joinNamespacedName(ref.namespace, ref.name));
+        references.#configMaps.add(joinNamespacedName(ref.namespace, ref.name));
       }
       const backends: V1IngressBackend[] = ingress.spec?.defaultBackend ? [ingress.spec.defaultBackend] : [];
       for (const rule of ingress.spec?.rules ?? []) for (const path of rule.http?.paths ?? []) backends.push(path.backend);
@@ -50,6 +53,8 @@ export class References {
         return true;
       case 'Secret':
         return this.#secrets.has(nameOf(change.object));
+      case 'ConfigMap':
+        return this.#configMaps.has(nameOf(change.object));
       case 'Service':
         return this.#services.has(nameOf(change.object));
       case 'EndpointSlice':

@@ -186,6 +186,9 @@ describe('ClusterStore against the test API server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** Watches one ClusterStore opens: IngressClass, Ingress, Service, EndpointSlice, Secret, ConfigMap. */
+  const KINDS = 6;
+
   it('is synced only once every kind has listed, and lists only TLS Secrets and Service slices', async () => {
     const clock = new FakeClock();
     let changes = 0;
@@ -208,21 +211,21 @@ describe('ClusterStore against the test API server', () => {
     const store = new ClusterStore(kc, { clock, watchNamespace: 'default' });
     store.onChange(() => {});
     store.start();
-    await eventually(() => store.synced() && api.openWatches === 5, 'watches open');
+    await eventually(() => store.synced() && api.openWatches === KINDS, 'watches open');
     // The first reconnect is immediate anyway (client-node); the ones after it are what matter.
     api.endWatches();
-    await eventually(() => api.openWatches === 5, 'watches reopened');
+    await eventually(() => api.openWatches === KINDS, 'watches reopened');
     // A short-lived watch ends: the reconnect waits on the clock.
     api.endWatches();
-    await eventually(() => clock.pending >= 5, 'reconnects waiting');
+    await eventually(() => clock.pending >= KINDS, 'reconnects waiting');
     assert.equal(api.openWatches, 0);
     clock.advance(1_000);
-    await eventually(() => api.openWatches >= 5, 'watches reopened after the delay');
+    await eventually(() => api.openWatches >= KINDS, 'watches reopened after the delay');
     // A watch that lived long (here: 10 s on the fake clock) and then ended, as a server-side
     // timeout ends it: reopened without waiting, so a quiet kind's next change is not late.
     clock.advance(10_000);
     api.endWatches();
-    await eventually(() => api.openWatches >= 5, 'watches reopened at once');
+    await eventually(() => api.openWatches >= KINDS, 'watches reopened at once');
     api.apply(ingress('late', { host: 'late.example.test', paths: [{ path: '/', service: 'chat', port: 80 }] }) as unknown as KubeObject);
     await eventually(() => store.resources().ingresses.some((i) => i.metadata?.name === 'late'), 'the change seen');
     await store.stop();
@@ -235,9 +238,9 @@ describe('ClusterStore against the test API server', () => {
     const store = new ClusterStore(kc, { clock, watchNamespace: 'default' });
     store.onChange(() => {});
     store.start();
-    await eventually(() => store.synced() && api.openWatches === 5, 'watches open');
+    await eventually(() => store.synced() && api.openWatches === KINDS, 'watches open');
     await api.stop();
-    await eventually(() => store.errors() >= 5 && clock.pending >= 5, 'restarts scheduled');
+    await eventually(() => store.errors() >= KINDS && clock.pending >= KINDS, 'restarts scheduled');
     api.apply(ingress('while-away', { host: 'away.example.test', paths: [{ path: '/', service: 'chat', port: 80 }] }) as unknown as KubeObject);
     api.compact();
     await api.restart();

@@ -1,5 +1,5 @@
 // Irrelevant cluster events do not re-run translate: with the real informers against the test API
-// server, a change to a Secret, Service or EndpointSlice no Ingress names is counted as ignored and
+// server, a change to a Secret, ConfigMap, Service or EndpointSlice no Ingress names is counted as ignored and
 // starts no translation; a change to one an Ingress names does, and so does one named only later.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,5 +90,19 @@ describe('SnapshotSync skips changes to objects the last translation did not rea
     assert.ok(!running.sync.diagnostics.some((d) => d.object.name === 'late' && d.reason === 'MissingSecret'));
     assert.equal(await outcome(() => api.apply(touched(tlsSecret('unused'), 4))), 'translated');
     assert.equal(await outcome(() => api.apply(touched(service('other'), 4))), 'translated');
+  });
+
+  it('a CA ConfigMap matters once an Ingress names it, and translate reads it from the store', async () => {
+    const configMap = (name: string, ca: string): KubeObject => obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { 'ca.crt': ca } });
+    assert.equal(await outcome(() => api.apply(configMap('ca-unused', 'x'))), 'ignored');
+    const annotations = { 'wsgate.io/upstream-tls': 'true', 'wsgate.io/upstream-tls-verify': 'true', 'wsgate.io/upstream-tls-ca-secret': 'backend-ca' };
+    assert.equal(await outcome(() => api.apply(obj(ingress('ca', { host: 'ca.example.test', annotations, paths: [{ path: '/', service: 'other', port: 80 }] })))), 'translated');
+    await eventually(() => running.sync.diagnostics.some((d) => d.object.name === 'ca' && d.reason === 'MissingSecret'), 'no CA yet');
+    assert.equal(await outcome(() => api.apply(configMap('backend-ca', 'not a certificate'))), 'translated');
+    await eventually(
+      () => running.sync.diagnostics.some((d) => d.object.name === 'ca' && d.reason === 'InvalidCertificate' && d.message.includes('ConfigMap default/backend-ca')),
+      'the ConfigMap read',
+    );
+    assert.equal(await outcome(() => api.apply(touched(configMap('ca-unused', 'x'), 5))), 'ignored');
   });
 });

@@ -6,6 +6,7 @@ import {
   DiscoveryV1Api,
   NetworkingV1Api,
   type KubeConfig,
+  type V1ConfigMap,
   type V1EndpointSlice,
   type V1Ingress,
   type V1IngressClass,
@@ -25,6 +26,8 @@ export interface WatchedKinds {
   services: WatchedKind<V1Service>;
   endpointSlices: WatchedKind<V1EndpointSlice>;
   secrets: WatchedKind<V1Secret>;
+  /** SPEC §6 upstream-tls-ca-secret: a CA may come from a ConfigMap's `ca.crt` (no selector can narrow these). */
+  configMaps: WatchedKind<V1ConfigMap>;
 }
 
 function collection(prefix: string, plural: string, namespace: string | undefined): string {
@@ -62,6 +65,11 @@ export function watchedKinds(kc: KubeConfig, namespace: string | undefined): Wat
           : discovery.listNamespacedEndpointSlice({ ...page, namespace, labelSelector: SERVICE_NAME_LABEL }),
     },
     secrets: tlsSecrets(core, namespace),
+    configMaps: {
+      kind: 'ConfigMap',
+      path: collection('/api/v1', 'configmaps', namespace),
+      listPage: (page) => (namespace === undefined ? core.listConfigMapForAllNamespaces(page) : core.listNamespacedConfigMap({ ...page, namespace })),
+    },
   };
 }
 

@@ -24,12 +24,13 @@ export interface OnceResult {
 
 export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Resources> {
   const kinds = watchedKinds(kc, options.watchNamespace);
-  const [ingressClasses, ingresses, services, endpointSlices, secrets] = await Promise.all([
+  const [ingressClasses, ingresses, services, endpointSlices, secrets, configMaps] = await Promise.all([
     listAll(kinds.ingressClasses.listPage),
     listAll(kinds.ingresses.listPage),
     listAll(kinds.services.listPage),
     listAll(kinds.endpointSlices.listPage),
     listAll(kinds.secrets.listPage),
+    listAll(kinds.configMaps.listPage),
   ]);
   const resources: Resources = {
     ingressClasses: ingressClasses.items,
@@ -37,6 +38,7 @@ export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Re
     services: services.items,
     endpointSlices: endpointSlices.items,
     secrets: secrets.items,
+    configMaps: configMaps.items,
   };
   const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
   if (defaultSecret !== undefined) {

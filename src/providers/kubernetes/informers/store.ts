@@ -15,7 +15,7 @@ export interface ResourceSource {
 
 /** One object added, updated or deleted, by kind; undefined: a kind (re)listed, anything may differ. */
 export type ClusterChange =
-  | { kind: 'IngressClass' | 'Ingress' | 'Service' | 'EndpointSlice' | 'Secret'; object: KubernetesObject }
+  | { kind: 'IngressClass' | 'Ingress' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap'; object: KubernetesObject }
   | undefined;
 
 export interface ClusterStoreOptions {
@@ -33,6 +33,7 @@ export class ClusterStore implements ResourceSource {
   readonly #services;
   readonly #endpointSlices;
   readonly #secrets;
+  readonly #configMaps;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
   readonly #all: KindWatcher<KubernetesObject>[];
   #listener: (change: ClusterChange) => void = () => {};
@@ -49,9 +50,10 @@ export class ClusterStore implements ResourceSource {
     this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange('Service'));
     this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange('EndpointSlice'));
     this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange('Secret'));
+    this.#configMaps = new KindWatcher(kc, kinds.configMaps, watcherOptions, onChange('ConfigMap'));
     const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
     if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange('Secret'));
-    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
+    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
   }
 
   /** Who hears of every change (set once the rebuild loop exists; nobody before). */
@@ -83,6 +85,7 @@ export class ClusterStore implements ResourceSource {
       services: [...this.#services.list()],
       endpointSlices: [...this.#endpointSlices.list()],
       secrets: [...this.#secrets.list(), ...(this.#defaultSecret?.list() ?? [])],
+      configMaps: [...this.#configMaps.list()],
     };
   }
 }
