@@ -6,7 +6,6 @@
 // UPDATE_GOLDEN=1 rewrites the .compiled.json files; review the diff.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import type { Snapshot } from '../../src/config/snapshot.ts';
 import { validateSnapshot } from '../../src/config/validate.ts';
@@ -17,9 +16,9 @@ import { DataPlane } from '../../src/dataplane/state.ts';
 import { EndpointRegistry } from '../../src/dataplane/upstream/registry.ts';
 import { WsgateMetrics } from '../../src/metrics/metrics.ts';
 import { endpoint, pool, route, snapshot } from '../support/proxy.ts';
+import { goldenStage } from '../support/golden.ts';
 
 const GOLDEN = new URL('./golden/', import.meta.url);
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 /** Host levels in the order the router tries them (SPEC §5): exact, one-label wildcard, any host. */
 function hostLevel(host: string): number {
@@ -122,29 +121,7 @@ function runCase(text: string): string {
   return dump(validated.snapshot, compileSnapshot(validated.snapshot, new EndpointRegistry()));
 }
 
-const cases = readdirSync(GOLDEN).filter((file) => file.endsWith('.snapshot.json')).map((file) => file.slice(0, -'.snapshot.json'.length)).sort();
-
-test('there are compiled golden cases', () => {
-  assert.ok(cases.length >= 6, `only ${cases.length} compiled golden cases`);
-});
-
-for (const name of cases) {
-  test(`compiled golden: ${name}`, () => {
-    const actual = runCase(readFileSync(new URL(`${name}.snapshot.json`, GOLDEN), 'utf8'));
-    const outFile = new URL(`${name}.compiled.json`, GOLDEN);
-    if (UPDATE) {
-      writeFileSync(outFile, actual);
-      return;
-    }
-    let expected: string;
-    try {
-      expected = readFileSync(outFile, 'utf8');
-    } catch {
-      assert.fail(`${name}.compiled.json is missing; run with UPDATE_GOLDEN=1 and review it`);
-    }
-    assert.equal(actual, expected);
-  });
-}
+goldenStage({ name: 'compiled golden', folder: GOLDEN, inputSuffix: '.snapshot.json', outputSuffix: '.compiled.json', minimumCases: 6, run: runCase });
 
 test('compiling registers no metric series, and a refused snapshot leaves none behind', async () => {
   const registry = new Registry();

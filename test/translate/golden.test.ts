@@ -3,15 +3,12 @@
 // the diff. A document `apiVersion: golden.wsgate.io/v1, kind: Options` sets translate()'s options
 // (ingressClass, defaultCertSecret) and `previous`: objects translated first, whose lastGood the
 // case starts from.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { translate } from '../../src/translate/translate.ts';
 import type { TranslateOptions } from '../../src/translate/types.ts';
 import { kubernetesObject, objectsFromYaml, resources } from '../support/k8s.ts';
+import { goldenStage } from '../support/golden.ts';
 
 const GOLDEN = new URL('./golden/', import.meta.url);
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
 interface GoldenOptions {
   ingressClass?: string;
@@ -33,26 +30,4 @@ function runCase(yamlText: string): string {
   return `${JSON.stringify({ snapshot, diagnostics }, null, 2)}\n`;
 }
 
-const cases = readdirSync(GOLDEN).filter((file) => file.endsWith('.in.yaml')).map((file) => file.slice(0, -'.in.yaml'.length)).sort();
-
-test('there are golden cases', () => {
-  assert.ok(cases.length >= 12, `only ${cases.length} golden cases`);
-});
-
-for (const name of cases) {
-  test(`golden: ${name}`, () => {
-    const actual = runCase(readFileSync(new URL(`${name}.in.yaml`, GOLDEN), 'utf8'));
-    const outFile = new URL(`${name}.out.json`, GOLDEN);
-    if (UPDATE) {
-      writeFileSync(outFile, actual);
-      return;
-    }
-    let expected: string;
-    try {
-      expected = readFileSync(outFile, 'utf8');
-    } catch {
-      assert.fail(`${name}.out.json is missing; run with UPDATE_GOLDEN=1 and review it`);
-    }
-    assert.equal(actual, expected);
-  });
-}
+goldenStage({ name: 'golden', folder: GOLDEN, inputSuffix: '.in.yaml', outputSuffix: '.out.json', minimumCases: 12, run: runCase });
