@@ -176,8 +176,15 @@ describe('ClusterStore against the test API server', () => {
     kc = new KubeConfig();
     kc.loadFromFile(await writeKubeconfig(dir, api));
     api.apply(ingressClass() as unknown as KubeObject);
-    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'opaque', namespace: 'default' }, type: 'Opaque', data: { a: 'YQ==' } });
-    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls', namespace: 'default' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'YQ==', 'tls.key': 'YQ==' } });
+    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'opaque', namespace: 'default' }, type: 'Opaque', data: { 'ca.crt': 'Y2E=', password: 'aHVudGVyMg==' } });
+    api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token', namespace: 'default' }, type: 'kubernetes.io/service-account-token', data: { token: 'dA==', 'ca.crt': 'Y2E=' } });
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'tls', namespace: 'default', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"tls.key":"YQ=="}}' } },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'YQ==', 'tls.key': 'YQ==', extra: 'eA==' },
+    });
     api.apply({ ...(endpointSlice('chat', { endpoints: ['10.0.0.1'] }) as unknown as KubeObject) });
     api.apply({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'unowned', namespace: 'default' }, addressType: 'IPv4', endpoints: [] });
   });
@@ -186,10 +193,10 @@ describe('ClusterStore against the test API server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Watches one ClusterStore opens: IngressClass, Ingress, Service, EndpointSlice, Secret, ConfigMap. */
-  const KINDS = 6;
+  /** Watches one ClusterStore opens: IngressClass, Ingress, Service, EndpointSlice, Secret (TLS), Secret (Opaque), ConfigMap. */
+  const KINDS = 7;
 
-  it('is synced only once every kind has listed, and lists only TLS Secrets and Service slices', async () => {
+  it('is synced only once every kind has listed, and lists only TLS and Opaque Secrets and Service slices', async () => {
     const clock = new FakeClock();
     let changes = 0;
     const store = new ClusterStore(kc, { clock });
@@ -198,7 +205,14 @@ describe('ClusterStore against the test API server', () => {
     store.start();
     await eventually(() => store.synced(), 'store synced');
     const r = store.resources();
-    assert.deepEqual(r.secrets.map((s) => s.metadata?.name), ['tls']);
+    // Service-account tokens (and every other type) are never listed.
+    assert.deepEqual(r.secrets.map((s) => s.metadata?.name), ['tls', 'opaque']);
+    const [tls, opaque] = r.secrets;
+    // Only what translate reads is cached: the pair of a TLS Secret, the CA of an Opaque one; no
+    // annotation (last-applied-configuration repeats the key in clear).
+    assert.deepEqual(tls!.data, { 'tls.crt': 'YQ==', 'tls.key': 'YQ==' });
+    assert.equal(tls!.metadata?.annotations, undefined);
+    assert.deepEqual(opaque!.data, { 'ca.crt': 'Y2E=' });
     assert.deepEqual(r.endpointSlices.map((s) => s.metadata?.name), ['chat-ipv4']);
     assert.ok(changes > 0);
     await store.stop();

@@ -16,9 +16,19 @@ import {
 import { splitNamespacedName } from '../../../common/names.ts';
 import { SERVICE_NAME_LABEL } from '../../../translate/types.ts';
 import type { WatchedKind } from './watcher.ts';
+import { secretKeeping } from './projections.ts';
 
-/** Only Secrets a TLS entry can use: other Secrets are never read, cached or held in memory. */
+/** Secrets a TLS entry can use. */
 export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
+/**
+ * Secrets an upstream-tls-ca-secret may name besides TLS ones (ingress-nginx's proxy-ssl-secret
+ * is most often Opaque). Service-account tokens, registry credentials and Helm's release Secrets
+ * are of other types and never listed.
+ */
+export const CA_SECRET_SELECTOR = 'type=Opaque';
+/** Of a TLS Secret, the pair and a CA; of an Opaque one, the CA alone: nothing else is cached. */
+const TLS_SECRET_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
+const CA_SECRET_KEYS = ['ca.crt'] as const;
 
 export interface WatchedKinds {
   ingressClasses: WatchedKind<V1IngressClass>;
@@ -26,6 +36,8 @@ export interface WatchedKinds {
   services: WatchedKind<V1Service>;
   endpointSlices: WatchedKind<V1EndpointSlice>;
   secrets: WatchedKind<V1Secret>;
+  /** Opaque Secrets, of which only `ca.crt` is kept (SPEC §6 upstream-tls-ca-secret). */
+  caSecrets: WatchedKind<V1Secret>;
   /** SPEC §6 upstream-tls-ca-secret: a CA may come from a ConfigMap's `ca.crt` (no selector can narrow these). */
   configMaps: WatchedKind<V1ConfigMap>;
 }
@@ -65,6 +77,16 @@ export function watchedKinds(kc: KubeConfig, namespace: string | undefined): Wat
           : discovery.listNamespacedEndpointSlice({ ...page, namespace, labelSelector: SERVICE_NAME_LABEL }),
     },
     secrets: tlsSecrets(core, namespace),
+    caSecrets: {
+      kind: 'Secret (Opaque)',
+      path: collection('/api/v1', 'secrets', namespace),
+      fieldSelector: CA_SECRET_SELECTOR,
+      project: secretKeeping(CA_SECRET_KEYS),
+      listPage: (page) =>
+        namespace === undefined
+          ? core.listSecretForAllNamespaces({ ...page, fieldSelector: CA_SECRET_SELECTOR })
+          : core.listNamespacedSecret({ ...page, namespace, fieldSelector: CA_SECRET_SELECTOR }),
+    },
     configMaps: {
       kind: 'ConfigMap',
       path: collection('/api/v1', 'configmaps', namespace),
@@ -80,6 +102,7 @@ export function tlsSecrets(core: CoreV1Api, namespace: string | undefined, name?
     kind: name === undefined ? 'Secret' : `Secret ${namespace}/${name}`,
     path: collection('/api/v1', 'secrets', namespace),
     fieldSelector,
+    project: secretKeeping(TLS_SECRET_KEYS),
     listPage: (page) =>
       namespace === undefined
         ? core.listSecretForAllNamespaces({ ...page, fieldSelector })

@@ -7,7 +7,7 @@ import type { Issue } from '../../../config/schema.ts';
 import { translate } from '../../../translate/translate.ts';
 import { CONTROLLER_NAME, type Diagnostic, type Resources } from '../../../translate/types.ts';
 import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
-import { listAll } from './watcher.ts';
+import { listKind } from './watcher.ts';
 
 export interface OnceOptions {
   ingressClass: string;
@@ -24,25 +24,26 @@ export interface OnceResult {
 
 export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Resources> {
   const kinds = watchedKinds(kc, options.watchNamespace);
-  const [ingressClasses, ingresses, services, endpointSlices, secrets, configMaps] = await Promise.all([
-    listAll(kinds.ingressClasses.listPage),
-    listAll(kinds.ingresses.listPage),
-    listAll(kinds.services.listPage),
-    listAll(kinds.endpointSlices.listPage),
-    listAll(kinds.secrets.listPage),
-    listAll(kinds.configMaps.listPage),
+  const [ingressClasses, ingresses, services, endpointSlices, secrets, caSecrets, configMaps] = await Promise.all([
+    listKind(kinds.ingressClasses),
+    listKind(kinds.ingresses),
+    listKind(kinds.services),
+    listKind(kinds.endpointSlices),
+    listKind(kinds.secrets),
+    listKind(kinds.caSecrets),
+    listKind(kinds.configMaps),
   ]);
   const resources: Resources = {
     ingressClasses: ingressClasses.items,
     ingresses: ingresses.items,
     services: services.items,
     endpointSlices: endpointSlices.items,
-    secrets: secrets.items,
+    secrets: [...secrets.items, ...caSecrets.items],
     configMaps: configMaps.items,
   };
   const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
   if (defaultSecret !== undefined) {
-    const extra = await listAll(defaultSecret.listPage);
+    const extra = await listKind(defaultSecret);
     resources.secrets.push(...extra.items);
   }
   return resources;

@@ -33,6 +33,7 @@ export class ClusterStore implements ResourceSource {
   readonly #services;
   readonly #endpointSlices;
   readonly #secrets;
+  readonly #caSecrets;
   readonly #configMaps;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
   readonly #all: KindWatcher<KubernetesObject>[];
@@ -50,10 +51,11 @@ export class ClusterStore implements ResourceSource {
     this.#services = new KindWatcher(kc, kinds.services, watcherOptions, onChange('Service'));
     this.#endpointSlices = new KindWatcher(kc, kinds.endpointSlices, watcherOptions, onChange('EndpointSlice'));
     this.#secrets = new KindWatcher(kc, kinds.secrets, watcherOptions, onChange('Secret'));
+    this.#caSecrets = new KindWatcher(kc, kinds.caSecrets, watcherOptions, onChange('Secret'));
     this.#configMaps = new KindWatcher(kc, kinds.configMaps, watcherOptions, onChange('ConfigMap'));
     const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
     if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange('Secret'));
-    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
+    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#caSecrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
   }
 
   /** Who hears of every change (set once the rebuild loop exists; nobody before). */
@@ -84,7 +86,7 @@ export class ClusterStore implements ResourceSource {
       ingresses: [...this.#ingresses.list()],
       services: [...this.#services.list()],
       endpointSlices: [...this.#endpointSlices.list()],
-      secrets: [...this.#secrets.list(), ...(this.#defaultSecret?.list() ?? [])],
+      secrets: [...this.#secrets.list(), ...this.#caSecrets.list(), ...(this.#defaultSecret?.list() ?? [])],
       configMaps: [...this.#configMaps.list()],
     };
   }

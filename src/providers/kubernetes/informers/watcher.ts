@@ -11,6 +11,7 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type Kube
 import { logger } from '../../../common/log.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
 import { InformerStoppedError } from '../../../common/errors.ts';
+import type { Projection } from './projections.ts';
 
 const log = logger('kubernetes');
 
@@ -26,6 +27,8 @@ export interface WatchedKind<T extends KubernetesObject> {
   listPage: ListPage<T>;
   labelSelector?: string;
   fieldSelector?: string;
+  /** What the cache keeps of each object listed or watched (default: the whole object). */
+  project?: Projection<T>;
 }
 
 export interface WatcherOptions {
@@ -51,16 +54,25 @@ export async function listAll<T extends KubernetesObject>(listPage: ListPage<T>,
   return { ...first, items, metadata: { ...first.metadata, _continue: undefined } };
 }
 
+/** Every page of the kind, each object reduced to what the kind's projection keeps. */
+export async function listKind<T extends KubernetesObject>(spec: WatchedKind<T>, pageSize = 500): Promise<KubernetesListObject<T>> {
+  const list = await listAll(spec.listPage, pageSize);
+  const project = spec.project;
+  return project === undefined ? list : { ...list, items: list.items.map((item) => project(item)) };
+}
+
 /**
  * A Watch that opens nothing once its owner has stopped, and cuts a watch whose response arrived
  * after the stop (ListWatch.stop() can only abort a request whose headers it already has).
  */
-class ClosableWatch extends Watch {
+class ClosableWatch<T extends KubernetesObject> extends Watch {
   readonly #isClosed: () => boolean;
+  readonly #project: Projection<T> | undefined;
 
-  constructor(kc: KubeConfig, isClosed: () => boolean) {
+  constructor(kc: KubeConfig, isClosed: () => boolean, project: Projection<T> | undefined) {
     super(kc);
     this.#isClosed = isClosed;
+    this.#project = project;
   }
 
   override async watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
@@ -69,7 +81,10 @@ class ClosableWatch extends Watch {
       idle.abort();
       return idle;
     }
-    const controller = await super.watch(path, queryParams, callback, done);
+    const project = this.#project;
+    // ERROR carries a Status, not an object of the kind: passed on as it came.
+    const projected = project === undefined ? callback : (phase: string, apiObj: unknown, watchObj?: unknown) => callback(phase, phase === 'ERROR' ? apiObj : project(apiObj as T), watchObj);
+    const controller = await super.watch(path, queryParams, projected, done);
     if (this.#isClosed()) controller.abort();
     return controller;
   }
@@ -103,7 +118,7 @@ export class KindWatcher<T extends KubernetesObject> {
     this.#onChange = onChange;
     const pageSize = options.pageSize ?? 500;
     const listFn = async (): Promise<KubernetesListObject<T>> => {
-      const list = await listAll(spec.listPage, pageSize);
+      const list = await listKind(spec, pageSize);
       // Stopped while listing: failing here keeps the informer from opening a watch afterwards.
       if (this.#closed) throw new InformerStoppedError(spec.kind);
       // ListWatch fills its cache synchronously after this promise settles; a macrotask later the
@@ -111,7 +126,7 @@ export class KindWatcher<T extends KubernetesObject> {
       setImmediate(() => this.#listApplied());
       return list;
     };
-    this.#informer = new ListWatch<T>(spec.path, new ClosableWatch(kc, () => this.#closed), listFn, false, spec.labelSelector, spec.fieldSelector, {
+    this.#informer = new ListWatch<T>(spec.path, new ClosableWatch(kc, () => this.#closed, spec.project), listFn, false, spec.labelSelector, spec.fieldSelector, {
       delayFn: (ms) => this.#reconnectDelay(ms),
     });
     const changed = (object: T): void => {
