@@ -79,7 +79,11 @@ export function watchAcceptErrors(servers: Server[], count: (reason: AcceptError
     errorLog.record(reason);
   };
   for (const server of servers) {
-    server.on('error', (error: NodeJS.ErrnoException) => refused(acceptErrorReason(error.code)));
+    // A server not yet listening failed to bind (EADDRINUSE ...): that is a ListenError for the
+    // caller, not a refused connection.
+    server.on('error', (error: NodeJS.ErrnoException) => {
+      if (server.listening) refused(acceptErrorReason(error.code));
+    });
     server.on('drop', () => refused('emfile'));
   }
   const fds = fdState();

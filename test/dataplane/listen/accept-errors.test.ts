@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { acceptErrorReason, AcceptErrorLog } from '../../../src/dataplane/listen/accept-errors.ts';
+import { acceptErrorReason, AcceptErrorLog, watchAcceptErrors } from '../../../src/dataplane/listen/accept-errors.ts';
 import { freePorts, listenFlags, waitUntilReady, type ListenPorts } from '../../support/cli.ts';
 import { closed, connect, endpoint, eventually, metricValue, nextMessage, pool, route, scrape, snapshot, startUpstream, type TestUpstream } from '../../support/proxy.ts';
 
@@ -110,4 +110,24 @@ test('the log writes the first refusal at once and sums the rest per window', as
   assert.deepEqual(written, [1]);
   await eventually(() => written.length === 2, 'the window closed');
   assert.deepEqual(written, [1, 4]);
+});
+
+test('a listener that fails to bind is not a refused connection', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as net.AddressInfo).port;
+  const server = net.createServer();
+  const counted: string[] = [];
+  watchAcceptErrors([server], (reason) => counted.push(reason));
+  const failed = new Promise<NodeJS.ErrnoException>((resolve) => server.once('error', resolve));
+  server.listen(port, '127.0.0.1');
+  assert.equal((await failed).code, 'EADDRINUSE');
+  assert.deepEqual(counted, []);
+  // Once listening, an error the server reports is counted by its errno.
+  server.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.emit('error', Object.assign(new Error('accept failed'), { code: 'ENFILE' }));
+  assert.deepEqual(counted, ['enfile']);
+  server.close();
+  taken.close();
 });
