@@ -1,6 +1,6 @@
 // The Kubernetes half of the soak: `wsgate run` against the test API server with live ws
 // connections through API server restarts, 410 Gone on watch, dropped watches and a burst of
-// objects the store ignores (Opaque Secrets) interleaved with Ingress updates; then the sidecar
+// Opaque Secrets no Ingress names (cached without their data, never re-running translate) interleaved with Ingress updates; then the sidecar
 // pair (`controller --output` beside `proxy --config`) with its controller SIGKILLed. Invariants:
 // no held connection is dropped, every message is echoed, and every change made reaches the data
 // plane after recovery.
