@@ -161,9 +161,13 @@ describe('every variant', () => {
         const { objects } = rendered(name);
         const file = readRbacRulesFile();
         const granted = renderedPermissions(objects);
-        assert.deepEqual([...granted.cluster].sort(), [...permissions(file.clusterWide)].sort());
+        // Watching one namespace moves the namespaced reads from the ClusterRole into a Role there.
+        const scoped = Boolean((rendered(name).values.config as { watchNamespace?: string }).watchNamespace);
+        const clusterRules = scoped ? file.clusterScoped : [...file.clusterScoped, ...file.watchedNamespaces];
+        const roleRules = [...file.electionNamespace, ...file.publishServiceNamespace, ...(scoped ? file.watchedNamespaces : [])];
+        assert.deepEqual([...granted.cluster].sort(), [...permissions(clusterRules)].sort());
         const all = [...granted.namespaced.values()].flatMap((s) => [...s]).sort();
-        assert.deepEqual(all, [...permissions(file.electionNamespace), ...permissions(file.publishServiceNamespace)].sort());
+        assert.deepEqual(all, roleRules.flatMap((r) => [...permissions([r])]).sort());
         assert.ok(![...granted.cluster, ...all].some((p) => p.includes('*')), 'no wildcard');
         const sa = podSpec(objects).serviceAccountName;
         for (const binding of [...find(objects, 'ClusterRoleBinding'), ...find(objects, 'RoleBinding')]) {
@@ -285,6 +289,10 @@ describe('ci variants', () => {
     assert.equal(flag(controller, 'publish-service'), 'edge/public-lb');
     const granted = renderedPermissions(objects).namespaced;
     assert.deepEqual([...(granted.get('edge') ?? [])], ['core/services:get']);
+    // Scoped to the watched namespace: Secrets are readable there and nowhere else.
+    assert.ok(granted.get('apps')?.has('core/secrets:list'));
+    assert.ok(!renderedPermissions(objects).cluster.has('core/secrets:list'));
+    assert.deepEqual([...renderedPermissions(objects).cluster].sort(), ['networking.k8s.io/ingressclasses:list', 'networking.k8s.io/ingressclasses:watch']);
     assert.deepEqual([...(granted.get('wsgate') ?? [])].sort(), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
   });
 
