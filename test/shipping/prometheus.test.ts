@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { chartDir, renderChart } from '../helm/render.ts';
 import type { KubeObject } from '../helm/render.ts';
 import { dashboardQueries, grafanaToPromql, metricNames, type Dashboard } from '../helm/monitoring.ts';
@@ -143,6 +143,15 @@ describe('PrometheusRule', () => {
     const result = runPromtool(['test', 'rules', join(dir, 'wsgate-alerts.promtool.yaml')]);
     assert.ok(result.ok, result.output);
     assert.match(result.output, /SUCCESS/);
+  });
+
+  it('keeps, for every alert, a promtool case where it fires and one where it stays quiet', () => {
+    const fixture = parse(readFileSync(join(import.meta.dirname, 'fixtures/wsgate-alerts.promtool.yaml'), 'utf8')) as { tests: { alert_rule_test?: { alertname: string; exp_alerts: unknown[] }[] }[] };
+    const cases = fixture.tests.flatMap((t) => t.alert_rule_test ?? []);
+    for (const a of alerts) {
+      assert.ok(cases.some((c) => c.alertname === a.alert && c.exp_alerts.length > 0), `${a.alert} fires in some case`);
+      assert.ok(cases.some((c) => c.alertname === a.alert && c.exp_alerts.length === 0), `${a.alert} stays quiet in some case`);
+    }
   });
 
   it('is proven by the promtool test: a broken threshold makes it fail', () => {
