@@ -533,8 +533,19 @@ describe('admin, access-log and RBAC flags', () => {
   it('passes --access-log=false, --admin-bind-address and --expose-config only when set (SPEC §3)', () => {
     const defaults = proxyArgs({});
     assert.ok(!defaults.some((a) => /^--(access-log|admin-bind-address|expose-config)/.test(a)), defaults.join(' '));
-    const set = proxyArgs({ config: { accessLog: false, adminBindAddress: '127.0.0.1', exposeConfig: true } });
-    for (const a of ['--access-log=false', '--admin-bind-address=127.0.0.1', '--expose-config']) assert.ok(set.includes(a), a);
+    const values = { config: { accessLog: false, adminBindAddress: '::', exposeConfig: true } };
+    const set = proxyArgs(values);
+    for (const a of ['--access-log=false', '--admin-bind-address=::', '--expose-config']) assert.ok(set.includes(a), a);
+    // The controller's admin port binds the same way; the access log is the proxy's alone.
+    const controller = container(podSpec(renderChart({ values }).objects), 'controller').args ?? [];
+    assert.ok(controller.includes('--admin-bind-address=::') && controller.includes('--expose-config'));
+    assert.ok(!controller.includes('--access-log=false'));
+  });
+
+  it('refuses a loopback admin address, which would fail every probe', () => {
+    for (const address of ['127.0.0.1', '::1', 'localhost']) {
+      assert.throws(() => renderChart({ values: { config: { adminBindAddress: address } } }), /kubelet probes the admin port on the pod IP/, address);
+    }
   });
 });
 

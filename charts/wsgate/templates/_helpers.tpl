@@ -94,6 +94,16 @@ shutdownDelay: Kubernetes must not kill it sooner, or open connections lose thei
 - --ingress-class={{ .Values.ingressClass.name }}
 - --shutdown-delay={{ .Values.config.shutdownDelay }}
 - --shutdown-timeout={{ .Values.config.shutdownTimeout }}
+{{- with .Values.config.adminBindAddress }}
+{{- /* The kubelet probes /healthz and /readyz on the pod IP: a loopback-only admin port fails them. */}}
+{{- if or (hasPrefix "127." .) (eq . "::1") (eq . "localhost") }}
+{{- fail (printf "config.adminBindAddress %q: the kubelet probes the admin port on the pod IP, so it must listen there (0.0.0.0, ::, or leave it empty); /config is already loopback-only without config.exposeConfig" .) }}
+{{- end }}
+- {{ printf "--admin-bind-address=%s" . | quote }}
+{{- end }}
+{{- if .Values.config.exposeConfig }}
+- --expose-config
+{{- end }}
 {{- end -}}
 
 {{/* Flags of the data plane (`proxy`, and `run`). */}}
@@ -113,12 +123,6 @@ shutdownDelay: Kubernetes must not kill it sooner, or open connections lose thei
 {{- end }}
 {{- if not .Values.config.accessLog }}
 - --access-log=false
-{{- end }}
-{{- with .Values.config.adminBindAddress }}
-- --admin-bind-address={{ . }}
-{{- end }}
-{{- if .Values.config.exposeConfig }}
-- --expose-config
 {{- end }}
 {{- range .Values.config.extraProxyArgs }}
 - {{ . | quote }}
