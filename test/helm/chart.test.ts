@@ -252,6 +252,13 @@ describe('default install (sidecar)', () => {
     for (const k of ['ServiceMonitor', 'PrometheusRule', 'HorizontalPodAutoscaler', 'ConfigMap']) assert.ok(!kinds.includes(k), k);
   });
 
+  it('warns in NOTES.txt about a ServiceMonitor Prometheus will not select, or one that renames the labels', () => {
+    const notes = (values: Record<string, unknown>) => renderChart({ values: { metrics: { serviceMonitor: { enabled: true, ...values } } } }).notes;
+    assert.match(notes({}), /metrics\.serviceMonitor\.labels\.release=/);
+    assert.doesNotMatch(notes({ labels: { release: 'kps' } }), /labels\.release=|exported_namespace/);
+    assert.match(notes({ labels: { release: 'kps' }, honorLabels: false }), /exported_namespace/);
+  });
+
   it('tells the user how to reach it and how to use the class in NOTES.txt', () => {
     const { notes } = rendered('defaults');
     assert.match(notes, /ingressClassName: wsgate/);
