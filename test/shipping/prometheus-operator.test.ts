@@ -156,7 +156,9 @@ describe('Prometheus through the Operator\'s relabelling of the chart\'s Service
       return (await query('ALERTS{alertname="WsgateHandshakeFailureRatioHigh", alertstate="firing"}')).length > 0;
     }, 'handshake failures seen by the alert', 30_000);
     await eventually(async () => (await query('ALERTS{alertname="WsgateNoReadyEndpoints", alertstate="firing"}')).length > 0, 'WsgateNoReadyEndpoints firing', 30_000);
-    const alerts = await query('ALERTS{alertstate="firing"}');
+    // Without `for`, a loaded test machine can trip the alerts about the machine itself (a late
+    // scrape, a stalled event loop) for a moment; they are not what this test is about.
+    const alerts = await query('ALERTS{alertstate="firing", alertname!~"WsgateTargetDown|WsgateEventLoopLagHigh"}');
     assert.deepEqual(firing(alerts), ['WsgateHandshakeFailureRatioHigh staging/chat', 'WsgateNoReadyEndpoints staging/chat']);
     const noReady = alerts.find((a) => a.metric.alertname === 'WsgateNoReadyEndpoints')!;
     assert.equal(noReady.metric.severity, 'critical');
