@@ -68,6 +68,10 @@ function container(pod: PodSpec, name: string): Container {
   assert.ok(c, `container ${name} in ${pod.containers.map((x) => x.name).join(',')}`);
   return c;
 }
+/** wsgate's own containers (not extraContainers), by their image. */
+function wsgateContainers(pod: PodSpec): Container[] {
+  return pod.containers.filter((c) => (c as { image?: string }).image?.startsWith('ghcr.io/wsgate/wsgate'));
+}
 function flag(c: Container, name: string): string | undefined {
   const arg = c.args?.find((a) => a.startsWith(`--${name}=`));
   return arg?.slice(name.length + 3);
@@ -129,7 +133,7 @@ describe('every variant', () => {
 
       it('probes /healthz and /readyz on the admin port each container listens on', () => {
         const pod = podSpec(rendered(name).objects);
-        for (const c of pod.containers) {
+        for (const c of wsgateContainers(pod)) {
           const admin = Number(flag(c, 'admin-port'));
           const portOf = (p: string | number | undefined) => (typeof p === 'number' ? p : c.ports?.find((x) => x.name === p)?.containerPort);
           assert.equal(c.livenessProbe?.httpGet?.path, '/healthz', c.name);
@@ -137,12 +141,12 @@ describe('every variant', () => {
           assert.equal(portOf(c.livenessProbe?.httpGet?.port), admin, c.name);
           assert.equal(portOf(c.readinessProbe?.httpGet?.port), admin, c.name);
         }
-        const adminPorts = pod.containers.map((c) => flag(c, 'admin-port'));
+        const adminPorts = wsgateContainers(pod).map((c) => flag(c, 'admin-port'));
         assert.equal(new Set(adminPorts).size, adminPorts.length, 'containers of a pod share one network namespace');
       });
 
       it('passes each container only commands and flags that wsgate accepts', () => {
-        for (const c of podSpec(rendered(name).objects).containers) {
+        for (const c of wsgateContainers(podSpec(rendered(name).objects))) {
           const options = parseOptions(c.args ?? [], {});
           assert.equal(options.command, c.args?.[0], c.name);
         }
@@ -161,14 +165,19 @@ describe('every variant', () => {
         const { objects } = rendered(name);
         const file = readRbacRulesFile();
         const granted = renderedPermissions(objects);
-        assert.deepEqual([...granted.cluster].sort(), [...permissions(file.clusterWide)].sort());
+        // Watching one namespace moves the namespaced reads from the ClusterRole into a Role there.
+        const scoped = Boolean((rendered(name).values.config as { watchNamespace?: string }).watchNamespace);
+        const clusterRules = scoped ? file.clusterScoped : [...file.clusterScoped, ...file.watchedNamespaces];
+        const roleRules = [...file.electionNamespace, ...file.publishServiceNamespace, ...(scoped ? file.watchedNamespaces : [])];
+        assert.deepEqual([...granted.cluster].sort(), [...permissions(clusterRules)].sort());
         const all = [...granted.namespaced.values()].flatMap((s) => [...s]).sort();
-        assert.deepEqual(all, [...permissions(file.electionNamespace), ...permissions(file.publishServiceNamespace)].sort());
+        assert.deepEqual(all, roleRules.flatMap((r) => [...permissions([r])]).sort());
         assert.ok(![...granted.cluster, ...all].some((p) => p.includes('*')), 'no wildcard');
         const sa = podSpec(objects).serviceAccountName;
+        const releaseNamespace = (rendered(name).values.namespaceOverride as string | undefined) || 'wsgate';
         for (const binding of [...find(objects, 'ClusterRoleBinding'), ...find(objects, 'RoleBinding')]) {
           const b = binding as unknown as { metadata: { namespace?: string }; subjects: { kind: string; name: string; namespace: string }[]; roleRef: { kind: string; name: string } };
-          assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: 'wsgate' }]);
+          assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: sa, namespace: releaseNamespace }]);
           const roles = find(objects, b.roleRef.kind, b.roleRef.name).filter((r) => r.metadata.namespace === b.metadata.namespace);
           assert.equal(roles.length, 1, `${binding.kind} ${binding.metadata.name} refers to a ${b.roleRef.kind} that exists`);
         }
@@ -243,6 +252,13 @@ describe('default install (sidecar)', () => {
     for (const k of ['ServiceMonitor', 'PrometheusRule', 'HorizontalPodAutoscaler', 'ConfigMap']) assert.ok(!kinds.includes(k), k);
   });
 
+  it('warns in NOTES.txt about a ServiceMonitor Prometheus will not select, or one that renames the labels', () => {
+    const notes = (values: Record<string, unknown>) => renderChart({ values: { metrics: { serviceMonitor: { enabled: true, ...values } } } }).notes;
+    assert.match(notes({}), /metrics\.serviceMonitor\.labels\.release=/);
+    assert.doesNotMatch(notes({ labels: { release: 'kps' } }), /labels\.release=|exported_namespace/);
+    assert.match(notes({ labels: { release: 'kps' }, honorLabels: false }), /exported_namespace/);
+  });
+
   it('tells the user how to reach it and how to use the class in NOTES.txt', () => {
     const { notes } = rendered('defaults');
     assert.match(notes, /ingressClassName: wsgate/);
@@ -285,6 +301,10 @@ describe('ci variants', () => {
     assert.equal(flag(controller, 'publish-service'), 'edge/public-lb');
     const granted = renderedPermissions(objects).namespaced;
     assert.deepEqual([...(granted.get('edge') ?? [])], ['core/services:get']);
+    // Scoped to the watched namespace: Secrets are readable there and nowhere else.
+    assert.ok(granted.get('apps')?.has('core/secrets:list'));
+    assert.ok(!renderedPermissions(objects).cluster.has('core/secrets:list'));
+    assert.deepEqual([...renderedPermissions(objects).cluster].sort(), ['networking.k8s.io/ingressclasses:list', 'networking.k8s.io/ingressclasses:watch']);
     assert.deepEqual([...(granted.get('wsgate') ?? [])].sort(), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
   });
 
@@ -355,5 +375,211 @@ describe('values', () => {
 
   it('fails with a clear message where values contradict each other', () => {
     assert.throws(() => renderChart({ values: { kind: 'DaemonSet', autoscaling: { enabled: true } } }), /autoscaling\.enabled needs kind: Deployment/);
+  });
+});
+
+interface EnvVar { name: string; value?: string }
+type Spec<T> = KubeObject & { spec: T };
+
+describe('operator knobs (ci/operator-knobs-values.yaml)', () => {
+  const objects = () => rendered('ci/operator-knobs-values.yaml').objects;
+  const pod = () => podSpec(objects()) as PodSpec & Record<string, unknown>;
+
+  it('puts every namespaced object in namespaceOverride (monitoring objects where asked) and commonLabels on every object and pod', () => {
+    const monitoringKinds = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'];
+    for (const o of objects()) {
+      if (['ClusterRole', 'ClusterRoleBinding', 'IngressClass'].includes(o.kind)) assert.equal(o.metadata.namespace, undefined, o.kind);
+      else if (monitoringKinds.includes(o.kind)) assert.equal(o.metadata.namespace, 'monitoring', o.kind);
+      else assert.equal(o.metadata.namespace, 'edge-system', `${o.kind} ${o.metadata.name}`);
+      // extraObjects are the user's own, labelled as written.
+      if (!['wsgate-proxy-env', 'wsgate-notes'].includes(o.metadata.name)) assert.equal(o.metadata.labels?.team, 'platform', `${o.kind} ${o.metadata.name}`);
+    }
+    const labels = (workload(objects()) as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    assert.equal(labels.team, 'platform');
+    assert.equal(labels['sidecar.istio.io/inject'], 'false');
+    const controller = container(pod(), 'controller');
+    assert.equal(flag(controller, 'election-namespace'), 'edge-system');
+    assert.equal(flag(controller, 'publish-service'), 'edge-system/wsgate');
+  });
+
+  it('adds env, envFrom and volume mounts per container, extra volumes, sidecars and init containers', () => {
+    const p = pod();
+    const env = (c: string) => ((container(p, c) as { env?: EnvVar[] }).env ?? []).map((e) => e.name);
+    assert.ok(env('proxy').includes('UV_THREADPOOL_SIZE') && !env('proxy').includes('HTTPS_PROXY'));
+    assert.ok(env('controller').includes('HTTPS_PROXY') && !env('controller').includes('UV_THREADPOOL_SIZE'));
+    assert.deepEqual((container(p, 'proxy') as { envFrom?: unknown[] }).envFrom, [{ configMapRef: { name: 'wsgate-proxy-env' } }]);
+    assert.deepEqual((container(p, 'controller') as { envFrom?: unknown[] }).envFrom, [{ secretRef: { name: 'wsgate-controller-env' } }]);
+    for (const c of ['proxy', 'controller']) assert.ok(container(p, c).volumeMounts?.some((m) => m.name === 'trusted-ca' && m.mountPath === '/etc/ssl/corporate'), c);
+    assert.ok(p.volumes?.some((v) => v.name === 'trusted-ca'));
+    assert.deepEqual(p.containers.map((c) => c.name), ['controller', 'proxy', 'log-shipper']);
+    assert.deepEqual((p.initContainers as { name: string }[]).map((c) => c.name), ['wait-for-dns']);
+  });
+
+  it('maps hostPorts 80/443 onto the traffic container ports', () => {
+    const ports = (container(pod(), 'proxy') as { ports: { name: string; containerPort: number; hostPort?: number }[] }).ports;
+    assert.deepEqual(ports.map((x) => [x.name, x.containerPort, x.hostPort]), [['http', 8080, 80], ['https', 8443, 443], ['metrics', 9090, undefined]]);
+  });
+
+  it('makes the Services dual-stack and adds an internal Service with the traffic ports only', () => {
+    const svc = one(objects(), 'Service', 'wsgate') as Spec<{ ipFamilies: string[]; ipFamilyPolicy: string; selector: Record<string, string> }>;
+    assert.deepEqual([svc.spec.ipFamilyPolicy, svc.spec.ipFamilies], ['PreferDualStack', ['IPv4', 'IPv6']]);
+    const internal = one(objects(), 'Service', 'wsgate-internal') as Spec<{ type: string; selector: Record<string, string>; ports: { targetPort: string }[]; loadBalancerSourceRanges: string[] }>;
+    assert.equal(internal.spec.type, 'LoadBalancer');
+    assert.equal(internal.metadata.annotations?.['service.beta.kubernetes.io/aws-load-balancer-internal'], 'true');
+    assert.deepEqual(internal.spec.selector, svc.spec.selector);
+    assert.deepEqual(internal.spec.ports.map((x) => x.targetPort), ['http', 'https']);
+    assert.deepEqual(internal.spec.loadBalancerSourceRanges, ['10.0.0.0/8']);
+  });
+
+  it('applies the rollout knobs and a soft anti-affinity for its 3 replicas', () => {
+    const deploy = workload(objects()) as Spec<{ minReadySeconds: number; revisionHistoryLimit: number; strategy: unknown }>;
+    assert.equal(deploy.spec.minReadySeconds, 10);
+    assert.equal(deploy.spec.revisionHistoryLimit, 3);
+    assert.deepEqual(deploy.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
+    const affinity = pod().affinity as { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: unknown[]; requiredDuringSchedulingIgnoredDuringExecution?: unknown } };
+    assert.equal(affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution.length, 1);
+    assert.equal(affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, undefined);
+  });
+
+  it('opens the traffic ports to all and the admin ports only to the allowed peers (NetworkPolicy)', () => {
+    const np = one(objects(), 'NetworkPolicy') as Spec<{ podSelector: { matchLabels: Record<string, string> }; ingress: { from?: unknown[]; ports: { port: string }[] }[] }>;
+    const podLabels = (workload(objects()) as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
+    for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) assert.equal(podLabels[k], v);
+    const open = np.spec.ingress.filter((r) => !r.from);
+    assert.deepEqual(open.flatMap((r) => r.ports.map((x) => x.port)), ['http', 'https']);
+    const admin = np.spec.ingress.filter((r) => r.from);
+    assert.deepEqual(admin.flatMap((r) => r.ports.map((x) => x.port)), ['metrics', 'ctrl-metrics']);
+    assert.deepEqual(admin[0]?.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+  });
+
+  it('passes the monitoring knobs: metrics Service annotations, ServiceMonitor and PodMonitor settings, rules elsewhere', () => {
+    const metricsSvc = one(objects(), 'Service', 'wsgate-metrics');
+    assert.equal(metricsSvc.metadata.annotations?.['prometheus.io/scrape'], 'true');
+    const sm = one(objects(), 'ServiceMonitor') as Spec<{ namespaceSelector: { matchNames: string[] }; endpoints: { honorLabels: boolean; scrapeTimeout: string; relabelings: { targetLabel?: string }[]; metricRelabelings: { action?: string }[] }[] }>;
+    assert.deepEqual(sm.spec.namespaceSelector.matchNames, ['edge-system']);
+    for (const ep of sm.spec.endpoints) {
+      assert.equal(ep.honorLabels, true);
+      assert.equal(ep.scrapeTimeout, '10s');
+      // The chart's relabelings first, so a user's cannot be undone by them.
+      assert.deepEqual(ep.relabelings.map((r) => r.targetLabel), ['controller_namespace', 'controller_pod', 'node']);
+      assert.deepEqual(ep.metricRelabelings.map((r) => r.action), ['drop']);
+    }
+    const pm = one(objects(), 'PodMonitor') as Spec<{ selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] }>;
+    assert.deepEqual(pm.spec.podMetricsEndpoints.map((e) => e.port), ['metrics', 'ctrl-metrics']);
+    const rule = one(objects(), 'PrometheusRule') as Spec<{ groups: { name: string; rules: { alert?: string; expr: string }[] }[] }>;
+    const names = rule.spec.groups.flatMap((g) => g.rules.map((r) => r.alert));
+    assert.ok(!names.includes('WsgateEventLoopLagHigh'));
+    assert.ok(names.includes('WsgateNoConnections'));
+    // The target-down alert looks for the PodMonitor's job (NAMESPACE/NAME) too.
+    assert.match(rule.spec.groups[0]?.rules.find((r) => r.alert === 'WsgateTargetDown')?.expr ?? '', /job=~"wsgate-metrics\|monitoring\/wsgate", controller_namespace="edge-system"/);
+  });
+
+  it('deploys extraObjects, strings rendered as templates', () => {
+    one(objects(), 'ConfigMap', 'wsgate-proxy-env');
+    const notes = one(objects(), 'ConfigMap', 'wsgate-notes') as KubeObject & { data: Record<string, string> };
+    assert.equal(notes.data.release, 'wsgate');
+  });
+});
+
+describe('hostNetwork (ci/hostnetwork-values.yaml)', () => {
+  it('runs on the node network with the DNS policy that still resolves cluster names, and no anti-affinity for a DaemonSet', () => {
+    const p = podSpec(rendered('ci/hostnetwork-values.yaml').objects) as PodSpec & Record<string, unknown>;
+    assert.equal(p.hostNetwork, true);
+    assert.equal(p.dnsPolicy, 'ClusterFirstWithHostNet');
+    assert.equal(p.affinity, undefined);
+  });
+
+  it('refuses hostPort together with hostNetwork', () => {
+    assert.throws(() => renderChart({ values: { hostNetwork: true, hostPort: { enabled: true } } }), /hostPort/);
+  });
+});
+
+describe('NODE_OPTIONS from the memory limit', () => {
+  const nodeOptions = (values: Record<string, unknown>, name: string) => {
+    const c = container(podSpec(renderChart({ values }).objects), name) as { env?: EnvVar[] };
+    return (c.env ?? []).filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
+  };
+
+  it('caps each proxy worker\'s heap at its share of 75% of the limit, and the controller\'s at 75%', () => {
+    // 512Mi x 75% / 2 workers; 256Mi x 75%.
+    assert.deepEqual(nodeOptions({}, 'proxy'), ['--max-old-space-size=192']);
+    assert.deepEqual(nodeOptions({}, 'controller'), ['--max-old-space-size=192']);
+    assert.deepEqual(nodeOptions({ config: { workers: 4 }, resources: { proxy: { limits: { memory: '2Gi' } } } }, 'proxy'), ['--max-old-space-size=384']);
+    assert.deepEqual(nodeOptions({ config: { heapPercentOfMemoryLimit: 50 }, resources: { controller: { limits: { memory: '1G' } } } }, 'controller'), ['--max-old-space-size=476']);
+  });
+
+  it('leaves it alone without a limit, at 0%, or when extraEnv sets NODE_OPTIONS itself', () => {
+    assert.deepEqual(nodeOptions({ resources: { proxy: { limits: null } } }, 'proxy'), []);
+    assert.deepEqual(nodeOptions({ config: { heapPercentOfMemoryLimit: 0 } }, 'proxy'), []);
+    assert.deepEqual(nodeOptions({ extraEnv: { proxy: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=300' }] } }, 'proxy'), ['--max-old-space-size=300']);
+  });
+});
+
+describe('soft pod anti-affinity', () => {
+  const affinity = (values: Record<string, unknown>) => (podSpec(renderChart({ values }).objects) as PodSpec & { affinity?: unknown }).affinity;
+
+  it('spreads more than one replica over nodes by default, preferred rather than required', () => {
+    const a = affinity({}) as { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: { podAffinityTerm: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } } }[] } };
+    const term = a.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]?.podAffinityTerm;
+    assert.equal(term?.topologyKey, 'kubernetes.io/hostname');
+    assert.deepEqual(term?.labelSelector.matchLabels, { 'app.kubernetes.io/name': 'wsgate', 'app.kubernetes.io/instance': 'wsgate' });
+    assert.ok(affinity({ replicaCount: 1, autoscaling: { enabled: true, maxReplicas: 4 } }), 'an HPA may scale out');
+  });
+
+  it('stays out of one replica, a switched-off default and a user\'s own affinity', () => {
+    assert.equal(affinity({ replicaCount: 1 }), undefined);
+    assert.equal(affinity({ softPodAntiAffinity: false }), undefined);
+    const own = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'edge', operator: 'Exists' }] }] } } };
+    assert.deepEqual(affinity({ affinity: own }), own);
+  });
+});
+
+describe('admin, access-log and RBAC flags', () => {
+  const proxyArgs = (values: Record<string, unknown>) => container(podSpec(renderChart({ values }).objects), 'proxy').args ?? [];
+
+  it('passes --access-log=false, --admin-bind-address and --expose-config only when set (SPEC §3)', () => {
+    const defaults = proxyArgs({});
+    assert.ok(!defaults.some((a) => /^--(access-log|admin-bind-address|expose-config)/.test(a)), defaults.join(' '));
+    const values = { config: { accessLog: false, adminBindAddress: '::', exposeConfig: true } };
+    const set = proxyArgs(values);
+    for (const a of ['--access-log=false', '--admin-bind-address=::', '--expose-config']) assert.ok(set.includes(a), a);
+    // The controller's admin port binds the same way; the access log is the proxy's alone.
+    const controller = container(podSpec(renderChart({ values }).objects), 'controller').args ?? [];
+    assert.ok(controller.includes('--admin-bind-address=::') && controller.includes('--expose-config'));
+    assert.ok(!controller.includes('--access-log=false'));
+  });
+
+  it('refuses a loopback admin address, which would fail every probe', () => {
+    for (const address of ['127.0.0.1', '::1', 'localhost']) {
+      assert.throws(() => renderChart({ values: { config: { adminBindAddress: address } } }), /kubelet probes the admin port on the pod IP/, address);
+    }
+  });
+});
+
+describe('new values are spelled or refused', () => {
+  it('refuses a misspelled new value, naming it', () => {
+    const typos: [Record<string, unknown>, string][] = [
+      [{ extraEnvs: { proxy: [] } }, 'extraEnvs'],
+      [{ extraEnv: { proxyy: [] } }, 'proxyy'],
+      [{ metrics: { serviceMonitor: { honourLabels: true } } }, 'honourLabels'],
+      [{ metrics: { podMonitor: { intreval: '30s' } } }, 'intreval'],
+      [{ metrics: { serviceMonitor: { relabelings: [{ source_labels: ['x'] }] } } }, 'source_labels'],
+      [{ service: { internal: { enable: true } } }, 'enable'],
+      [{ networkPolicy: { adminfrom: [] } }, 'adminfrom'],
+      [{ hostPort: { enabeld: true } }, 'enabeld'],
+      [{ updateStrategy: { rollingupdate: { maxSurge: 1 } } }, 'rollingupdate'],
+      [{ config: { acessLog: false } }, 'acessLog'],
+      [{ metrics: { prometheusRule: { additionalRule: [] } } }, 'additionalRule'],
+      [{ namespaceOveride: 'x' }, 'namespaceOveride'],
+    ];
+    for (const [values, key] of typos) {
+      assert.throws(() => renderChart({ values }), (err: unknown) => err instanceof ValuesSchemaError && err.message.includes(key), key);
+    }
+  });
+
+  it('refuses new values of the wrong shape', () => {
+    for (const values of [{ service: { ipFamilies: ['IPv5'] } }, { service: { ipFamilyPolicy: 'DualStack' } }, { dnsPolicy: 'clusterfirst' }, { config: { heapPercentOfMemoryLimit: 120 } }, { metrics: { serviceMonitor: { scrapeTimeout: '10 s' } } }]) {
+      assert.throws(() => renderChart({ values }), ValuesSchemaError, JSON.stringify(values));
+    }
   });
 });

@@ -1,5 +1,5 @@
 // The part of the Prometheus Operator's monitoring.coreos.com/v1 CRD schemas that the chart
-// uses (ServiceMonitor, PrometheusRule), with the CRDs' own types and patterns. kubernetes-models
+// uses (ServiceMonitor, PodMonitor, PrometheusRule), with the CRDs' own types and patterns. kubernetes-models
 // covers built-in kinds only; the `@kubernetes-models/prometheus-operator` package would cover
 // these in full if it is ever added to devDependencies. Fields the chart does not use are absent,
 // so a field added to the chart must be added here too, from the CRD, which is the point.
@@ -36,6 +36,39 @@ const labelSelector = {
   },
 };
 
+// RelabelConfig of the CRDs (monitoring.coreos.com/v1), as the Operator validates it.
+const relabelConfigs = {
+  type: 'array',
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      action: {
+        type: 'string',
+        enum: ['replace', 'Replace', 'keep', 'Keep', 'drop', 'Drop', 'hashmod', 'HashMod', 'labelmap', 'LabelMap', 'labeldrop', 'LabelDrop', 'labelkeep', 'LabelKeep', 'lowercase', 'Lowercase', 'uppercase', 'Uppercase', 'keepequal', 'KeepEqual', 'dropequal', 'DropEqual'],
+      },
+      modulus: { type: 'integer', format: 'int64' },
+      regex: { type: 'string' },
+      replacement: { type: 'string' },
+      separator: { type: 'string' },
+      sourceLabels: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' } },
+      targetLabel: { type: 'string' },
+    },
+  },
+};
+
+// The scrape settings ServiceMonitor endpoints and PodMonitor podMetricsEndpoints share.
+const scrapeEndpointFields = {
+  port: { type: 'string' },
+  path: { type: 'string' },
+  scheme: { type: 'string', enum: ['http', 'https'] },
+  interval: duration,
+  scrapeTimeout: duration,
+  honorLabels: { type: 'boolean' },
+  relabelings: relabelConfigs,
+  metricRelabelings: relabelConfigs,
+};
+
 function kind(apiKind: string, spec: object): object {
   return {
     type: 'object',
@@ -68,15 +101,29 @@ const serviceMonitor = kind('ServiceMonitor', {
         type: 'object',
         additionalProperties: false,
         properties: {
-          port: { type: 'string' },
+          ...scrapeEndpointFields,
           targetPort: { anyOf: [{ type: 'integer' }, { type: 'string' }] },
-          path: { type: 'string' },
-          scheme: { type: 'string', enum: ['http', 'https'] },
-          interval: duration,
-          scrapeTimeout: duration,
-          honorLabels: { type: 'boolean' },
         },
       },
+    },
+  },
+});
+
+const podMonitor = kind('PodMonitor', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['selector'],
+  properties: {
+    jobLabel: { type: 'string' },
+    selector: labelSelector,
+    namespaceSelector: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { any: { type: 'boolean' }, matchNames: { type: 'array', items: { type: 'string' } } },
+    },
+    podMetricsEndpoints: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, properties: scrapeEndpointFields },
     },
   },
 });
@@ -120,4 +167,5 @@ const prometheusRule = kind('PrometheusRule', {
 export const prometheusOperatorSchemas: Record<string, object> = {
   'monitoring.coreos.com/v1/ServiceMonitor': serviceMonitor,
   'monitoring.coreos.com/v1/PrometheusRule': prometheusRule,
+  'monitoring.coreos.com/v1/PodMonitor': podMonitor,
 };

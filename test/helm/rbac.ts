@@ -15,7 +15,10 @@ export interface PolicyRule {
 }
 
 export interface RbacRulesFile {
-  clusterWide: PolicyRule[];
+  /** Always in the ClusterRole (cluster-scoped kinds). */
+  clusterScoped: PolicyRule[];
+  /** In the ClusterRole when every namespace is watched, else in a Role in the watched one. */
+  watchedNamespaces: PolicyRule[];
   electionNamespace: PolicyRule[];
   publishServiceNamespace: PolicyRule[];
 }
@@ -58,4 +61,20 @@ export function renderedPermissions(objects: KubeObject[]): ChartPermissions {
     }
   }
   return { cluster, namespaced };
+}
+
+/** One API request as RBAC sees it: `group/resource:verb`, and its namespace ('' when cluster-wide). */
+export interface ApiRequest {
+  permission: string;
+  namespace: string;
+}
+
+/**
+ * Whether the rendered RBAC lets the request through, as the API server's RBAC authorizer
+ * decides: a ClusterRole (bound by a ClusterRoleBinding) grants in every namespace and
+ * cluster-wide; a Role grants in its own namespace only, never a cluster-wide list or watch.
+ */
+export function allows(chart: ChartPermissions, request: ApiRequest): boolean {
+  if (chart.cluster.has(request.permission)) return true;
+  return request.namespace !== '' && (chart.namespaced.get(request.namespace)?.has(request.permission) ?? false);
 }

@@ -4,7 +4,7 @@
 //
 //   npx node test/helm/render.ts                      print the default render (like helm template)
 //   npx node test/helm/render.ts -f my-values.yaml    with values files
-//   npx node test/helm/render.ts --write-manifests    regenerate manifests/ from the defaults
+//   npx node test/helm/render.ts --write-manifests    regenerate manifests/ (and manifests/monitoring/) from the defaults
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,11 @@ import { parseAllDocuments, stringify } from 'yaml';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const chartDir = join(repoRoot, 'charts/wsgate');
 export const manifestsDir = join(repoRoot, 'manifests');
+export const monitoringManifestsDir = join(manifestsDir, 'monitoring');
+
+/** The values manifests/monitoring/ is rendered with: the Operator objects and the dashboard on. */
+export const monitoringValues = { metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } } };
+const monitoringTemplates = ['servicemonitor.yaml', 'prometheusrule.yaml', 'dashboard-configmap.yaml'];
 const rendererDir = join(dirname(fileURLToPath(import.meta.url)), 'renderer');
 
 /** The release `manifests/` holds: `helm install wsgate ./charts/wsgate -n wsgate`. */
@@ -152,6 +157,14 @@ export function parseObjects(text: string, source: string): KubeObject[] {
   return objects;
 }
 
+/**
+ * A render without Helm's bookkeeping labels: applied with kubectl or kustomize, nothing manages
+ * the objects as a Helm release, and `managed-by: Helm` would make `helm` tools claim them.
+ */
+export function withoutHelmLabels(content: string): string {
+  return content.replace(/^[ \t]*(helm\.sh\/chart: .*|app\.kubernetes\.io\/managed-by: Helm)\n/gm, '');
+}
+
 /** manifests/ as file name -> content: one file per chart template, the namespace and the Kustomization. */
 export function manifestFiles(rendered: Rendered): Map<string, string> {
   const header = '# Generated from charts/wsgate with default values by `npx node test/helm/render.ts --write-manifests`: do not edit.\n';
@@ -160,7 +173,7 @@ export function manifestFiles(rendered: Rendered): Map<string, string> {
   files.set('00-namespace.yaml', `${header}apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${defaultRelease.namespace}\n  labels:\n    app.kubernetes.io/part-of: wsgate\n`);
   for (const t of rendered.templates) {
     const name = t.source.replace(/^wsgate\/templates\//, '').replaceAll('/', '-');
-    files.set(name, `${header}# Source: ${t.source}\n${t.content.replace(/^\s*\n/, '').replace(/\s*$/, '\n')}`);
+    files.set(name, `${header}# Source: ${t.source}\n${withoutHelmLabels(t.content).replace(/^\s*\n/, '').replace(/\s*$/, '\n')}`);
   }
   const resources = [...files.keys()].sort();
   // Named `Kustomization` (a name kustomize looks for) rather than kustomization.yaml, because
@@ -169,14 +182,38 @@ export function manifestFiles(rendered: Rendered): Map<string, string> {
   return files;
 }
 
+/**
+ * manifests/monitoring/ as file name -> content: a kustomize Component with the ServiceMonitor,
+ * PrometheusRule and dashboard ConfigMap of the default release, for `components:` next to
+ * `resources: [manifests]` where the Prometheus Operator runs.
+ */
+export function monitoringManifestFiles(rendered: Rendered): Map<string, string> {
+  const header = '# Generated from charts/wsgate with the Prometheus Operator objects and dashboard on, by `npx node test/helm/render.ts --write-manifests`: do not edit.\n';
+  const files = new Map<string, string>();
+  for (const t of rendered.templates) {
+    const name = t.source.replace(/^wsgate\/templates\//, '');
+    if (!monitoringTemplates.includes(name)) continue;
+    files.set(name, `${header}# Source: ${t.source}\n${withoutHelmLabels(t.content).replace(/^\s*\n/, '').replace(/\s*$/, '\n')}`);
+  }
+  const resources = [...files.keys()].sort();
+  files.set('kustomization.yaml', `${header}apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n${resources.map((r) => `  - ${r}\n`).join('')}`);
+  return files;
+}
+
+function writeFolder(dir: string, files: Map<string, string>): void {
+  mkdirSync(dir, { recursive: true });
+  for (const existing of readdirSync(dir)) {
+    if ((existing.endsWith('.yaml') || existing === 'Kustomization') && !files.has(existing)) rmSync(join(dir, existing));
+  }
+  for (const [name, content] of files) writeFileSync(join(dir, name), content);
+}
+
 export function writeManifests(): string[] {
   const files = manifestFiles(renderChart());
-  mkdirSync(manifestsDir, { recursive: true });
-  for (const existing of readdirSync(manifestsDir)) {
-    if ((existing.endsWith('.yaml') || existing === 'Kustomization') && !files.has(existing)) rmSync(join(manifestsDir, existing));
-  }
-  for (const [name, content] of files) writeFileSync(join(manifestsDir, name), content);
-  return [...files.keys()];
+  writeFolder(manifestsDir, files);
+  const monitoring = monitoringManifestFiles(renderChart({ values: monitoringValues }));
+  writeFolder(monitoringManifestsDir, monitoring);
+  return [...files.keys(), ...[...monitoring.keys()].map((k) => `monitoring/${k}`)];
 }
 
 function main(argv: string[]): void {

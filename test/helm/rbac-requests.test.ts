@@ -1,0 +1,109 @@
+// The chart's rendered RBAC equals what the controller asks for, in both scopes: a controller
+// scenario runs against the test API server (informers, the leader Lease, Events new and
+// repeated, Ingress status from the publish Service), and every request it made, with its
+// namespace, must be allowed by the ClusterRole and Roles the chart renders for that install;
+// every grant must be used. Watching all namespaces needs the ClusterRole; watching one must not
+// (its Secrets are readable there only).
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startKubernetesController, type KubernetesController } from '../../src/providers/kubernetes/assemble.ts';
+import { translateOnce } from '../../src/providers/kubernetes/informers/list-once.ts';
+import { startApiServer, type ApiServer, type KubeObject } from '../support/apiserver.ts';
+import { writeKubeconfig } from '../support/kubeconfig.ts';
+import { endpointSlice, ingress, ingressClass, service, tlsSecret } from '../support/k8s.ts';
+import { eventually } from '../support/proxy.ts';
+import { renderChart } from './render.ts';
+import { allows, renderedPermissions, type ApiRequest, type ChartPermissions } from './rbac.ts';
+
+const release = { releaseName: 'wsgate', namespace: 'ingress' };
+
+async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string | undefined): Promise<ApiRequest[]> {
+  const chat = (annotations: Record<string, string>): KubeObject =>
+    ingress('chat', { host: 'chat.example.test', annotations, paths: [{ path: '/', service: 'chat', port: 80 }], tls: [{ hosts: ['chat.example.test'], secretName: 'chat-tls' }] }) as unknown as KubeObject;
+  for (const object of [ingressClass(), service('chat'), endpointSlice('chat', { endpoints: ['10.0.0.1'] }), tlsSecret('chat-tls')]) api.apply(object as unknown as KubeObject);
+  api.apply(chat({}));
+  api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'wsgate', namespace: 'ingress' }, spec: { clusterIP: '10.96.0.10', ports: [{ port: 443 }] } });
+  let running: KubernetesController | undefined;
+  try {
+    running = startKubernetesController(kc, {
+      ingressClass: 'wsgate',
+      publishService: 'ingress/wsgate',
+      electionNamespace: 'ingress',
+      identity: 'rbac-requests',
+      defaultCertSecret: 'default/chat-tls',
+      ...(watchNamespace ? { watchNamespace } : {}),
+      leader: { renewIntervalMs: 100 },
+    }, { accept: () => {}, refuse: () => {} });
+    const controller = running;
+    await eventually(() => controller.ready() && controller.leader.leading, 'leading and serving');
+    await eventually(() => (api.get('Ingress', 'default', 'chat')?.['status'] as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress?.length === 1, 'status written');
+    api.apply(chat({ 'wsgate.io/idle-timeout': 'banana' }));
+    await eventually(() => controller.events.posted >= 2, 'Event posted');
+    api.apply(chat({}));
+    await eventually(() => !controller.sync.diagnostics.some((d) => d.reason === 'InvalidAnnotation'), 'problem fixed');
+    const posted = controller.events.posted;
+    api.apply(chat({ 'wsgate.io/idle-timeout': 'banana' }));
+    await eventually(() => controller.events.posted > posted, 'repeat Event patched');
+    await controller.events.idle();
+    await eventually(() => api.requests.some((r) => r.resource === 'leases' && r.verb === 'update'), 'the Lease renewed');
+    // `wsgate controller --once` lists with the same scope.
+    await translateOnce(kc, { ingressClass: 'wsgate', ...(watchNamespace ? { watchNamespace } : {}) });
+  } finally {
+    await running?.stop();
+  }
+  return api.requests
+    .filter((r) => r.isResourceRequest)
+    .map((r) => ({ permission: `${r.apiGroup === '' ? 'core' : r.apiGroup}/${r.resource}${r.subresource ? `/${r.subresource}` : ''}:${r.verb}`, namespace: r.namespace }));
+}
+
+function grants(chart: ChartPermissions): ApiRequest[] {
+  return [
+    ...[...chart.cluster].map((permission) => ({ permission, namespace: '*' })),
+    ...[...chart.namespaced].flatMap(([namespace, set]) => [...set].map((permission) => ({ permission, namespace }))),
+  ];
+}
+
+/** A grant is used when some request needed it: a ClusterRole grant by any request, a Role's in its namespace. */
+function used(grant: ApiRequest, requests: ApiRequest[]): boolean {
+  return requests.some((r) => r.permission === grant.permission && (grant.namespace === '*' || r.namespace === grant.namespace));
+}
+
+describe('RBAC equals the requests of the controller', () => {
+  // A fresh API server per scope: no Lease, Event or request left over from the other.
+  let api: ApiServer | undefined;
+  let dir: string | undefined;
+  async function cluster(): Promise<{ api: ApiServer; kc: KubeConfig }> {
+    api = await startApiServer();
+    dir = await mkdtemp(join(tmpdir(), 'wsgate-rbac-requests-'));
+    const kc = new KubeConfig();
+    kc.loadFromFile(await writeKubeconfig(dir, api));
+    return { api, kc };
+  }
+  afterEach(async () => {
+    await api?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    api = undefined;
+    dir = undefined;
+  });
+
+  for (const watchNamespace of [undefined, 'default']) {
+    const mode = watchNamespace ? `config.watchNamespace=${watchNamespace} (Roles)` : 'every namespace (ClusterRole)';
+    it(`${mode}: every request allowed, every grant used`, async () => {
+      const chart = renderedPermissions(renderChart({ ...release, values: { config: { publishService: 'ingress/wsgate', watchNamespace: watchNamespace ?? '' } } }).objects);
+      const { api: server, kc } = await cluster();
+      const requests = await scenario(server, kc, watchNamespace);
+      const denied = [...new Set(requests.filter((r) => !allows(chart, r)).map((r) => `${r.permission} in ${r.namespace || '(cluster)'}`))].sort();
+      assert.deepEqual(denied, [], 'requests the rendered RBAC would refuse');
+      const unused = grants(chart).filter((g) => !used(g, requests)).map((g) => `${g.permission} in ${g.namespace}`).sort();
+      assert.deepEqual(unused, [], 'grants the controller never used');
+      if (watchNamespace) {
+        assert.ok(!chart.cluster.has('core/secrets:list'), 'no cluster-wide Secret list');
+        assert.ok(requests.every((r) => r.namespace !== '' || r.permission.includes('ingressclasses')), 'only IngressClasses are read cluster-wide');
+      }
+    });
+  }
+});
