@@ -92,7 +92,8 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
   let stopping = false;
   const admin = await startAdminServer({
     port: options.adminPort,
-    host: options.bindAddress,
+    host: options.adminBindAddress,
+    exposeConfig: options.exposeConfig,
     sources: {
       metricsText: () => metrics.registry.metrics(),
       isReady: () => !stopping && controller.ready(),

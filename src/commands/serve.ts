@@ -13,6 +13,8 @@ export function processOptions(options: Options): ProxyProcessOptions {
     httpsPort: options.httpsPort,
     adminPort: options.adminPort,
     bindAddress: options.bindAddress,
+    adminBindAddress: options.adminBindAddress,
+    exposeConfig: options.exposeConfig,
     headerTimeoutMs: options.headerTimeoutMs,
     shutdownDelayMs: options.shutdownDelayMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs,

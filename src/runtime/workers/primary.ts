@@ -145,7 +145,8 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
   const ready = (): boolean => !draining && current !== undefined && workers.size === options.workers && workers.allServe(current.hash);
   const admin = await startAdminServer({
     port: options.adminPort,
-    host: options.bindAddress,
+    host: options.adminBindAddress ?? options.bindAddress,
+    exposeConfig: options.exposeConfig ?? false,
     sources: {
       metricsText: () => clusterMetricsText({ local: metrics }),
       isReady: ready,
