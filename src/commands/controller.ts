@@ -82,6 +82,8 @@ class SnapshotFileSink implements SnapshotSink {
       this.#written = text;
       this.#metrics.configReload(true);
       log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+    } else {
+      this.#metrics.configUnchanged();
     }
     this.current = snapshot;
   }

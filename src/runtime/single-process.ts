@@ -81,6 +81,7 @@ function snapshotIntake(dataplane: DataPlane, metrics: WsgateMetrics): Pick<Prox
       return false;
     }
     if (changed) metrics.configReload(true);
+    else metrics.configUnchanged();
     return changed;
   };
   const offer = (doc: unknown): Offered => {

@@ -136,7 +136,10 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
   for (let i = 0; i < options.workers; i++) workers.fork();
 
   const accept = (snapshot: Snapshot, hash: string): void => {
-    if (current?.hash === hash) return;
+    if (current?.hash === hash) {
+      metrics.configUnchanged();
+      return;
+    }
     current = { snapshot, hash };
     metrics.configReload(true);
     workers.broadcast(current);
