@@ -25,6 +25,9 @@ function isOneShot(options: Options): boolean {
   return options.command === 'check' || (options.command === 'controller' && options.once);
 }
 
+/** Set once the command line is read: how fail() reports. */
+let oneShot = false;
+
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options.help) {
@@ -35,7 +38,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`wsgate ${packageVersion()}\n`);
     return 0;
   }
-  configureLogging({ level: options.logLevel, accessLog: options.accessLog, stream: isOneShot(options) ? 'stderr' : 'stdout' });
+  oneShot = isOneShot(options);
+  configureLogging({ level: options.logLevel, accessLog: options.accessLog, stream: oneShot ? 'stderr' : 'stdout' });
   if (isClusterWorker()) {
     await runClusterWorker(processOptions(options));
     process.exit(0);
@@ -51,12 +55,21 @@ function fail(error: unknown): void {
     return;
   }
   // A readable line on stderr always (an API 403, ECONNREFUSED); the JSON line with the stack is
-  // for the servers' log pipelines, and one-shot commands keep it off stdout.
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof WsgateError) log.error({ code: error.code, err: error }, error.message);
-  else log.fatal({ err: error }, 'wsgate failed');
+  // for the servers' log pipelines. A one-shot command is read by a person: the line alone.
+  const message = readableMessage(error);
+  if (!oneShot) {
+    if (error instanceof WsgateError) log.error({ code: error.code, err: error }, error.message);
+    else log.fatal({ err: error }, 'wsgate failed');
+  }
   process.stderr.write(`wsgate: ${message}\n`);
   process.exitCode = 1;
+}
+
+/** undici says only "fetch failed"; the cause says what happened (connect ECONNREFUSED ...). */
+function readableMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause !== undefined && !error.message.includes(cause) ? `${error.message} (${cause})` : error.message;
 }
 
 main(process.argv.slice(2)).then((code) => {
