@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TLSSocket } from 'node:tls';
@@ -206,5 +206,15 @@ describe('the sidecar pair: controller --output beside proxy --config', () => {
     } finally {
       await stopProcess(served);
     }
+  });
+
+  // Last: it stops the controller. SIGTERM hands the Lease over at once (issue 11).
+  it('the controller, leading, releases its Lease on SIGTERM', async () => {
+    const holder = (): string | undefined => (api.get('Lease', 'default', 'wsgate-wsgate')?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
+    await eventually(() => holder() === `${process.env.POD_NAME ?? hostname()}_${controller.pid}`, 'the controller holds the Lease');
+    const exited = new Promise<number | null>((resolve) => controller.once('exit', (code) => resolve(code)));
+    controller.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(holder(), '', 'holder cleared: another replica may take it now');
   });
 });
