@@ -1,6 +1,6 @@
 // The admin port (SPEC §3): GET /metrics, /healthz, /readyz, /config. Kept apart from the traffic
 // listeners so that probes and scrapes work while the data plane is busy or draining.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListenError } from '../common/errors.ts';
 import { logger } from '../common/log.ts';
@@ -19,14 +19,22 @@ export interface AdminServerOptions {
   port: number;
   host?: string;
   sources: AdminSources;
+  /**
+   * --expose-config: /config (every host and endpoint) to any client. Without it only loopback
+   * clients get it (kubectl port-forward and exec arrive on loopback) and others get 403, since
+   * the admin port is often reachable by everything that can scrape /metrics.
+   */
+  exposeConfig?: boolean;
 }
 
 export interface AdminServer {
   port: number;
   close(): Promise<void>;
+  /** The node:http server, for tests that hand it a connection as another host would make it. */
+  http?: Server;
 }
 
-type Handler = (sources: AdminSources, res: ServerResponse) => Promise<void> | void;
+type Handler = (sources: AdminSources, res: ServerResponse, req: IncomingMessage) => Promise<void> | void;
 
 const log = logger('admin');
 
@@ -49,8 +57,9 @@ const ROUTES: Record<string, Handler> = {
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { sources } = options;
+  const exposeConfig = options.exposeConfig ?? false;
   const server = createServer((req, res) => {
-    handle(sources, req, res).catch((error: unknown) => {
+    handle(sources, req, res, exposeConfig).catch((error: unknown) => {
       log.error({ err: error, path: req.url }, 'admin request failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
@@ -65,6 +74,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     });
   });
   return {
+    http: server,
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -75,7 +85,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   };
 }
 
-async function handle(sources: AdminSources, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(sources: AdminSources, req: IncomingMessage, res: ServerResponse, exposeConfig: boolean): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
   const handler = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
   if (handler === undefined) {
@@ -88,7 +98,18 @@ async function handle(sources: AdminSources, req: IncomingMessage, res: ServerRe
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     return;
   }
-  await handler(sources, res);
+  if (path === '/config' && !exposeConfig && !isLoopback(req.socket.remoteAddress)) {
+    send(res, 403, 'text/plain; charset=utf-8', '/config answers loopback clients only (start wsgate with --expose-config to serve it to all)\n');
+    return;
+  }
+  await handler(sources, res, req);
+}
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (a dual-stack listener reports those). */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {

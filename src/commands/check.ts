@@ -8,10 +8,10 @@ export async function checkConfigFile(path: string): Promise<string[]> {
   return (await loadSnapshotSource(path)).errors;
 }
 
-/** Prints each error, or `FILE: valid`; exit code 1 when there are errors. */
+/** Errors on stderr, one per line, exit 1; `FILE: valid` on stdout, exit 0. */
 export async function checkCommand(options: Options): Promise<number> {
   const errors = await checkConfigFile(options.config!);
-  for (const line of errors) process.stdout.write(`${line}\n`);
+  for (const line of errors) process.stderr.write(`${line}\n`);
   if (errors.length === 0) process.stdout.write(`${options.config}: valid\n`);
   return errors.length === 0 ? 0 : 1;
 }

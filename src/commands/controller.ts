@@ -1,7 +1,7 @@
 // `wsgate controller` (SPEC §2, §3): the Kubernetes controller alone. `--output FILE` keeps the
 // snapshot file a sidecar `proxy --config FILE` serves; `--once` lists the cluster, prints the
-// snapshot and exits.
-import { readFile } from 'node:fs/promises';
+// snapshot (private keys redacted) and exits, or with `--output FILE` writes it whole (mode 0600).
+import { chmod, readFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { startAdminServer } from '../admin/server.ts';
 import { redactSnapshot } from '../config/redact.ts';
@@ -50,7 +50,15 @@ async function printOnce(kc: KubeConfig, options: Options): Promise<number> {
     for (const issue of result.issues) process.stderr.write(`invalid snapshot: ${formatIssue(issue)}\n`);
     return 1;
   }
-  process.stdout.write(prettyCanonicalJson(result.snapshot));
+  // The complete snapshot (keys included) goes only to a file only its owner can read; stdout
+  // ends up in terminals, CI logs and tickets, so it gets what /config shows.
+  if (options.output !== undefined) {
+    await writeFileAtomic(options.output, prettyCanonicalJson(result.snapshot), { mode: 0o600 });
+    await chmod(options.output, 0o600);
+    process.stderr.write(`${options.output}: snapshot written (${result.snapshot.routes.length} routes)\n`);
+    return 0;
+  }
+  process.stdout.write(prettyCanonicalJson(redactSnapshot(result.snapshot)));
   return 0;
 }
 
@@ -74,6 +82,8 @@ class SnapshotFileSink implements SnapshotSink {
       this.#written = text;
       this.#metrics.configReload(true);
       log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+    } else {
+      this.#metrics.configUnchanged();
     }
     this.current = snapshot;
   }
@@ -92,7 +102,8 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
   let stopping = false;
   const admin = await startAdminServer({
     port: options.adminPort,
-    host: options.bindAddress,
+    host: options.adminBindAddress,
+    exposeConfig: options.exposeConfig,
     sources: {
       metricsText: () => metrics.registry.metrics(),
       isReady: () => !stopping && controller.ready(),

@@ -1,5 +1,6 @@
 // Command-line flags of SPEC §3. Every flag also reads from WSGATE_<NAME> (dashes as
 // underscores); the flag wins over its variable.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../grammar/duration.ts';
@@ -13,8 +14,14 @@ export interface Options {
   httpPort: number;
   httpsPort: number;
   adminPort: number;
-  /** Address the listeners bind; the admin port included. */
+  /** Address the traffic listeners bind (and the admin port, unless adminBindAddress). */
   bindAddress: string;
+  /** Address the admin port binds; --bind-address when not given. */
+  adminBindAddress: string;
+  /** Serve /config to any client; without it only loopback clients get it (403 otherwise). */
+  exposeConfig: boolean;
+  /** The per-connection access line (SPEC §10). */
+  accessLog: boolean;
   headerTimeoutMs: number;
   ingressClass: string;
   watchNamespace?: string;
@@ -37,77 +44,104 @@ interface FlagSpec {
   type: 'string' | 'boolean';
   default?: string;
   doc: string;
+  /** The commands that read it; absent: every command. Drives `wsgate COMMAND --help`. */
+  commands?: readonly Command[];
 }
 
+// Who reads what, so each command's --help lists its own flags only.
+const SERVING: readonly Command[] = ['run', 'proxy', 'demo'];
+const ADMIN: readonly Command[] = ['run', 'proxy', 'controller', 'demo'];
+const KUBERNETES: readonly Command[] = ['run', 'controller'];
+
+/** The one option table: parsing, WSGATE_* variables, defaults and every --help come from it. */
 export const FLAGS: Record<string, FlagSpec> = {
-  'http-port': { type: 'string', default: '8080', doc: 'plain HTTP (ws) listener port' },
-  'https-port': { type: 'string', default: '8443', doc: 'HTTPS (wss) listener port' },
-  'admin-port': { type: 'string', default: '9090', doc: '/metrics, /healthz, /readyz, /config' },
-  'bind-address': { type: 'string', default: '0.0.0.0', doc: 'address every listener binds' },
-  'header-timeout': { type: 'string', default: '10s', doc: 'time a client has to send its request head' },
-  'ingress-class': { type: 'string', default: 'wsgate', doc: 'IngressClass name served' },
-  'watch-namespace': { type: 'string', doc: 'only this namespace (default: all)' },
-  workers: { type: 'string', doc: 'data plane worker processes (default: available cores)' },
-  'log-level': { type: 'string', default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent' },
-  'publish-service': { type: 'string', doc: 'NS/NAME of the Service whose address goes into Ingress status' },
-  'default-cert-secret': { type: 'string', doc: 'NS/NAME of the TLS Secret served when no host matches (default: self-signed)' },
-  'shutdown-delay': { type: 'string', default: '5s', doc: 'after SIGTERM, keep accepting while /readyz fails' },
-  'shutdown-timeout': { type: 'string', default: '30s', doc: 'after SIGTERM, exit even if connections remain' },
-  'election-namespace': { type: 'string', doc: 'namespace of the leader-election Lease' },
-  'proxy-protocol': { type: 'boolean', doc: 'expect a PROXY protocol v1/v2 header' },
-  'proxy-protocol-trusted-cidrs': { type: 'string', default: '', doc: 'comma list of CIDRs allowed to send PROXY headers' },
-  kubeconfig: { type: 'string', doc: 'kubeconfig file (default: in-cluster)' },
-  config: { type: 'string', doc: 'snapshot file (proxy, check)' },
-  output: { type: 'string', doc: 'snapshot file to write (controller)' },
-  once: { type: 'boolean', doc: 'list once, print the snapshot, exit (controller)' },
+  'http-port': { type: 'string', default: '8080', doc: 'plain HTTP (ws) listener port', commands: SERVING },
+  'https-port': { type: 'string', default: '8443', doc: 'HTTPS (wss) listener port', commands: SERVING },
+  'admin-port': { type: 'string', default: '9090', doc: '/metrics, /healthz, /readyz, /config', commands: ADMIN },
+  'bind-address': { type: 'string', default: '0.0.0.0', doc: 'address the listeners bind (the admin port too, unless --admin-bind-address)', commands: ADMIN },
+  'admin-bind-address': { type: 'string', doc: 'address the admin port binds (default: --bind-address)', commands: ADMIN },
+  'expose-config': { type: 'boolean', doc: 'serve /config to any client (default: loopback clients only, 403 for others)', commands: ADMIN },
+  'header-timeout': { type: 'string', default: '10s', doc: 'time a client has to send its request head', commands: SERVING },
+  'ingress-class': { type: 'string', default: 'wsgate', doc: 'IngressClass name served', commands: KUBERNETES },
+  'watch-namespace': { type: 'string', doc: 'only this namespace (default: all)', commands: KUBERNETES },
+  workers: { type: 'string', doc: 'data plane worker processes (default: available cores)', commands: SERVING },
+  'log-level': { type: 'string', default: 'info', doc: 'fatal, error, warn, info, debug, trace or silent (any case)' },
+  'access-log': { type: 'boolean', default: 'true', doc: 'one log line per connection end; false drops that line alone', commands: SERVING },
+  'publish-service': { type: 'string', doc: 'NS/NAME of the Service whose address goes into Ingress status', commands: KUBERNETES },
+  'default-cert-secret': { type: 'string', doc: 'NS/NAME of the TLS Secret served when no host matches (default: self-signed)', commands: KUBERNETES },
+  'shutdown-delay': { type: 'string', default: '5s', doc: 'after SIGTERM, keep accepting while /readyz fails', commands: SERVING },
+  'shutdown-timeout': { type: 'string', default: '30s', doc: 'after SIGTERM, exit even if connections remain', commands: SERVING },
+  'election-namespace': { type: 'string', doc: 'namespace of the leader-election Lease', commands: KUBERNETES },
+  'proxy-protocol': { type: 'boolean', doc: 'expect a PROXY protocol v1/v2 header', commands: SERVING },
+  'proxy-protocol-trusted-cidrs': { type: 'string', default: '', doc: 'comma list of CIDRs allowed to send PROXY headers', commands: SERVING },
+  kubeconfig: { type: 'string', doc: 'kubeconfig file (default: in-cluster)', commands: KUBERNETES },
+  config: { type: 'string', doc: 'snapshot file', commands: ['proxy', 'check'] },
+  output: { type: 'string', doc: 'snapshot file to write (with --once: the complete snapshot, mode 0600, then exit)', commands: ['controller'] },
+  once: { type: 'boolean', doc: 'list once, print the snapshot (private keys redacted), exit', commands: ['controller'] },
+  version: { type: 'boolean', doc: 'print the version and exit' },
   help: { type: 'boolean', doc: 'show this help' },
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const COMMAND_USAGE: Record<Command, string> = {
+  run: 'run [--kubeconfig PATH]        controller + data plane in one process',
+  controller: 'controller --output FILE       controller only; writes FILE atomically on every change',
+  proxy: 'proxy --config FILE            data plane only; serves FILE and hot-reloads it',
+  check: 'check --config FILE            validate a snapshot/config file',
+  demo: 'demo                           self-contained demo (self-signed cert, built-in echo upstreams)',
+};
+const ONCE_USAGE = 'controller --once [--output FILE]  list the cluster once, print the snapshot (keys redacted) or write FILE, exit';
+
 export function envName(flag: string): string {
   return `WSGATE_${flag.toUpperCase().replaceAll('-', '_')}`;
 }
 
+/** `origin` names the flag or variable the text came from. */
 function port(flag: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag}: "${text}" is not a port (0-65535)`);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: "${text}" is not a port (0-65535)`);
   return n;
 }
 
 function duration(flag: string, text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError(`--${flag}: "${text}" is not a duration (like 500ms, 5s, 1m)`);
+  if (ms === undefined) throw new UsageError(`${flag}: "${text}" is not a duration (like 500ms, 5s, 1m)`);
   return ms;
 }
 
 function namespacedName(flag: string, text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined;
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(text)) {
-    throw new UsageError(`--${flag}: "${text}" is not NAMESPACE/NAME`);
+    throw new UsageError(`${flag}: "${text}" is not NAMESPACE/NAME`);
   }
   return text;
 }
 
-export function helpText(): string {
-  const lines = [
-    'usage: wsgate <command> [flags]',
-    '',
-    'commands:',
-    '  run [--kubeconfig PATH]        controller + data plane in one process',
-    '  controller --output FILE       controller only; writes FILE atomically on every change',
-    '  controller --once              list the cluster once, print the snapshot, exit',
-    '  proxy --config FILE            data plane only; serves FILE and hot-reloads it',
-    '  check --config FILE            validate a snapshot/config file',
-    '  demo                           self-contained demo (self-signed cert, built-in echo upstreams)',
-    '',
-    'flags (each also as WSGATE_<NAME>, a flag wins over its variable):',
-  ];
-  for (const [name, spec] of Object.entries(FLAGS)) {
-    const def = spec.default !== undefined && spec.default !== '' ? ` (default ${spec.default})` : '';
-    lines.push(`  --${name.padEnd(30)} ${spec.doc}${def}`);
+function flagLine(name: string, spec: FlagSpec): string {
+  const def = spec.default !== undefined && spec.default !== '' ? ` (default ${spec.default})` : '';
+  return `  --${name.padEnd(30)} ${spec.doc}${def}`;
+}
+
+/** `wsgate --help` (no command): every command and every flag; with a command: its flags only. */
+export function helpText(command?: Command): string {
+  const usage = command === undefined ? ['usage: wsgate <command> [flags]', '', 'commands:'] : [`usage: wsgate ${command} [flags]`, ''];
+  const commands = command === undefined ? COMMANDS : [command];
+  for (const c of commands) {
+    usage.push(`  ${COMMAND_USAGE[c]}`);
+    if (c === 'controller') usage.push(`  ${ONCE_USAGE}`);
   }
-  return lines.join('\n');
+  usage.push('', 'flags (each also as WSGATE_<NAME>, a flag wins over its variable; booleans also as --no-<name> and --<name>=false):');
+  for (const [name, spec] of Object.entries(FLAGS)) {
+    if (command === undefined || spec.commands === undefined || spec.commands.includes(command)) usage.push(flagLine(name, spec));
+  }
+  return usage.join('\n');
+}
+
+/** package.json's version, the one `wsgate --version` prints (src/ and dist/ sit at the same depth). */
+export function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 type FlagValues = Record<string, string | boolean | undefined>;
@@ -116,59 +150,91 @@ type FlagValues = Record<string, string | boolean | undefined>;
 interface FlagSource {
   text(flag: string): string | undefined;
   bool(flag: string): boolean;
+  /** How a message names where a value came from: `--http-port` or `WSGATE_HTTP_PORT`. */
+  origin(flag: string): string;
+}
+
+const BOOLEAN_TRUE = /^(1|true|yes|on)$/i;
+const BOOLEAN_FALSE = /^(0|false|no|off)$/i;
+
+/**
+ * `--access-log=false` is how operators (and Helm charts) spell a boolean off; parseArgs only knows
+ * `--access-log` and `--no-access-log`, so `--NAME=VALUE` of a boolean flag is rewritten first.
+ */
+function normaliseBooleans(argv: string[]): string[] {
+  return argv.map((arg) => {
+    const match = /^--([a-z-]+)=(.*)$/s.exec(arg);
+    if (match === null || FLAGS[match[1]!]?.type !== 'boolean') return arg;
+    const [, name, value] = match as unknown as [string, string, string];
+    if (BOOLEAN_TRUE.test(value)) return `--${name}`;
+    if (BOOLEAN_FALSE.test(value)) return `--no-${name}`;
+    throw new UsageError(`--${name}: "${value}" is not true or false`);
+  });
 }
 
 function readArgv(argv: string[]): { values: FlagValues; positionals: string[] } {
+  const args = normaliseBooleans(argv);
   try {
     const parsed = parseArgs({
-      args: argv,
+      args,
       allowPositionals: true,
+      allowNegative: true,
       strict: true,
       options: Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }])),
     });
     return { values: parsed.values as FlagValues, positionals: parsed.positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    // parseArgs explains at length; the first sentence is the one line a usage error gets.
+    throw new UsageError((error as Error).message.split('\n', 1)[0]!.replace(/\. To specify a positional.*$/, ''));
   }
 }
 
 function flagSource(values: FlagValues, env: NodeJS.ProcessEnv): FlagSource {
+  // An empty variable (`WSGATE_LOG_LEVEL=` in a manifest) means "not set", as for most tools.
+  const fromEnv = (flag: string): string | undefined => {
+    const v = env[envName(flag)];
+    return v === undefined || v.trim() === '' ? undefined : v;
+  };
   return {
     text: (flag) => {
       const v = values[flag];
       if (typeof v === 'string') return v;
-      const fromEnv = env[envName(flag)];
-      return fromEnv !== undefined ? fromEnv : FLAGS[flag]?.default;
+      return fromEnv(flag) ?? FLAGS[flag]?.default;
     },
     bool: (flag) => {
       const v = values[flag];
       if (typeof v === 'boolean') return v;
-      const fromEnv = env[envName(flag)];
-      return fromEnv !== undefined && /^(1|true|yes|on)$/i.test(fromEnv);
+      const text = fromEnv(flag) ?? FLAGS[flag]?.default;
+      if (text === undefined) return false;
+      if (BOOLEAN_TRUE.test(text)) return true;
+      if (BOOLEAN_FALSE.test(text)) return false;
+      throw new UsageError(`${envName(flag)}: "${text}" is not true or false`);
     },
+    origin: (flag) => (values[flag] === undefined && fromEnv(flag) !== undefined ? envName(flag) : `--${flag}`),
   };
 }
 
-/** With --help and no command, the command does not matter: `demo` stands in. */
-function command(positionals: string[], help: boolean): Command {
+/** With --help or --version and no command, the command does not matter: `demo` stands in. */
+function command(positionals: string[], anyCommand: boolean): Command {
   const [commandText, ...rest] = positionals;
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  if (commandText === undefined && !help) throw new UsageError('a command is required (run, controller, proxy, check, demo)');
+  if (commandText === undefined && !anyCommand) throw new UsageError('a command is required (run, controller, proxy, check, demo)');
   if (commandText !== undefined && !(COMMANDS as readonly string[]).includes(commandText)) {
     throw new UsageError(`unknown command "${commandText}" (run, controller, proxy, check, demo)`);
   }
   return (commandText ?? 'demo') as Command;
 }
 
-function workerCount(text: string | undefined): number {
+function workerCount(origin: string, text: string | undefined): number {
   const workers = text === undefined ? availableParallelism() : Number(text);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers: "${text}" is not a worker count (1-256)`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`${origin}: "${text}" is not a worker count (1-256)`);
   return workers;
 }
 
-function logLevel(text: string | undefined): Options['logLevel'] {
-  const level = text as Options['logLevel'];
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level: "${level}" is not one of ${LOG_LEVELS.join(', ')}`);
+/** Level names in any case (`INFO`, Traefik's spelling, is `info`). */
+function logLevel(origin: string, text: string | undefined): Options['logLevel'] {
+  const level = (text ?? '').trim().toLowerCase() as Options['logLevel'];
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`${origin}: "${text}" is not one of ${LOG_LEVELS.join(', ')}`);
   return level;
 }
 
@@ -177,25 +243,30 @@ function cidrList(text: string | undefined): string[] {
 }
 
 function optionValues(command: Command, flags: FlagSource): Options {
-  const { text, bool } = flags;
+  const { text, bool, origin } = flags;
+  const named = (flag: string, parse: (label: string, value: string) => number): number => parse(origin(flag), text(flag)!);
   // Checked before the rest, as they always were: with several bad flags, the same one is named.
-  const workers = workerCount(text('workers'));
-  const level = logLevel(text('log-level'));
+  const workers = workerCount(origin('workers'), text('workers'));
+  const level = logLevel(origin('log-level'), text('log-level'));
+  const bindAddress = text('bind-address')!;
   return {
     command,
-    httpPort: port('http-port', text('http-port')!),
-    httpsPort: port('https-port', text('https-port')!),
-    adminPort: port('admin-port', text('admin-port')!),
-    bindAddress: text('bind-address')!,
-    headerTimeoutMs: duration('header-timeout', text('header-timeout')!),
+    httpPort: named('http-port', port),
+    httpsPort: named('https-port', port),
+    adminPort: named('admin-port', port),
+    bindAddress,
+    adminBindAddress: text('admin-bind-address') || bindAddress,
+    exposeConfig: bool('expose-config'),
+    accessLog: bool('access-log'),
+    headerTimeoutMs: named('header-timeout', duration),
     ingressClass: text('ingress-class')!,
     watchNamespace: text('watch-namespace') || undefined,
     workers,
     logLevel: level,
-    publishService: namespacedName('publish-service', text('publish-service')),
-    defaultCertSecret: namespacedName('default-cert-secret', text('default-cert-secret')),
-    shutdownDelayMs: duration('shutdown-delay', text('shutdown-delay')!),
-    shutdownTimeoutMs: duration('shutdown-timeout', text('shutdown-timeout')!),
+    publishService: namespacedName(origin('publish-service'), text('publish-service')),
+    defaultCertSecret: namespacedName(origin('default-cert-secret'), text('default-cert-secret')),
+    shutdownDelayMs: named('shutdown-delay', duration),
+    shutdownTimeoutMs: named('shutdown-timeout', duration),
     electionNamespace: text('election-namespace') || undefined,
     proxyProtocol: bool('proxy-protocol'),
     proxyProtocolTrustedCidrs: cidrList(text('proxy-protocol-trusted-cidrs')),
@@ -213,12 +284,32 @@ function requireCommandFlags(options: Options): void {
   if (command === 'controller' && !options.output && !options.once) throw new UsageError('controller needs --output FILE or --once');
 }
 
+export interface ParsedCommandLine extends Options {
+  help: boolean;
+  version: boolean;
+  /** The command typed, if any: `wsgate proxy --help` lists proxy's flags alone. */
+  typedCommand?: Command;
+}
+
 /** Parses argv (without node and script); `env` supplies WSGATE_* fallbacks. Throws UsageError. */
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options & { help: boolean } {
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommandLine {
   const { values, positionals } = readArgv(argv);
+  // --help and --version answer even when other flags are wrong: that is when they are needed.
+  const help = values.help === true;
+  const version = values.version === true;
+  const typed = command(positionals, help || version);
+  const typedCommand = positionals.length > 0 ? typed : undefined;
   const flags = flagSource(values, env);
-  const help = flags.bool('help');
-  const options = optionValues(command(positionals, help), flags);
-  if (!help) requireCommandFlags(options);
-  return { help, ...options };
+  if (help || version) {
+    let options: Options;
+    try {
+      options = optionValues(typed, flags);
+    } catch {
+      options = optionValues(typed, flagSource({}, {}));
+    }
+    return { help, version, ...(typedCommand === undefined ? {} : { typedCommand }), ...options };
+  }
+  const options = optionValues(typed, flags);
+  requireCommandFlags(options);
+  return { help, version, ...(typedCommand === undefined ? {} : { typedCommand }), ...options };
 }

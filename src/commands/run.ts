@@ -9,7 +9,10 @@ import { startServing } from './serve.ts';
 /** Keeps running: returns -1. */
 export async function runCommand(options: Options): Promise<number> {
   const kc = loadKubeConfig(options.kubeconfig);
-  const serving = await startServing(options);
-  startKubernetesController(kc, controllerOptions(options), serving);
+  // The controller is built on the serving sink, so it is looked up when the signal comes. The data
+  // plane drains on the last snapshot; the controller stops (and releases the Lease) at once.
+  const started: { controller?: ReturnType<typeof startKubernetesController> } = {};
+  const serving = await startServing(options, async () => started.controller?.stop());
+  started.controller = startKubernetesController(kc, controllerOptions(options), serving);
   return -1;
 }

@@ -13,6 +13,8 @@ export function processOptions(options: Options): ProxyProcessOptions {
     httpsPort: options.httpsPort,
     adminPort: options.adminPort,
     bindAddress: options.bindAddress,
+    adminBindAddress: options.adminBindAddress,
+    exposeConfig: options.exposeConfig,
     headerTimeoutMs: options.headerTimeoutMs,
     shutdownDelayMs: options.shutdownDelayMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
@@ -20,12 +22,18 @@ export function processOptions(options: Options): ProxyProcessOptions {
   };
 }
 
-/** Starts serving and shuts down on SIGTERM/SIGINT (SPEC §8). */
-export async function startServing(options: Options): Promise<Serving> {
+/**
+ * Starts serving and shuts down on SIGTERM/SIGINT (SPEC §8). `alongside` runs at the signal too,
+ * beside the drain: `run` stops its controller, whose leader releases the Lease at once.
+ */
+export async function startServing(options: Options, alongside?: () => Promise<void>): Promise<Serving> {
   const serving =
     options.workers > 1
       ? await startClusterPrimary({ ...processOptions(options), workers: options.workers })
       : await startProxyProcess(processOptions(options));
-  onTerminationSignal(() => serving.shutdown());
+  onTerminationSignal(async () => {
+    const [outcome] = await Promise.all([serving.shutdown(), alongside?.()]);
+    return outcome;
+  });
   return serving;
 }

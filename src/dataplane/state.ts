@@ -71,7 +71,7 @@ export class DataPlane {
     const current = this.current;
     if (!current) return;
     this.metrics.setUpstreamEndpoints(
-      [...current.pools.values()].map((p) => ({ namespace: p.namespace, service: p.service, counts: p.endpoints.stateCounts() })),
+      [...current.pools.values()].map((p) => ({ namespace: p.namespace, service: p.service, endpoints: p.endpoints.gaugeEndpoints() })),
     );
     this.metrics.setCertificateExpiries(
       this.certificates.expiries().map(({ name, notAfter }) => {

@@ -42,10 +42,13 @@ export interface EndpointCounts {
   ejected: number;
 }
 
+export type EndpointGaugeState = keyof EndpointCounts;
+
 export interface UpstreamPoolEndpoints {
   namespace: string;
   service: string;
-  counts: EndpointCounts;
+  /** `id` names the endpoint the same way in every pool that lists it (a pod, else address:port). */
+  endpoints: ReadonlyArray<{ id: string; state: EndpointGaugeState }>;
 }
 
 export interface CertificateExpiry {
@@ -60,6 +63,13 @@ export interface WsgateMetricsOptions {
 }
 
 const ENDPOINT_STATES: readonly (keyof EndpointCounts)[] = ['ready', 'not_ready', 'terminating', 'ejected'];
+
+/**
+ * An endpoint listed by several pools in different states counts once, in the state that says most
+ * about what it can take: ready anywhere is ready (it takes connections), then ejected, not_ready,
+ * terminating.
+ */
+const STATE_RANK: Readonly<Record<EndpointGaugeState, number>> = { ready: 3, ejected: 2, not_ready: 1, terminating: 0 };
 
 // WebSockets live from sub-second (a probe, a refused subprotocol) to many hours (dashboards, chat).
 const CONNECTION_DURATION_BUCKETS = [
@@ -154,6 +164,7 @@ export class WsgateMetrics {
   readonly #configReloads: Counter<'result'>;
   readonly #acceptErrors: Counter<'reason'>;
   readonly #lastReloadSuccess: Gauge;
+  readonly #lastReloadSuccessful: Gauge;
   readonly #upstreamEndpoints: Gauge<'namespace' | 'service' | 'state'>;
   readonly #certificateExpiry: Gauge<'namespace' | 'secret'>;
 
@@ -266,6 +277,17 @@ export class WsgateMetrics {
       // The newest across workers: a sum of timestamps means nothing.
       aggregator: 'max',
     });
+    this.#lastReloadSuccessful = new Gauge({
+      name: 'wsgate_config_last_reload_successful',
+      help:
+        '1 when the last config snapshot offered was applied (or none was refused yet), 0 while the last one ' +
+        'offered is refused and the previous one stays in effect.',
+      registers,
+      // With workers: 0 when any process still refuses what it was last offered; a sum would count processes.
+      aggregator: 'min',
+    });
+    // Nothing refused yet: an alert on == 0 must not fire while the first snapshot is on its way.
+    this.#lastReloadSuccessful.set(1);
     this.#certificateExpiry = new Gauge({
       name: 'wsgate_tls_certificate_expiry_timestamp_seconds',
       help: 'Unix time at which the certificate of a TLS Secret expires (its notAfter).',
@@ -322,28 +344,43 @@ export class WsgateMetrics {
     this.#acceptErrors.inc({ reason });
   }
 
+  /**
+   * The snapshot offered is the one already in effect (no reload, nothing counted): after a refusal,
+   * putting the good config back clears wsgate_config_last_reload_successful.
+   */
+  configUnchanged(): void {
+    this.#lastReloadSuccessful.set(1);
+  }
+
   configReload(ok: boolean, now: Date = new Date()): void {
     this.#configReloads.inc({ result: ok ? 'success' : 'failure' });
     if (ok) this.#lastReloadSuccess.set(now.getTime() / 1000);
+    this.#lastReloadSuccessful.set(ok ? 1 : 0);
   }
 
   /**
    * Replaces every wsgate_upstream_endpoints series: services absent from `pools` disappear.
-   * Pools of the same namespace/service (one per Service port) are added together.
+   * Every Ingress (and Service port) routing to a Service has a pool of its own; the metric counts
+   * each endpoint of a Service once, however many pools list it.
    */
   setUpstreamEndpoints(pools: UpstreamPoolEndpoints[]): void {
-    const totals = new Map<string, UpstreamPoolEndpoints>();
+    const services = new Map<string, { namespace: string; service: string; states: Map<string, EndpointGaugeState> }>();
     for (const pool of pools) {
       const key = labelKey(pool.namespace, pool.service);
-      const total = totals.get(key);
-      if (total === undefined) {
-        totals.set(key, { namespace: pool.namespace, service: pool.service, counts: { ...pool.counts } });
-        continue;
+      let entry = services.get(key);
+      if (entry === undefined) {
+        entry = { namespace: pool.namespace, service: pool.service, states: new Map() };
+        services.set(key, entry);
       }
-      for (const state of ENDPOINT_STATES) total.counts[state] += pool.counts[state];
+      for (const { id, state } of pool.endpoints) {
+        const known = entry.states.get(id);
+        if (known === undefined || STATE_RANK[state] > STATE_RANK[known]) entry.states.set(id, state);
+      }
     }
     this.#upstreamEndpoints.reset();
-    for (const { namespace, service, counts } of totals.values()) {
+    for (const { namespace, service, states } of services.values()) {
+      const counts: EndpointCounts = { ready: 0, not_ready: 0, terminating: 0, ejected: 0 };
+      for (const state of states.values()) counts[state] += 1;
       for (const state of ENDPOINT_STATES) {
         this.#upstreamEndpoints.set({ namespace, service, state }, counts[state]);
       }

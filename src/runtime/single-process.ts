@@ -21,6 +21,10 @@ export interface ProxyProcessOptions {
   httpsPort: number;
   adminPort: number;
   bindAddress: string;
+  /** The admin port's address; bindAddress when absent (SPEC §3 --admin-bind-address). */
+  adminBindAddress?: string;
+  /** SPEC §3 --expose-config: /config to any client, not only loopback ones. */
+  exposeConfig?: boolean;
   headerTimeoutMs: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
@@ -77,6 +81,7 @@ function snapshotIntake(dataplane: DataPlane, metrics: WsgateMetrics): Pick<Prox
       return false;
     }
     if (changed) metrics.configReload(true);
+    else metrics.configUnchanged();
     return changed;
   };
   const offer = (doc: unknown): Offered => {
@@ -100,7 +105,8 @@ function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, datapl
   if (options.admin === false) return Promise.resolve({ port: 0, close: async () => {} });
   return startAdminServer({
     port: options.adminPort,
-    host: options.bindAddress,
+    host: options.adminBindAddress ?? options.bindAddress,
+    exposeConfig: options.exposeConfig ?? false,
     sources: {
       metricsText: () => metrics.registry.metrics(),
       isReady: ready,

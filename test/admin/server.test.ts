@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startAdminServer, type AdminSources } from '../../src/admin/server.ts';
 import { PROMETHEUS_CONTENT_TYPE, WsgateMetrics } from '../../src/metrics/metrics.ts';
 import { setLogLevel } from '../../src/common/log.ts';
@@ -152,4 +153,49 @@ test('a port already in use is reported by startAdminServer, not thrown later', 
   const { port } = await startWith(t, sources);
   await assert.rejects(startAdminServer({ port, host: '127.0.0.1', sources }), /EADDRINUSE/);
   await assert.rejects(startAdminServer({ port, host: '127.0.0.1', sources }), { name: 'ListenError', code: 'WSGATE_ERR_LISTEN', listener: 'admin', port });
+});
+
+/**
+ * A request as a client on another host makes it: the bytes travel over loopback, but the
+ * connection the admin server is handed reports `remoteAddress` as the pod network would.
+ */
+function callFrom(server: { http?: Server }, remoteAddress: string, path: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const relay = createNetServer((socket) => {
+      Object.defineProperty(socket, 'remoteAddress', { value: remoteAddress });
+      server.http!.emit('connection', socket);
+    });
+    relay.listen(0, '127.0.0.1', () => {
+      const { port } = relay.address() as AddressInfo;
+      call(port, path).then(resolve, reject).finally(() => relay.close());
+    });
+  });
+}
+
+test('/config answers loopback clients only: 403 for any other address, the rest of the port unchanged', async (t) => {
+  const sources = fakeSources();
+  sources.snapshot = { version: 1, routes: [] };
+  sources.ready = true;
+  const server = await startWith(t, sources);
+  assert.equal((await call(server.port, '/config')).status, 200, 'from 127.0.0.1');
+  assert.equal((await callFrom(server, '::1', '/config')).status, 200, 'from ::1');
+  assert.equal((await callFrom(server, '::ffff:127.0.0.1', '/config')).status, 200, 'IPv4-mapped loopback');
+  for (const remote of ['10.0.3.7', '::ffff:10.0.3.7', 'fd00::7', '128.0.0.1']) {
+    const answer = await callFrom(server, remote, '/config');
+    assert.equal(answer.status, 403, `from ${remote}`);
+    assert.doesNotMatch(answer.body, /routes/);
+  }
+  // Scrapes and probes come from other hosts: they are not affected.
+  assert.equal((await callFrom(server, '10.0.3.7', '/metrics')).status, 200);
+  assert.equal((await callFrom(server, '10.0.3.7', '/readyz')).status, 200);
+});
+
+test('--expose-config serves /config to every client', async (t) => {
+  const sources = fakeSources();
+  sources.snapshot = { version: 1, routes: [] };
+  const server = await startAdminServer({ port: 0, host: '127.0.0.1', sources, exposeConfig: true });
+  t.after(() => server.close());
+  const answer = await callFrom(server, '10.0.3.7', '/config');
+  assert.equal(answer.status, 200);
+  assert.deepEqual(JSON.parse(answer.body), sources.snapshot);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
+import { endpointsOf } from './fixtures/endpoints.ts';
 import { WsgateMetrics, closeCodeLabel, type RouteLabels } from '../../src/metrics/metrics.ts';
 import {
   PROMTOOL_MISSING,
@@ -35,7 +36,7 @@ function populate(metrics: WsgateMetrics): void {
   metrics.configReload(true, new Date('2026-01-02T03:04:05Z'));
   metrics.configReload(false);
   metrics.setUpstreamEndpoints([
-    { namespace: 'apps', service: 'chat-ws', counts: { ready: 3, not_ready: 1, terminating: 1, ejected: 0 } },
+    { namespace: 'apps', service: 'chat-ws', endpoints: endpointsOf({ ready: 3, not_ready: 1, terminating: 1, ejected: 0 }) },
   ]);
   metrics.setCertificateExpiries([{ namespace: 'apps', secret: 'chat-tls', notAfter: new Date('2027-01-01T00:00:00Z') }]);
 }
@@ -53,6 +54,7 @@ const SPEC_METRICS: Array<[name: string, type: string]> = [
   ['wsgate_config_reloads_total', 'counter'],
   ['wsgate_config_last_reload_success_timestamp_seconds', 'gauge'],
   ['wsgate_tls_certificate_expiry_timestamp_seconds', 'gauge'],
+  ['wsgate_config_last_reload_successful', 'gauge'],
 ];
 
 test('the exposition, process metrics included, passes promtool check metrics', async (t) => {
@@ -235,21 +237,38 @@ test('config reloads: both results start at 0; success records its time, failure
   assert.equal(sampleValue(text1, 'wsgate_config_last_reload_success_timestamp_seconds'), 1_700_000_000.5);
 });
 
+test('wsgate_config_last_reload_successful: 1 until a refusal, 0 while the refused config is the last offered', async () => {
+  const metrics = quietMetrics();
+  const gauge = async (): Promise<number | undefined> => sampleValue(await scrape(metrics), 'wsgate_config_last_reload_successful');
+  assert.equal(await gauge(), 1, 'nothing refused yet');
+  metrics.configReload(true);
+  assert.equal(await gauge(), 1);
+  metrics.configReload(false);
+  assert.equal(await gauge(), 0);
+  // The alert must hold: a scrape later, the refused config is still the last one offered.
+  assert.equal(await gauge(), 0);
+  // The good config put back (same hash: no reload) clears it.
+  metrics.configUnchanged();
+  assert.equal(await gauge(), 1);
+  metrics.configReload(false);
+  metrics.configReload(true);
+  assert.equal(await gauge(), 1);
+});
+
 test('setUpstreamEndpoints replaces the whole set: a service no longer given disappears', async () => {
   const metrics = quietMetrics();
-  const counts = { ready: 2, not_ready: 0, terminating: 1, ejected: 1 };
   metrics.setUpstreamEndpoints([
-    { namespace: 'apps', service: 'chat-ws', counts },
-    { namespace: 'apps', service: 'feed-ws', counts: { ready: 1, not_ready: 1, terminating: 0, ejected: 0 } },
+    { namespace: 'apps', service: 'chat-ws', endpoints: endpointsOf({ ready: 2, not_ready: 0, terminating: 1, ejected: 1 }) },
+    { namespace: 'apps', service: 'feed-ws', endpoints: endpointsOf({ ready: 1, not_ready: 1, terminating: 0, ejected: 0 }) },
   ]);
   const text1 = await scrape(metrics);
   assert.equal(seriesOf(text1, 'wsgate_upstream_endpoints', { service: 'chat-ws' }).length, 4, 'all four states');
   assert.equal(sampleValue(text1, 'wsgate_upstream_endpoints', { namespace: 'apps', service: 'chat-ws', state: 'ejected' }), 1);
 
   metrics.setUpstreamEndpoints([
-    { namespace: 'apps', service: 'chat-ws', counts: { ready: 1, not_ready: 0, terminating: 0, ejected: 0 } },
-    // A second pool of the same Service (another port) adds up.
-    { namespace: 'apps', service: 'chat-ws', counts: { ready: 2, not_ready: 0, terminating: 0, ejected: 0 } },
+    { namespace: 'apps', service: 'chat-ws', endpoints: endpointsOf({ ready: 1 }, 'a') },
+    // A second pool of the same Service listing other pods adds them.
+    { namespace: 'apps', service: 'chat-ws', endpoints: endpointsOf({ ready: 2 }, 'b') },
   ]);
   const text2 = await scrape(metrics);
   assert.equal(sampleValue(text2, 'wsgate_upstream_endpoints', { namespace: 'apps', service: 'chat-ws', state: 'ready' }), 3);
@@ -258,6 +277,24 @@ test('setUpstreamEndpoints replaces the whole set: a service no longer given dis
 
   metrics.setUpstreamEndpoints([]);
   assert.deepEqual(seriesOf(await scrape(metrics), 'wsgate_upstream_endpoints'), []);
+});
+
+test('an endpoint listed by several pools of one Service counts once, in its most useful state', async () => {
+  const metrics = quietMetrics();
+  const pods = endpointsOf({ ready: 2 });
+  // Six Ingresses routing to the same Service: six pools, the same two pods.
+  metrics.setUpstreamEndpoints(Array.from({ length: 6 }, () => ({ namespace: 'apps', service: 'chat-ws', endpoints: pods })));
+  const text = await scrape(metrics);
+  assert.equal(sampleValue(text, 'wsgate_upstream_endpoints', { namespace: 'apps', service: 'chat-ws', state: 'ready' }), 2);
+  // Ejected in one pool, ready in another: ready, and counted once.
+  metrics.setUpstreamEndpoints([
+    { namespace: 'apps', service: 'chat-ws', endpoints: [{ id: 'p1', state: 'ejected' }, { id: 'p2', state: 'terminating' }] },
+    { namespace: 'apps', service: 'chat-ws', endpoints: [{ id: 'p1', state: 'ready' }, { id: 'p2', state: 'terminating' }] },
+  ]);
+  const mixed = await scrape(metrics);
+  assert.equal(sampleValue(mixed, 'wsgate_upstream_endpoints', { namespace: 'apps', service: 'chat-ws', state: 'ready' }), 1);
+  assert.equal(sampleValue(mixed, 'wsgate_upstream_endpoints', { namespace: 'apps', service: 'chat-ws', state: 'ejected' }), 0);
+  assert.equal(sampleValue(mixed, 'wsgate_upstream_endpoints', { namespace: 'apps', service: 'chat-ws', state: 'terminating' }), 1);
 });
 
 test('setCertificateExpiries replaces the whole set: a Secret no longer given disappears', async () => {

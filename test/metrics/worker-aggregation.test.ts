@@ -52,6 +52,11 @@ test('the primary serves one view of two real workers and its own metrics', asyn
     assert.equal(sampleValue(text, 'wsgate_config_last_reload_success_timestamp_seconds'), 2_000_000);
   });
 
+  await t.test('last_reload_successful is 0 while any process refuses its last config, and 0 or 1, never a sum', () => {
+    // Worker 1 refused its last snapshot; worker 0 and the primary applied theirs.
+    assert.equal(sampleValue(text, 'wsgate_config_last_reload_successful'), 0);
+  });
+
   await t.test('a certificate expiry is the soonest any process holds, not a sum', () => {
     const expiry = 'wsgate_tls_certificate_expiry_timestamp_seconds';
     assert.equal(sampleValue(text, expiry, { namespace: 'apps', secret: 'chat-tls' }), Date.parse('2029-06-01T00:00:00Z') / 1000);

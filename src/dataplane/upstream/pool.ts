@@ -15,6 +15,8 @@ export class UpstreamPool {
   /** Endpoints in state ready: the only ones that take new connections. */
   readonly #ready: EndpointRef[] = [];
   readonly #states = new Map<string, EndpointState>();
+  /** By endpoint key: who the endpoint is for wsgate_upstream_endpoints (see gaugeEndpoints). */
+  readonly #identities = new Map<string, string>();
   readonly #hashBy: string | undefined;
   #ring: HashRing | undefined;
 
@@ -31,6 +33,8 @@ export class UpstreamPool {
     for (const endpoint of pool.endpoints) {
       const key = endpointKey(endpoint.address, endpoint.port);
       this.#states.set(key, endpoint.state);
+      // A pod (named) is one endpoint whatever port a pool uses; an unnamed entry is its address:port.
+      this.#identities.set(key, endpoint.name === undefined ? key : `${endpoint.name}@${endpoint.address}`);
       if (endpoint.state !== 'ready') continue;
       const ref: EndpointRef = { key, address: endpoint.address, port: endpoint.port };
       if (endpoint.name !== undefined) ref.name = endpoint.name;
@@ -80,6 +84,19 @@ export class UpstreamPool {
       else counts.ready += 1;
     }
     return counts;
+  }
+
+  /**
+   * Each endpoint with its state as wsgate_upstream_endpoints names it, and an identity that is the
+   * same in every pool listing it, so the metric counts a Service's endpoint once (issue 11).
+   */
+  gaugeEndpoints(): Array<{ id: string; state: 'ready' | 'not_ready' | 'terminating' | 'ejected' }> {
+    const out: Array<{ id: string; state: 'ready' | 'not_ready' | 'terminating' | 'ejected' }> = [];
+    for (const [key, state] of this.#states) {
+      const gaugeState = state === 'not-ready' ? 'not_ready' : state === 'terminating' ? 'terminating' : this.#registry.isEjected(key) ? 'ejected' : 'ready';
+      out.push({ id: this.#identities.get(key)!, state: gaugeState });
+    }
+    return out;
   }
 
   #pickLeastConn(eligible: readonly EndpointRef[]): EndpointRef | undefined {

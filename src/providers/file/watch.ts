@@ -15,7 +15,7 @@ import { loadSnapshotSource } from '../../config/load.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 
 export interface SnapshotFileHandlers {
-  /** A valid snapshot whose hash differs from the last one delivered (the first always counts). */
+  /** A valid snapshot whose hash differs from the last one delivered (the first always counts), or any after an error. */
   onSnapshot(snapshot: Snapshot, hash: string): void;
   /** The file cannot be served as it is now; keep serving the last snapshot. Not repeated for the same errors. */
   onError(error: ConfigError): void;
@@ -90,8 +90,11 @@ export function watchSnapshotFile(
     files = loaded.files;
     signature = after;
     if (loaded.snapshot && loaded.hash) {
+      // The file repaired back to the snapshot in effect is delivered again: nothing reloads, but
+      // the sink learns the refusal is over (wsgate_config_last_reload_successful).
+      const recovered = lastErrors !== undefined;
       lastErrors = undefined;
-      if (loaded.hash === lastHash) return;
+      if (loaded.hash === lastHash && !recovered) return;
       lastHash = loaded.hash;
       handlers.onSnapshot(loaded.snapshot, loaded.hash);
     } else {

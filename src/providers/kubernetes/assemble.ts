@@ -103,7 +103,8 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     ready: () => store.synced() && accepted,
     async stop() {
       sync.close();
-      leader.stop();
+      // First: the Lease goes to another replica while this one finishes up.
+      await leader.stop();
       status?.stop();
       await store.stop();
       await sync.settled();

@@ -136,7 +136,10 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
   for (let i = 0; i < options.workers; i++) workers.fork();
 
   const accept = (snapshot: Snapshot, hash: string): void => {
-    if (current?.hash === hash) return;
+    if (current?.hash === hash) {
+      metrics.configUnchanged();
+      return;
+    }
     current = { snapshot, hash };
     metrics.configReload(true);
     workers.broadcast(current);
@@ -145,7 +148,8 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
   const ready = (): boolean => !draining && current !== undefined && workers.size === options.workers && workers.allServe(current.hash);
   const admin = await startAdminServer({
     port: options.adminPort,
-    host: options.bindAddress,
+    host: options.adminBindAddress ?? options.bindAddress,
+    exposeConfig: options.exposeConfig ?? false,
     sources: {
       metricsText: () => clusterMetricsText({ local: metrics }),
       isReady: ready,

@@ -274,11 +274,11 @@ describe('ClusterStore against the test API server', () => {
     // pod-b keeps trying while pod-a renews; it must not lead as long as pod-a does.
     await eventually(() => api.requests.filter((r) => r.resource === 'leases' && r.name === 'wsgate-takeover' && r.verb === 'get').length >= 6, 'several rounds');
     assert.equal(b.leading, false);
-    a.stop();
+    await a.stop();
     await eventually(() => b.leading, 'pod-b takes over the expired Lease');
     const lease = api.get('Lease', 'default', 'wsgate-takeover')!['spec'] as { holderIdentity?: string; leaseTransitions?: number };
     assert.equal(lease.holderIdentity, 'pod-b');
     assert.equal(lease.leaseTransitions, 1);
-    b.stop();
+    await b.stop();
   });
 });

@@ -5,13 +5,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TLSSocket } from 'node:tls';
 import { WebSocket, type ClientOptions } from 'ws';
 import { validateSnapshot } from '../../../src/config/validate.ts';
 import { prettyCanonicalJson } from '../../../src/config/pretty.ts';
+import { redactSnapshot } from '../../../src/config/redact.ts';
+import type { Snapshot } from '../../../src/config/snapshot.ts';
 import { translate } from '../../../src/translate/translate.ts';
 import type { Resources } from '../../../src/translate/types.ts';
 import { startApiServer, type ApiServer, type KubeObject } from '../../support/apiserver.ts';
@@ -167,12 +169,52 @@ describe('the sidecar pair: controller --output beside proxy --config', () => {
       secrets: objects('Secret'),
     } as unknown as Resources;
     const expected = translate(cluster, { ingressClass: 'wsgate' }).snapshot;
-    assert.equal(stdout, prettyCanonicalJson(expected));
+    // On stdout the private keys are redacted, as /config shows them (issue 11).
+    assert.equal(stdout, prettyCanonicalJson(redactSnapshot(expected)));
+    assert.doesNotMatch(stdout, /PRIVATE KEY/);
     const printed = JSON.parse(stdout) as { routes: { host: string; path: string }[]; pools: { endpoints: { port: number }[] }[] };
     assert.deepEqual(printed.routes.map((r) => `${r.host}${r.path}`), [`${HOST}/ws`]);
     assert.deepEqual(printed.pools[0]!.endpoints.map((e) => e.port).sort(), [pods.get('pod-a')!.port, pods.get('pod-b')!.port].sort());
     assert.match(stderr, /Normal Sync Ingress default\/chat/);
-    // It is the same snapshot the running controller wrote.
-    assert.equal(stdout, await readFile(snapshotFile, 'utf8'));
+    // It is the same snapshot the running controller wrote, keys aside.
+    assert.equal(stdout, prettyCanonicalJson(redactSnapshot(JSON.parse(await readFile(snapshotFile, 'utf8')) as Snapshot)));
+  });
+
+  it('controller --once --output FILE writes the complete snapshot (mode 0600) that proxy --config serves', async () => {
+    const onceFile = join(dir, 'once.json');
+    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'controller', '--once', '--kubeconfig', kubeconfig, '--output', onceFile], {
+      cwd: ROOT,
+      env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' },
+    });
+    assert.equal(stdout, '', 'nothing on stdout: the snapshot is in the file');
+    assert.equal((await stat(onceFile)).mode & 0o777, 0o600);
+    const written = await readFile(onceFile, 'utf8');
+    assert.match(written, /PRIVATE KEY/);
+    assert.equal(written, await readFile(snapshotFile, 'utf8'), 'the snapshot the running controller serves');
+
+    const onceHttps = await deadPort();
+    const onceAdmin = await deadPort();
+    const served = wsgate(['proxy', '--config', onceFile, '--workers', '1', '--http-port', String(await deadPort()), '--https-port', String(onceHttps),
+      '--admin-port', String(onceAdmin), '--bind-address', '127.0.0.1', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'], logs);
+    try {
+      await eventually(async () => (await status(onceAdmin, '/readyz')) === 200, 'proxy on the --once file ready', 20_000);
+      const ws = await connect(`wss://127.0.0.1:${onceHttps}/ws`, { servername: HOST, headers: { Host: HOST } } as ClientOptions);
+      sockets.push(ws);
+      assert.match(await nextMessage(ws), /^hello from pod-/);
+      const socket = (ws as unknown as { _socket: TLSSocket })._socket;
+      assert.equal(socket.getPeerCertificate().fingerprint256, cert.fingerprint256, 'the Secret certificate, key from the file');
+    } finally {
+      await stopProcess(served);
+    }
+  });
+
+  // Last: it stops the controller. SIGTERM hands the Lease over at once (issue 11).
+  it('the controller, leading, releases its Lease on SIGTERM', async () => {
+    const holder = (): string | undefined => (api.get('Lease', 'default', 'wsgate-wsgate')?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
+    await eventually(() => holder() === `${process.env.POD_NAME ?? hostname()}_${controller.pid}`, 'the controller holds the Lease');
+    const exited = new Promise<number | null>((resolve) => controller.once('exit', (code) => resolve(code)));
+    controller.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.equal(holder(), '', 'holder cleared: another replica may take it now');
   });
 });

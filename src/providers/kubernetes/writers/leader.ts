@@ -1,7 +1,9 @@
 // Leader election with a coordination.k8s.io/v1 Lease (SPEC §5): one wsgate pod at a time writes
 // Events and Ingress status. The Lease is read, then created or updated with its resourceVersion,
 // so two candidates racing for it cannot both win (the loser gets 409 Conflict). A holder that
-// stops renewing loses the Lease once leaseDuration has passed since its last renewTime.
+// stops renewing loses the Lease once leaseDuration has passed since its last renewTime; one that
+// stops (SIGTERM in a roll) releases it, as client-go's ReleaseOnCancel does, so another replica
+// takes over at its next retry instead of after a whole lease duration without status or Events.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { logger } from '../../../common/log.ts';
 import { statusCode } from '../../../common/names.ts';
@@ -31,6 +33,8 @@ function millis(value: Date | string | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+const RELEASE_TIMEOUT_MS = 2000;
+
 export class LeaderElector {
   readonly #api: CoordinationV1Api;
   readonly #options: LeaderOptions;
@@ -40,6 +44,8 @@ export class LeaderElector {
   #renewedAt = 0;
   #timer: TimerHandle | undefined;
   #stopped = false;
+  /** The round in flight, so stop() releases only after its last renew has landed. */
+  #inflight: Promise<void> = Promise.resolve();
   readonly #listeners: Array<(leading: boolean) => void> = [];
 
   constructor(kc: KubeConfig, options: LeaderOptions) {
@@ -58,13 +64,62 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.#round();
+    this.#schedule();
   }
 
-  stop(): void {
+  /** Stops campaigning; a leader releases the Lease (resolves once that is done or has failed). */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.#timer?.cancel();
+    await this.#inflight;
+    const wasLeading = this.#leading;
     this.#set(false);
+    if (wasLeading) await this.#release();
+  }
+
+  #schedule(): void {
+    this.#inflight = this.#round();
+  }
+
+  /**
+   * client-go's release: holder cleared, a 1 s duration, renewTime now; any candidate takes a
+   * Lease with no holder at once. Bounded, so an unreachable API server cannot hold up shutdown;
+   * the Lease then simply expires.
+   */
+  async #release(): Promise<void> {
+    const { namespace, name, identity } = this.#options;
+    const attempt = (async () => {
+      const lease = await this.#api.readNamespacedLease({ name, namespace });
+      if (lease.spec?.holderIdentity !== identity) return;
+      const now = new V1MicroTime(this.#options.clock.now());
+      await this.#api.replaceNamespacedLease({
+        name,
+        namespace,
+        body: {
+          metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion },
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: now, renewTime: now },
+        },
+      });
+      log.info({ lease: `${namespace}/${name}`, identity }, 'leader Lease released');
+    })();
+    // Past the timeout nobody awaits it: a late failure must not become an unhandled rejection.
+    attempt.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn({ lease: `${namespace}/${name}` }, 'leader Lease not released in time; it expires on its own');
+        resolve();
+      }, RELEASE_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([attempt, timeout]);
+    } catch (error) {
+      log.warn({ err: error, lease: `${namespace}/${name}` }, 'leader Lease not released; it expires on its own');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #round(): Promise<void> {
@@ -78,7 +133,7 @@ export class LeaderElector {
     }
     if (this.#stopped) return;
     const next = this.#leading ? (this.#options.renewIntervalMs ?? 5_000) : (this.#options.retryIntervalMs ?? 2_000);
-    this.#timer = this.#options.clock.after(next, () => void this.#round());
+    this.#timer = this.#options.clock.after(next, () => this.#schedule());
   }
 
   #spec(lease: V1Lease | undefined, acquiring: boolean): V1Lease['spec'] {
