@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildah, inspectImage } from './buildah.ts';
+import { repoRoot } from './names.ts';
 
-export const repoRoot = new URL('../..', import.meta.url).pathname;
 export const cacheDir = join(repoRoot, 'test', 'image', '.cache');
 
 const SUITE = 'bookworm';
@@ -65,9 +65,22 @@ function mmdebstrap(variant: string, packages: string[], target: string): void {
   sh('mmdebstrap', ['--quiet', `--variant=${variant}`, ...include, SUITE, target, MIRROR]);
 }
 
+/**
+ * The CA bundle this host trusts beyond Node's own (NODE_EXTRA_CA_CERTS): where the npm registry
+ * is reached through an intercepting proxy, the build stage's `npm ci` needs it too. It goes into
+ * the build stand-in only; the final image's stage never sees it.
+ */
+function hostExtraCa(): string | undefined {
+  const path = process.env.NODE_EXTRA_CA_CERTS;
+  return path && existsSync(path) ? path : undefined;
+}
+const HOST_CA_IN_IMAGE = '/usr/local/share/wsgate-host-extra-ca.pem';
+
 /** Emulates `node:24-bookworm-slim`: debian:bookworm-slim + Node in /usr/local + npm, user node (1000). */
 function assembleBuildBase(root: string, node: string, npm: string): void {
   mmdebstrap('minbase', [], root);
+  const extraCa = hostExtraCa();
+  if (extraCa) copyFileSync(extraCa, join(root, HOST_CA_IN_IMAGE));
   copyFileSync(node, join(root, 'usr/local/bin/node'));
   chmodSync(join(root, 'usr/local/bin/node'), 0o755);
   const npmDir = join(root, 'usr/local/lib/node_modules/npm');
@@ -146,7 +159,8 @@ function importImage(name: string, tarball: string, config: string[], hash: stri
 
 function ensure(standIn: StandIn, binariesHash: string): void {
   const hash = sha256([fileHash(new URL(import.meta.url).pathname), binariesHash, SUITE, MIRROR, ...standIn.inputs, ...standIn.config].join('\n')).slice(0, 16);
-  if (inspectImage(standIn.name)?.config.Labels?.[HASH_LABEL] === hash) return;
+  const previous = inspectImage(standIn.name);
+  if (previous?.config.Labels?.[HASH_LABEL] === hash) return;
   const slug = standIn.name.replace(/[^a-z0-9]+/gi, '_');
   const tarball = join(cacheDir, `${slug}-${hash}.tar`);
   if (!existsSync(tarball)) {
@@ -156,9 +170,12 @@ function ensure(standIn: StandIn, binariesHash: string): void {
     sh('tar', ['--numeric-owner', '-cf', `${tarball}.part`, '-C', root, '.']);
     renameSync(`${tarball}.part`, tarball);
     rmSync(root, { recursive: true, force: true });
+    // Older inputs' tarballs of this stand-in are of no further use.
+    for (const f of readdirSync(cacheDir)) if (f.startsWith(`${slug}-`) && f.endsWith('.tar') && join(cacheDir, f) !== tarball) rmSync(join(cacheDir, f));
   }
   process.stderr.write(`importing stand-in ${standIn.name}\n`);
   importImage(standIn.name, tarball, standIn.config, hash);
+  if (previous) buildah(['rmi', previous.id], { quiet: true });
 }
 
 /** Makes sure both stand-in base images exist under the Dockerfile's names. */
@@ -169,10 +186,11 @@ export function ensureStandIns(): void {
   const binariesHash = sha256(fileHash(node) + fileHash(npm));
   const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().slice(1);
   const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  const extraCa = hostExtraCa();
   ensure({
     name: BUILD_BASE,
-    config: ['--env', path, '--env', `NODE_VERSION=${nodeVersion}`, '--workingdir', '/', '--cmd', '["node"]', '--label', 'io.wsgate.standin=node:24-bookworm-slim'],
-    inputs: ['minbase', NPM_VERSION],
+    config: ['--env', path, '--env', `NODE_VERSION=${nodeVersion}`, ...(extraCa ? ['--env', `NODE_EXTRA_CA_CERTS=${HOST_CA_IN_IMAGE}`] : []), '--workingdir', '/', '--cmd', '["node"]', '--label', 'io.wsgate.standin=node:24-bookworm-slim'],
+    inputs: ['minbase', NPM_VERSION, extraCa ? fileHash(extraCa) : 'no extra CA'],
     assemble: (root) => assembleBuildBase(root, node, npm),
   }, binariesHash);
   ensure({
