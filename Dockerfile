@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# wsgate's image: `docker build -t wsgate .`, then
-#   docker run --rm -p 8080:8080 -p 8443:8443 -p 9090:9090 wsgate demo
+# wsgate's image, under the reference the Helm chart deploys by default:
+#   docker build -t ghcr.io/wsgate/wsgate:0.1.0 .    (or: buildah bud -t ... .)
+#   docker run --rm -p 8080:8080 -p 8443:8443 -p 9090:9090 ghcr.io/wsgate/wsgate:0.1.0 demo
+# `npm run test:image` builds this file with buildah and runs the result (README "The container image")
 # The final image holds Node 24, the files `npm pack` ships and the production dependencies:
 # no shell, no package manager, and it runs as the distroless `nonroot` user (65532).
 

@@ -161,6 +161,11 @@ function ensure(standIn: StandIn, binariesHash: string): void {
   const hash = sha256([fileHash(new URL(import.meta.url).pathname), binariesHash, SUITE, MIRROR, ...standIn.inputs, ...standIn.config].join('\n')).slice(0, 16);
   const previous = inspectImage(standIn.name);
   if (previous?.config.Labels?.[HASH_LABEL] === hash) return;
+  if (previous && previous.config.Labels?.[HASH_LABEL] === undefined) {
+    // The real image is here (pulled or loaded by someone): build on it, and never replace it.
+    process.stderr.write(`using the real ${standIn.name} (${previous.id.slice(0, 12)}), not a stand-in\n`);
+    return;
+  }
   const slug = standIn.name.replace(/[^a-z0-9]+/gi, '_');
   const tarball = join(cacheDir, `${slug}-${hash}.tar`);
   if (!existsSync(tarball)) {
