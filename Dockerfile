@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# wsgate's image: `docker build -t wsgate .`, then
-#   docker run --rm -p 8080:8080 -p 8443:8443 -p 9090:9090 wsgate demo
+# wsgate's image, under the reference the Helm chart deploys by default:
+#   docker build -t ghcr.io/wsgate/wsgate:0.1.0 .    (or: buildah bud -t ... .)
+#   docker run --rm -p 8080:8080 -p 8443:8443 -p 9090:9090 ghcr.io/wsgate/wsgate:0.1.0 demo
+# `npm run test:image` builds this file with buildah and runs the result (README "The container image")
 # The final image holds Node 24, the files `npm pack` ships and the production dependencies:
 # no shell, no package manager, and it runs as the distroless `nonroot` user (65532).
 
@@ -20,6 +22,9 @@ RUN npm run build \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm package-lock.json \
  && npm cache clean --force
+# What never runs stays out: Node 24 refuses to strip types under node_modules, so TypeScript
+# files there (declarations, dependencies' own tests) are dead weight, and so are source maps.
+RUN find /app/node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \) -delete
 
 # Run: distroless Node 24 on Debian 12.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
@@ -32,8 +37,10 @@ LABEL org.opencontainers.image.title="wsgate" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 ENV NODE_ENV=production
-WORKDIR /app
+# COPY before WORKDIR: a WORKDIR made first would belong to the base image's user (nonroot), and
+# the program could then rewrite its own files; root owns them, nonroot only reads them.
 COPY --from=build --chown=0:0 /app /app
+WORKDIR /app
 USER nonroot
 EXPOSE 8080 8443 9090
 # Exec form: distroless has no shell, and wsgate must be PID 1 to receive SIGTERM and drain.
