@@ -124,10 +124,15 @@ function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues:
       issues.push({ path: [...at, 'pool'], message: `${describeValue(route.pool)} is not a pool (pools: ${names})` });
     }
     if (typeof route.host === 'string' && typeof route.path === 'string' && typeof route.pathType === 'string') {
-      const key = JSON.stringify([route.host, route.path, route.pathType]);
+      // Gateway API routes may share host, path and type when they differ in listener or matches.
+      const key = JSON.stringify([route.host, route.path, route.pathType, route.protocols ?? null, route.wildcardDepth ?? null, route.match ?? null]);
       const earlier = claimed.get(key);
       if (earlier === undefined) claimed.set(key, i);
       else issues.push({ path: at, message: `same host, path and pathType as routes[${earlier}] (${describeValue(route.host)}, ${describeValue(route.path)}, ${route.pathType})` });
+    }
+    for (const [j, split] of list(route.backends).entries()) {
+      const pool = record(split)?.pool;
+      if (poolNames && typeof pool === 'string' && pool !== '' && !known.has(pool)) issues.push({ path: [...at, 'backends', j, 'pool'], message: `${describeValue(pool)} is not a pool` });
     }
     const policy = record(route.policy);
     if (policy) checkPolicy(policy, [...at, 'policy'], issues);

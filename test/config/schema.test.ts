@@ -29,8 +29,8 @@ const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> =
     defs.defaultCertificate!,
     { name: 'required', hosts: 'optional', cert: 'optional', key: 'optional', certFile: 'optional', keyFile: 'optional' } satisfies FieldKinds<NonNullable<TlsConfig['defaultCertificate']>>,
   ],
-  ['Route', defs.route!, { host: 'required', path: 'required', pathType: 'required', pool: 'required', source: 'optional', policy: 'optional' } satisfies FieldKinds<Route>],
-  ['RouteSource', defs.route!.properties!.source!, { namespace: 'required', ingress: 'required' } satisfies FieldKinds<RouteSource>],
+  ['Route', defs.route!, { host: 'required', path: 'required', pathType: 'required', pool: 'required', source: 'optional', policy: 'optional', protocols: 'optional', wildcardDepth: 'optional', match: 'optional', backends: 'optional', requestHeaders: 'optional', responseHeaders: 'optional', redirect: 'optional', rewrite: 'optional' } satisfies FieldKinds<Route>],
+  ['RouteSource', defs.route!.properties!.source!, { namespace: 'required', ingress: 'required', kind: 'optional' } satisfies FieldKinds<RouteSource>],
   [
     'RoutePolicy',
     defs.routePolicy!,
