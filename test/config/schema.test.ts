@@ -137,6 +137,21 @@ function everyField(defaultFromFiles = false): Snapshot {
           httpsRedirect: true,
         },
       },
+      {
+        host: '*.example.com',
+        path: '/api',
+        pathType: 'Exact',
+        pool: 'chat',
+        source: { namespace: 'default', ingress: 'api', kind: 'HTTPRoute' },
+        protocols: ['https'],
+        wildcardDepth: 'any',
+        match: { headers: [{ name: 'x-version', value: 'two' }], queryParams: [{ name: 'room', value: 'a' }] },
+        backends: [{ pool: 'chat', weight: 1 }],
+        requestHeaders: { set: [{ name: 'X-Team', value: 'chat' }], add: [{ name: 'X-Extra', value: '1' }], remove: ['X-Drop'] },
+        responseHeaders: { set: [{ name: 'Cache-Control', value: 'no-store' }], add: [{ name: 'X-Served-By', value: 'wsgate' }], remove: ['Server'] },
+        redirect: { scheme: 'https', hostname: 'www.example.com', port: 8443, statusCode: 301, path: { type: 'ReplaceFullPath', value: '/' } },
+        rewrite: { hostname: 'internal.example.com', path: { type: 'ReplacePrefixMatch', value: '/v2' } },
+      },
     ],
     pools: [
       {

@@ -144,7 +144,9 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
               if (m.match !== undefined) entry.match = m.match;
               if (weighted.length > 1) entry.backends = weighted.map((b) => ({ pool: b.pool.name, weight: b.weight }));
               Object.assign(entry, shape.filters);
-              const key = `${routeKey(claimOf(entry))}\u0000${entry.wildcardDepth ?? ''}\u0000${canonicalJson(entry.match ?? {})}`;
+              // A plain claim has the Ingress translator's key, so the two conflict (README precedence).
+              const extra = entry.wildcardDepth === undefined && entry.match === undefined ? '' : `\u0000${entry.wildcardDepth ?? ''}\u0000${canonicalJson(entry.match ?? {})}`;
+              const key = `${routeKey(claimOf(entry))}${extra}`;
               const existing = byKey.get(key);
               if (existing !== undefined) existing.protocols.add(proto);
               else byKey.set(key, { route: entry, protocols: new Set([proto]) });
