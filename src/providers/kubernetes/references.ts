@@ -51,8 +51,7 @@ export class References {
     switch (change.kind) {
       case 'Ingress':
       case 'IngressClass':
-      // Gateway API objects decide what is referenced, as Ingresses do.
-      case 'GatewayClass':
+      case 'GatewayClass': // Gateway API objects decide what is referenced, as Ingresses do.
       case 'Gateway':
       case 'HTTPRoute':
       case 'ReferenceGrant':
