@@ -183,6 +183,8 @@ describe('Gateway API through wsgate run', () => {
     const parent = routeParents('chat')[0]!;
     assert.equal(conditionOf(parent.conditions, 'ResolvedRefs')?.status, 'True');
     assert.equal(conditionOf(parent.conditions, 'Accepted')?.observedGeneration, 1);
+    // Events as for Ingress, on the HTTPRoute.
+    await eventually(() => api.list('Event', 'default').some((e) => e['reason'] === 'Sync' && (e['involvedObject'] as { kind?: string; name?: string }).kind === 'HTTPRoute' && (e['involvedObject'] as { name?: string }).name === 'chat'), 'a Sync Event on the HTTPRoute');
   });
 
   it('HTTPRouteRequestHeaderModifier: a new rule reaches new connections; every open one keeps echoing', async () => {
@@ -225,5 +227,11 @@ describe('Gateway API through wsgate run', () => {
     api.remove('HTTPRoute', 'default', 'chat');
     assert.equal((await closingChat).code, 1001);
     assert.equal((await closingCanary).code, 1001);
+  });
+
+  it('an HTTPRoute moved to a Gateway that is not wsgate\'s loses wsgate\'s status.parents entry', async () => {
+    assert.equal(routeParents('to-https').length, 1);
+    api.apply(httpRoute('to-https', { parentRefs: [{ name: 'elsewhere' }], hostnames: [HOST], rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }] }) as unknown as KubeObject);
+    await eventually(() => routeParents('to-https').length === 0, 'the stale parent entry removed');
   });
 });

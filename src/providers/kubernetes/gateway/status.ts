@@ -154,6 +154,16 @@ export class GatewayStatusWriter {
       if (canonicalJson(parents) === canonicalJson(existing)) continue;
       await this.#patch('httpRoutes', route.namespace, route.name, { status: { parents } });
     }
+    // An HTTPRoute no longer attached to any of wsgate's Gateways: its wsgate entries go.
+    const wanted = new Set(desired.httpRoutes.map((r) => `${r.namespace}/${r.name}`));
+    for (const object of current.httpRoutes ?? []) {
+      if (!active()) return;
+      const namespace = object.metadata?.namespace ?? 'default';
+      const name = object.metadata?.name ?? '';
+      const existing = object.status?.parents ?? [];
+      if (wanted.has(`${namespace}/${name}`) || !existing.some((e) => e.controllerName === GATEWAY_CONTROLLER_NAME)) continue;
+      await this.#patch('httpRoutes', namespace, name, { status: { parents: existing.filter((e) => e.controllerName !== GATEWAY_CONTROLLER_NAME) } });
+    }
   }
 
   async #patch(kind: 'gatewayClasses' | 'gateways' | 'httpRoutes', namespace: string | undefined, name: string, body: object): Promise<void> {
