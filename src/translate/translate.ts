@@ -60,6 +60,10 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
     const defaultCertificate = tls.defaultCertificate(options.defaultCertSecret);
     if (defaultCertificate !== undefined) tlsConfig.defaultCertificate = defaultCertificate;
   }
+  // An HTTPS listener for any host: its certificate is the default one, unless --default-cert-secret says otherwise.
+  if (tlsConfig.defaultCertificate === undefined && options.defaultCertSecret === undefined && gatewayApi.anyHostCertificate !== undefined) {
+    tlsConfig.defaultCertificate = gatewayApi.anyHostCertificate;
+  }
 
   const snapshot: Snapshot = { version: SNAPSHOT_VERSION, routes: [], pools: [] };
   if (tlsConfig.certificates !== undefined || tlsConfig.defaultCertificate !== undefined) snapshot.tls = tlsConfig;

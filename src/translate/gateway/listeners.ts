@@ -8,7 +8,7 @@ import { compareStrings, createdAt, namespacedName } from '../order.ts';
 import { condition } from './conditions.ts';
 import { referencePermitted } from './grants.ts';
 import { normaliseGatewayHost } from './hostnames.ts';
-import { GATEWAY_CONTROLLER_NAME, GATEWAY_GROUP, type Condition, type Gateway, type GatewayClass, type LabelSelector, type Listener, type ReferenceGrant } from './types.ts';
+import { GATEWAY_API_RELEASE, GATEWAY_CONTROLLER_NAME, GATEWAY_GROUP, type Condition, type Gateway, type GatewayClass, type LabelSelector, type Listener, type ReferenceGrant } from './types.ts';
 
 export interface ListenerCertificate {
   /** `namespace/secret`. */
@@ -57,7 +57,14 @@ export function ownedClasses(classes: readonly GatewayClass[]): ClassDecision[] 
     .filter((c) => c.spec?.controllerName === GATEWAY_CONTROLLER_NAME && c.metadata?.name !== undefined)
     .map((c) => {
       const generation = c.metadata?.generation ?? 1;
-      return { name: c.metadata!.name!, generation, conditions: [condition('Accepted', true, 'Accepted', `handled by ${GATEWAY_CONTROLLER_NAME}`, generation)] };
+      return {
+        name: c.metadata!.name!,
+        generation,
+        conditions: [
+          condition('Accepted', true, 'Accepted', `handled by ${GATEWAY_CONTROLLER_NAME}`, generation),
+          condition('SupportedVersion', true, 'SupportedVersion', `written for Gateway API ${GATEWAY_API_RELEASE}`, generation),
+        ],
+      };
     })
     .sort((a, b) => compareStrings(a.name, b.name));
 }

@@ -44,6 +44,8 @@ export interface GatewayTranslation {
   pools: Pool[];
   /** Certificates of HTTPS listeners, for hosts no Ingress certificate serves. */
   certificates: Certificate[];
+  /** The oldest HTTPS listener without a hostname: its certificate serves any name (when no --default-cert-secret). */
+  anyHostCertificate?: Omit<Certificate, 'hosts'>;
   statuses: GatewayStatuses;
 }
 
@@ -178,9 +180,11 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
     });
   }
 
+  const anyHost = gateways.flatMap((g) => g.listeners).find((l) => l.programmed && l.hostname === undefined && l.certificate !== undefined)?.certificate;
   return {
     routes,
     pools: [...pools.values()],
+    ...(anyHost === undefined ? {} : { anyHostCertificate: { name: anyHost.name, cert: anyHost.cert, key: anyHost.key } }),
     certificates: listenerCertificates(gateways, listenerHosts),
     statuses: {
       gatewayClasses: classes,
