@@ -67,7 +67,7 @@ describe('Gateway API CRDs absent, then installed', () => {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'controller', '--once', '--kubeconfig', kubeconfig], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' } });
     const printed = JSON.parse(stdout) as Snapshot;
     assert.ok(printed.routes.some((r) => r.source?.kind === 'HTTPRoute' && r.source.ingress === 'chat' && r.host === 'gw.example.test'));
-    assert.match(stderr, /^status GatewayClass wsgate: Accepted=True$/m);
+    assert.match(stderr, /^status GatewayClass wsgate: Accepted=True SupportedVersion=True$/m);
     assert.match(stderr, /^status Gateway default\/gw: Accepted=True Programmed=True; listener http: attachedRoutes=1 /m);
     assert.match(stderr, /^status HTTPRoute default\/chat -> Gateway default\/gw: Accepted=True ResolvedRefs=True$/m);
     assert.match(stderr, /Normal Sync HTTPRoute default\/chat: serving 1 route/);
