@@ -47,7 +47,9 @@ export type DiagnosticReason =
   | 'Conflict'
   | 'IgnoredAnnotations'
   /** Gateway API: a rule, filter, match or hostname wsgate cannot serve (HTTPRoute status UnsupportedValue). */
-  | 'UnsupportedValue';
+  | 'UnsupportedValue'
+  /** Gateway API: a parentRef of an HTTPRoute that wsgate's Gateway does not accept (status says why). */
+  | 'NotAccepted';
 
 export interface DiagnosticObject {
   /** `Secret` only for the `--default-cert-secret`, which belongs to no Ingress. */

@@ -102,6 +102,9 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
     }
     const decisions = attachRoute(route, routeHosts, byName, labelsOf);
     if (decisions.length === 0) continue;
+    for (const d of decisions) {
+      if (!d.accepted.ok) ctx.diagnostics.warn(object, 'NotAccepted', `Gateway ${d.parentRef.namespace ?? object.namespace}/${d.parentRef.name}${d.parentRef.sectionName === undefined ? '' : ` (${d.parentRef.sectionName})`}: ${d.accepted.reason}: ${d.accepted.message}`);
+    }
     for (const decision of decisions) for (const a of decision.attachments) a.listener.attachedRoutes += 1;
 
     const policy = routePolicyOf(route, ctx);
