@@ -26,6 +26,9 @@ export const GATEWAY_KINDS = {
   backendTLSPolicies: { kind: 'BackendTLSPolicy', version: 'v1alpha3', plural: 'backendtlspolicies', namespaced: true },
 } as const satisfies Record<string, GatewayKindSpec>;
 
+/** BackendTLSPolicy went to v1 (standard channel) in Gateway API v1.4: read either, v1 first. */
+export const BACKEND_TLS_POLICY_V1: GatewayKindSpec = { kind: 'BackendTLSPolicy (v1)', version: 'v1', plural: 'backendtlspolicies', namespaced: true };
+
 export type GatewayKindName = keyof typeof GATEWAY_KINDS;
 
 export function gatewayWatchedKind(kc: KubeConfig, spec: GatewayKindSpec, namespace: string | undefined): WatchedKind<KubernetesObject> {

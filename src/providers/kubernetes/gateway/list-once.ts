@@ -3,7 +3,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { GatewayResources, GatewayStatuses } from '../../../translate/gateway/types.ts';
 import { listKind, type WatchedKind } from '../informers/watcher.ts';
-import { GATEWAY_KINDS, errorCode, gatewayWatchedKind, namespacesKind, type GatewayKindName } from './kinds.ts';
+import { BACKEND_TLS_POLICY_V1, GATEWAY_KINDS, errorCode, gatewayWatchedKind, namespacesKind, type GatewayKindName } from './kinds.ts';
 
 async function listOptional(spec: WatchedKind<KubernetesObject>): Promise<KubernetesObject[]> {
   try {
@@ -20,6 +20,9 @@ export async function listGatewayOnce(kc: KubeConfig, watchNamespace: string | u
   const lists = await Promise.all(names.map((name) => listOptional(gatewayWatchedKind(kc, GATEWAY_KINDS[name], watchNamespace))));
   const out: GatewayResources = { namespaces: await listOptional(namespacesKind(kc)) };
   names.forEach((name, i) => ((out as Record<string, unknown>)[name] = lists[i]));
+  const v1 = await listOptional(gatewayWatchedKind(kc, BACKEND_TLS_POLICY_V1, watchNamespace));
+  const seen = new Set(v1.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
+  out.backendTLSPolicies = [...v1, ...(lists[names.indexOf('backendTLSPolicies')] ?? []).filter((p) => !seen.has(`${p.metadata?.namespace}/${p.metadata?.name}`))] as GatewayResources['backendTLSPolicies'];
   return out;
 }
 

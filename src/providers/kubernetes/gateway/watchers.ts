@@ -4,7 +4,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { GatewayResources } from '../../../translate/gateway/types.ts';
 import type { WatcherOptions } from '../informers/watcher.ts';
-import { GATEWAY_KINDS, OptionalKind, gatewayWatchedKind, namespacesKind, type GatewayKindName } from './kinds.ts';
+import { BACKEND_TLS_POLICY_V1, GATEWAY_KINDS, OptionalKind, gatewayWatchedKind, namespacesKind, type GatewayKindName } from './kinds.ts';
 
 export type GatewayChangeKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'BackendTLSPolicy' | 'Namespace';
 
@@ -17,6 +17,7 @@ export interface GatewayWatchersOptions {
 export class GatewayWatchers {
   readonly #kinds = new Map<GatewayKindName, OptionalKind<KubernetesObject>>();
   readonly #namespaces: OptionalKind<KubernetesObject>;
+  readonly #backendTlsV1: OptionalKind<KubernetesObject>;
 
   constructor(kc: KubeConfig, options: GatewayWatchersOptions, watcherOptions: WatcherOptions, onChange: (kind: GatewayChangeKind, object?: KubernetesObject) => void) {
     for (const [name, spec] of Object.entries(GATEWAY_KINDS) as [GatewayKindName, (typeof GATEWAY_KINDS)[GatewayKindName]][]) {
@@ -24,15 +25,24 @@ export class GatewayWatchers {
       this.#kinds.set(name, new OptionalKind(kc, watched, watcherOptions, (object) => onChange(spec.kind, object), options.probeMs));
     }
     this.#namespaces = new OptionalKind(kc, namespacesKind(kc), watcherOptions, (object) => onChange('Namespace', object), options.probeMs);
+    this.#backendTlsV1 = new OptionalKind(kc, gatewayWatchedKind(kc, BACKEND_TLS_POLICY_V1, options.watchNamespace), watcherOptions, (object) => onChange('BackendTLSPolicy', object), options.probeMs);
   }
 
   get all(): OptionalKind<KubernetesObject>[] {
-    return [...this.#kinds.values(), this.#namespaces];
+    return [...this.#kinds.values(), this.#namespaces, this.#backendTlsV1];
   }
 
   /** Whether the Gateway API (its Gateway kind) is installed. */
   get present(): boolean {
     return this.#kinds.get('gateways')?.present ?? false;
+  }
+
+  /** v1 and v1alpha3 may be two views of one storage: each policy once, as v1 has it. */
+  #backendTlsPolicies(): NonNullable<GatewayResources['backendTLSPolicies']> {
+    const v1 = [...this.#backendTlsV1.list()];
+    const seen = new Set(v1.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
+    const older = (this.#kinds.get('backendTLSPolicies')?.list() ?? []).filter((p) => !seen.has(`${p.metadata?.namespace}/${p.metadata?.name}`));
+    return [...v1, ...older] as NonNullable<GatewayResources['backendTLSPolicies']>;
   }
 
   resources(): GatewayResources {
@@ -42,7 +52,7 @@ export class GatewayWatchers {
       gateways: list('gateways'),
       httpRoutes: list('httpRoutes'),
       referenceGrants: list('referenceGrants'),
-      backendTLSPolicies: list('backendTLSPolicies'),
+      backendTLSPolicies: this.#backendTlsPolicies(),
       namespaces: [...this.#namespaces.list()],
     };
   }
