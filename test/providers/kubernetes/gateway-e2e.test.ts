@@ -9,12 +9,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { WebSocket, type ClientOptions } from 'ws';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer, type ClientOptions } from 'ws';
 import { startApiServer, type ApiServer, type KubeObject } from '../../support/apiserver.ts';
 import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, tlsSecret } from '../../support/k8s.ts';
 import { gateway, gatewayClass, httpRoute, referenceGrant } from '../../support/gateway.ts';
-import { makeCert } from '../../support/certs.ts';
+import { makeCa, makeCert } from '../../support/certs.ts';
 import { closed, connect, deadPort, eventually, nextMessage, startUpstream, type TestUpstream } from '../../support/proxy.ts';
 import type { Condition, HTTPRouteRule } from '../../../src/translate/gateway/types.ts';
 
@@ -233,5 +235,45 @@ describe('Gateway API through wsgate run', () => {
     assert.equal(routeParents('to-https').length, 1);
     api.apply(httpRoute('to-https', { parentRefs: [{ name: 'elsewhere' }], hostnames: [HOST], rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }] }) as unknown as KubeObject);
     await eventually(() => routeParents('to-https').length === 0, 'the stale parent entry removed');
+  });
+
+  it('HTTPRouteBackendProtocolWebSocket with kubernetes.io/wss: TLS to the pod, verified against the BackendTLSPolicy CA and hostname; without the policy it fails closed', async () => {
+    const ca = await makeCa({ commonName: 'backend CA' });
+    const cert = await makeCert({ hosts: ['chat.backend.test'], ca });
+    const backend = https.createServer({ cert: cert.cert, key: cert.key });
+    new WebSocketServer({ server: backend }).on('connection', (ws) => {
+      ws.send('hello from the wss pod');
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (backend.address() as AddressInfo).port;
+      api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'secure', namespace: 'default' }, spec: { ports: [{ name: 'wss', port: 443, appProtocol: 'kubernetes.io/wss' }] } });
+      const slice = endpointSlice('secure', { name: 'secure-1', ports: [{ name: 'wss', port }], endpoints: [{ address: '127.0.0.1', pod: 'secure-0' }] }) as unknown as KubeObject;
+      api.apply(slice);
+      api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'secure-ca', namespace: 'default' }, data: { 'ca.crt': ca.cert } });
+      const policy: KubeObject = {
+        apiVersion: 'gateway.networking.k8s.io/v1alpha3', kind: 'BackendTLSPolicy', metadata: { name: 'secure', namespace: 'default' },
+        spec: { targetRefs: [{ group: '', kind: 'Service', name: 'secure' }], validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'secure-ca' }], hostname: 'chat.backend.test' } },
+      };
+      api.apply(policy);
+      api.apply(httpRoute('secure', { parentRefs: [{ name: 'gw', sectionName: 'https' }], hostnames: [HOST], rules: [{ matches: [{ path: { value: '/secure' } }], backendRefs: [{ name: 'secure', port: 443 }] }] }) as unknown as KubeObject);
+      const attempt = async (): Promise<string | number> => {
+        try {
+          const ws = await connect(`wss://127.0.0.1:${httpsPort}/secure`, { servername: HOST, headers: { Host: HOST }, rejectUnauthorized: false } as ClientOptions);
+          const greeting = await nextMessage(ws);
+          const echoed = await echoes(ws, 'over wss');
+          ws.terminate();
+          return echoed ? greeting : 'no echo';
+        } catch (error) {
+          return (error as { status?: number }).status ?? 0;
+        }
+      };
+      await eventually(async () => (await attempt()) === 'hello from the wss pod', 'relayed over verified TLS');
+      api.remove('BackendTLSPolicy', 'default', 'secure');
+      await eventually(async () => (await attempt()) === 502, 'without the policy: 502, never an unverified connection');
+    } finally {
+      await new Promise((resolve) => backend.close(resolve));
+    }
   });
 });
