@@ -13,6 +13,7 @@ import { WsgateMetrics } from '../metrics/metrics.ts';
 import type { SnapshotSink } from '../providers/provider.ts';
 import { electionNamespace, leaderIdentity, loadKubeConfig } from '../providers/kubernetes/kubeconfig.ts';
 import { diagnosticLine, translateOnce } from '../providers/kubernetes/informers/list-once.ts';
+import { gatewayStatusLines } from '../providers/kubernetes/gateway/list-once.ts';
 import { startKubernetesController, type KubernetesControllerOptions } from '../providers/kubernetes/assemble.ts';
 import { onTerminationSignal } from '../runtime/shutdown.ts';
 import type { Options } from './options.ts';
@@ -46,6 +47,7 @@ async function printOnce(kc: KubeConfig, options: Options): Promise<number> {
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
   });
   for (const diagnostic of result.diagnostics) process.stderr.write(`${diagnosticLine(diagnostic)}\n`);
+  for (const line of gatewayStatusLines(result.gatewayStatuses)) process.stderr.write(`status ${line}\n`);
   if (result.issues.length > 0) {
     for (const issue of result.issues) process.stderr.write(`invalid snapshot: ${formatIssue(issue)}\n`);
     return 1;

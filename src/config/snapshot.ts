@@ -12,6 +12,8 @@ export type EndpointState = 'ready' | 'not-ready' | 'terminating';
 export interface RouteSource {
   namespace: string;
   ingress: string;
+  /** Set when the route came from a Gateway API HTTPRoute (`ingress` is then its name). */
+  kind?: 'HTTPRoute';
 }
 
 /** Where a pool came from; the metric labels `namespace` and `service`. */
@@ -35,6 +37,52 @@ export interface RoutePolicy {
   httpsRedirect?: boolean;
 }
 
+/** A header or query parameter a request must carry, with this exact value (Gateway API matches). */
+export interface ValueMatch {
+  /** Header names compare case-insensitively (written lowercase); query names exactly. */
+  name: string;
+  value: string;
+}
+
+/** Conditions beyond host and path (Gateway API HTTPRouteMatch); all must hold. */
+export interface RouteMatch {
+  headers?: ValueMatch[];
+  queryParams?: ValueMatch[];
+}
+
+/** Gateway API HTTPHeaderFilter: set (replace), add (append), remove, in that order of effect. */
+export interface HeaderModifier {
+  set?: { name: string; value: string }[];
+  add?: { name: string; value: string }[];
+  remove?: string[];
+}
+
+export interface PathModifier {
+  type: 'ReplaceFullPath' | 'ReplacePrefixMatch';
+  value: string;
+}
+
+/** Gateway API RequestRedirect: answered by the proxy, never sent upstream. */
+export interface RouteRedirect {
+  scheme?: 'http' | 'https';
+  hostname?: string;
+  port?: number;
+  statusCode: 301 | 302;
+  path?: PathModifier;
+}
+
+/** Gateway API URLRewrite: what the upstream receives instead of the client's Host and path. */
+export interface RouteRewrite {
+  hostname?: string;
+  path?: PathModifier;
+}
+
+/** One pool of a weighted split: new connections go to it in proportion to weight. */
+export interface WeightedPool {
+  pool: string;
+  weight: number;
+}
+
 export interface Route {
   /** Exact host (`chat.example.com`), one-label wildcard (`*.example.com`) or `''` for any host. */
   host: string;
@@ -45,6 +93,17 @@ export interface Route {
   pool: string;
   source?: RouteSource;
   policy?: RoutePolicy;
+  /** Served on these listeners only (Gateway API: a route attached to one listener); absent: both. */
+  protocols?: ('http' | 'https')[];
+  /** Gateway API: a wildcard host covers names of any depth under it, not one label. */
+  wildcardDepth?: 'any';
+  match?: RouteMatch;
+  /** Weighted split over pools (`pool` is then the first of them); absent: all to `pool`. */
+  backends?: WeightedPool[];
+  requestHeaders?: HeaderModifier;
+  responseHeaders?: HeaderModifier;
+  redirect?: RouteRedirect;
+  rewrite?: RouteRewrite;
 }
 
 export interface Endpoint {

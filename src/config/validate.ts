@@ -112,6 +112,23 @@ function checkDuplicateEndpoints(endpoints: unknown[], at: PathSegment[], issues
   });
 }
 
+// RFC 9110 §5.1 field names; values without CR, LF or NUL: a modifier can never split a head.
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[^\r\n\0]*$/;
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
+function checkHeaderModifier(modifier: Record<string, unknown> | undefined, at: PathSegment[], issues: Issue[]): void {
+  if (!modifier) return;
+  for (const kind of ['set', 'add'] as const) {
+    for (const [i, value] of list(modifier[kind]).entries()) {
+      const header = record(value);
+      if (!header) continue;
+      if (typeof header.name === 'string' && !FIELD_NAME.test(header.name)) issues.push({ path: [...at, kind, i, 'name'], message: `${describeValue(header.name)} is not a header field name` });
+      if (typeof header.value === 'string' && !FIELD_VALUE.test(header.value)) issues.push({ path: [...at, kind, i, 'value'], message: 'a header value cannot hold CR, LF or NUL' });
+    }
+  }
+}
+
 function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues: Issue[]): void {
   const known = new Set(poolNames);
   const claimed = new Map<string, number>();
@@ -124,10 +141,20 @@ function checkRoutes(routes: unknown[], poolNames: string[] | undefined, issues:
       issues.push({ path: [...at, 'pool'], message: `${describeValue(route.pool)} is not a pool (pools: ${names})` });
     }
     if (typeof route.host === 'string' && typeof route.path === 'string' && typeof route.pathType === 'string') {
-      const key = JSON.stringify([route.host, route.path, route.pathType]);
+      // Gateway API routes may share host, path and type when they differ in listener or matches.
+      const key = JSON.stringify([route.host, route.path, route.pathType, route.protocols ?? null, route.wildcardDepth ?? null, route.match ?? null]);
       const earlier = claimed.get(key);
       if (earlier === undefined) claimed.set(key, i);
       else issues.push({ path: at, message: `same host, path and pathType as routes[${earlier}] (${describeValue(route.host)}, ${describeValue(route.path)}, ${route.pathType})` });
+    }
+    for (const [j, split] of list(route.backends).entries()) {
+      const pool = record(split)?.pool;
+      if (poolNames && typeof pool === 'string' && pool !== '' && !known.has(pool)) issues.push({ path: [...at, 'backends', j, 'pool'], message: `${describeValue(pool)} is not a pool` });
+    }
+    for (const field of ['requestHeaders', 'responseHeaders'] as const) checkHeaderModifier(record(route[field]), [...at, field], issues);
+    for (const field of ['redirect', 'rewrite'] as const) {
+      const hostname = record(route[field])?.hostname;
+      if (typeof hostname === 'string' && !HOSTNAME.test(hostname)) issues.push({ path: [...at, field, 'hostname'], message: `${describeValue(hostname)} is not a host name` });
     }
     const policy = record(route.policy);
     if (policy) checkPolicy(policy, [...at, 'policy'], issues);

@@ -10,7 +10,8 @@ import { parseDuration } from '../grammar/duration.ts';
 import { poolWithDefaults, type Pool, type Route, type Snapshot } from '../config/snapshot.ts';
 import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
-import { compileRouter, type Router } from './handshake/router.ts';
+import { compileRouter, type RouteRequest, type Router } from './handshake/router.ts';
+import { compileAccepts, conditionCount, type WeightedChoice } from './handshake/gateway-filters.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import type { UpstreamVerify } from './upstream/connect.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
@@ -48,6 +49,12 @@ export interface CompiledRoute {
   maxMessageSize?: number;
   /** Plain-HTTP requests get 308 to https:// (SPEC §6 ssl-redirect). */
   httpsRedirect: boolean;
+  /** Gateway API fields (gateway-filters.ts); absent on Ingress routes. */
+  wildcardDepth?: 'any';
+  accepts?: (request: RouteRequest) => boolean;
+  conditionCount?: number;
+  /** A weighted split: one of these (this route with each pool) per new connection. */
+  split?: WeightedChoice<CompiledRoute>;
 }
 
 export interface CompiledTables {
@@ -64,7 +71,24 @@ export interface CompiledTables {
 export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry): CompiledTables {
   const pools = compilePools(snapshot.pools, registry);
   const routes = snapshot.routes.map((route, index) => compileRoute(route, index, pools));
-  return { router: compileRouter(routes), pools, routes };
+  // A split's other pools become routes of their own, after the snapshot's: each has its metrics.
+  const all = [...routes];
+  for (const route of routes) {
+    if (route.route.backends === undefined) continue;
+    const items: CompiledRoute[] = [];
+    const cumulative: number[] = [];
+    let total = 0;
+    for (const backend of route.route.backends) {
+      if (backend.weight <= 0) continue;
+      const variant = backend.pool === route.route.pool && items.every((i) => i !== route) ? route : compileRoute({ ...route.route, pool: backend.pool }, all.length, pools);
+      if (variant !== route) all.push(variant);
+      total += backend.weight;
+      items.push(variant);
+      cumulative.push(total);
+    }
+    if (items.length > 1) route.split = { items, cumulative, total };
+  }
+  return { router: compileRouter(routes), pools, routes: all };
 }
 
 export function compilePools(pools: readonly Pool[], registry: EndpointRegistry): Map<string, CompiledPool> {
@@ -120,10 +144,19 @@ function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, Co
     labels: { namespace: route.source?.namespace ?? '', ingress: route.source?.ingress ?? '', service: pool.service },
     originAllowed: compileOriginPolicy(policy.allowedOrigins),
     sourceAllowed: compileSourceRanges(policy.allowedSourceRanges),
-    limitGroup: route.source ? `${route.source.namespace}/${route.source.ingress}` : `route:${route.host}${route.path}:${route.pathType}`,
+    limitGroup: route.source ? `${route.source.kind === 'HTTPRoute' ? 'HTTPRoute:' : ''}${route.source.namespace}/${route.source.ingress}` : `route:${route.host}${route.path}:${route.pathType}`,
     maxConnections: policy.maxConnections,
     maxConnectionsPerClient: policy.maxConnectionsPerClient,
     maxMessageSize: policy.maxMessageSize,
     httpsRedirect: policy.httpsRedirect === true,
+    ...gatewayFields(route),
+  };
+}
+
+function gatewayFields(route: Route): Pick<CompiledRoute, 'wildcardDepth' | 'accepts' | 'conditionCount'> {
+  const accepts = compileAccepts(route);
+  return {
+    ...(route.wildcardDepth === undefined ? {} : { wildcardDepth: route.wildcardDepth }),
+    ...(accepts === undefined ? {} : { accepts, conditionCount: conditionCount(route) }),
   };
 }

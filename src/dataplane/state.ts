@@ -12,7 +12,7 @@ import type { CertificateStore } from './listen/tls.ts';
 
 const log = logger('dataplane');
 
-/** A connection whose pool left the snapshot drains after the default drain-timeout. */
+/** A connection whose pool left the snapshot drains after its pool's last drain-timeout, else the default. */
 const REMOVED_POOL_DRAIN_MS = parseDuration(POOL_DEFAULTS.drainTimeout)!;
 
 /** The snapshot in effect: its compiled tables, with the metrics of each route attached. */
@@ -28,6 +28,8 @@ export interface ProxiedConnection {
   relay: Relay;
   poolName: string;
   endpointKey: string;
+  /** Its pool's drain-timeout when it opened: still the route's once the pool has left the snapshot. */
+  drainTimeoutMs?: number;
   drainTimer?: NodeJS.Timeout;
 }
 
@@ -105,7 +107,7 @@ export class DataPlane {
   #scheduleDrains(next: ServedSnapshot): void {
     for (const connection of this.connections) {
       const pool = next.pools.get(connection.poolName);
-      this.#considerDrain(connection, pool?.endpoints.stateOf(connection.endpointKey), pool?.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS);
+      this.#considerDrain(connection, pool?.endpoints.stateOf(connection.endpointKey), pool?.drainTimeoutMs ?? connection.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS);
     }
   }
 

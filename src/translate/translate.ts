@@ -5,7 +5,7 @@ import type { V1Ingress } from '@kubernetes/client-node';
 import { parseIngressAnnotations } from '../annotations/parse.ts';
 import type { IngressPolicy } from '../annotations/policy.ts';
 import { WSGATE_ANNOTATIONS } from '../annotations/registry.ts';
-import { SNAPSHOT_VERSION, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
+import { SNAPSHOT_VERSION, type Certificate, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
 import { resolveBackend } from './backends.ts';
 import { ingressClassSelector } from './class.ts';
 import { indexCluster, type Cluster } from './resource-index.ts';
@@ -14,6 +14,7 @@ import { compareIngressAge, compareStrings, namespacedName } from './order.ts';
 import { routeClaims, routeKey, routeLabel } from './rules.ts';
 import { TlsCollector, ingressTlsCovers } from './tls-hosts.ts';
 import { upstreamVerification, upstreamVerifyFields } from './upstream-ca.ts';
+import { translateGatewayApi } from './gateway/translate-gateway.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
 
 /** The key lastGood remembers an Ingress by: its uid, which a delete and re-create changes. */
@@ -40,19 +41,51 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
     tls.addIngress(ingress);
   }
 
+  // Gateway API second: an Ingress keeps what it claimed (README "Gateway API" precedence).
+  const gatewayApi = translateGatewayApi(resources, {
+    cluster,
+    diagnostics,
+    ingressClaims: new Set(routes.keys()),
+    routePolicy: (policy) => (policy.forceSslRedirect === true ? { ...routePolicy(policy), httpsRedirect: true } : routePolicy(policy)),
+    previous: options.lastGood,
+    lastGood,
+    certificateCache: options.certificateCache,
+  });
+  for (const pool of gatewayApi.pools) pools.set(pool.name, pool);
+
   const tlsConfig: TlsConfig = {};
-  const certificates = tls.certificates();
+  const certificates = withListenerCertificates(tls.certificates(), gatewayApi.certificates);
   if (certificates.length > 0) tlsConfig.certificates = certificates;
   if (options.defaultCertSecret !== undefined) {
     const defaultCertificate = tls.defaultCertificate(options.defaultCertSecret);
     if (defaultCertificate !== undefined) tlsConfig.defaultCertificate = defaultCertificate;
   }
+  // An HTTPS listener for any host: its certificate is the default one, unless --default-cert-secret says otherwise.
+  if (tlsConfig.defaultCertificate === undefined && options.defaultCertSecret === undefined && gatewayApi.anyHostCertificate !== undefined) {
+    tlsConfig.defaultCertificate = gatewayApi.anyHostCertificate;
+  }
 
   const snapshot: Snapshot = { version: SNAPSHOT_VERSION, routes: [], pools: [] };
   if (tlsConfig.certificates !== undefined || tlsConfig.defaultCertificate !== undefined) snapshot.tls = tlsConfig;
-  snapshot.routes = [...routes.values()].map((entry) => entry.route).sort(compareRoutes);
+  snapshot.routes = [...[...routes.values()].map((entry) => entry.route), ...gatewayApi.routes].sort(compareRoutes);
   snapshot.pools = [...pools.values()].sort((a, b) => compareStrings(a.name, b.name));
-  return { snapshot, diagnostics: diagnostics.sorted(), lastGood: { policies: lastGood } };
+  return { snapshot, diagnostics: diagnostics.sorted(), lastGood: { policies: lastGood }, gatewayStatuses: gatewayApi.statuses };
+}
+
+/** Gateway listener certificates for the hosts no Ingress certificate serves already (Ingress first). */
+function withListenerCertificates(ingress: Certificate[], listeners: readonly Certificate[]): Certificate[] {
+  if (listeners.length === 0) return ingress;
+  const taken = new Set(ingress.flatMap((c) => c.hosts));
+  const out = ingress.map((c) => ({ ...c, hosts: [...c.hosts] }));
+  for (const certificate of listeners) {
+    const hosts = certificate.hosts.filter((h) => !taken.has(h));
+    if (hosts.length === 0) continue;
+    for (const h of hosts) taken.add(h);
+    const same = out.find((c) => c.name === certificate.name);
+    if (same !== undefined) same.hosts = [...new Set([...same.hosts, ...hosts])].sort(compareStrings);
+    else out.push({ ...certificate, hosts });
+  }
+  return out.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 interface RouteHolder {

@@ -3,8 +3,9 @@ import type { V1ConfigMap, V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret,
 import type { IngressPolicy } from '../annotations/policy.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import type { SecretCertificateCache } from './secret-certificate.ts';
+import type { GatewayResources, GatewayStatuses } from './gateway/types.ts';
 
-export interface Resources {
+export interface Resources extends GatewayResources {
   ingressClasses: V1IngressClass[];
   ingresses: V1Ingress[];
   services: V1Service[];
@@ -44,11 +45,15 @@ export type DiagnosticReason =
   | 'InvalidCertificate'
   | 'MissingService'
   | 'Conflict'
-  | 'IgnoredAnnotations';
+  | 'IgnoredAnnotations'
+  /** Gateway API: a rule, filter, match or hostname wsgate cannot serve (HTTPRoute status UnsupportedValue). */
+  | 'UnsupportedValue'
+  /** Gateway API: a parentRef of an HTTPRoute that wsgate's Gateway does not accept (status says why). */
+  | 'NotAccepted';
 
 export interface DiagnosticObject {
   /** `Secret` only for the `--default-cert-secret`, which belongs to no Ingress. */
-  kind: 'Ingress' | 'Secret';
+  kind: 'Ingress' | 'Secret' | 'HTTPRoute';
   namespace: string;
   name: string;
   uid?: string;
@@ -65,4 +70,6 @@ export interface TranslateResult {
   snapshot: Snapshot;
   diagnostics: Diagnostic[];
   lastGood: LastGoodState;
+  /** Gateway API status the leader writes (gateway/translate-gateway.ts); empty lists without Gateway objects. */
+  gatewayStatuses: GatewayStatuses;
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from './apiserver/types.ts';
 import { ObjectStore } from './apiserver/store.ts';
-import { findByPath, resolveResource, resourceForObject, type ResourceType } from './apiserver/resources.ts';
+import { findByPath, GATEWAY_API_GROUP, resolveResource, resourceForObject, type ResourceType } from './apiserver/resources.ts';
 import { ObjectApi, toView } from './apiserver/objects.ts';
 import { Lister, streamWatch, type OpenWatch } from './apiserver/query.ts';
 import { applyPatch, jsonPatch, mergePatch, PatchError, strategicMergePatch } from './apiserver/patch.ts';
@@ -24,6 +24,8 @@ export interface ApiServerOptions {
   token?: string;
   /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK (default 60 s). */
   bookmarkIntervalMs?: number;
+  /** Whether the Gateway API CRDs are installed (default true); false: their paths answer 404. */
+  gatewayApi?: boolean;
 }
 
 /** One request as RBAC would see it (k8s.io/apiserver pkg/endpoints/request RequestInfo). */
@@ -69,6 +71,8 @@ export interface ApiServer {
   list(kind: string, namespace?: string): KubeObject[];
   /** The current global resourceVersion. */
   readonly resourceVersion: string;
+  /** Installs (true) or removes (false) the Gateway API CRDs; objects stored meanwhile stay. */
+  setGatewayApi(installed: boolean): void;
 }
 
 const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
@@ -124,11 +128,13 @@ class TestApiServer implements ApiServer {
   readonly #bookmarkIntervalMs: number;
   #server: Server | undefined;
   #port: number;
+  #gatewayApi: boolean;
 
   constructor(options: ApiServerOptions) {
     this.#port = options.port ?? 0;
     this.token = options.token ?? 'wsgate-test-token';
     this.#bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+    this.#gatewayApi = options.gatewayApi ?? true;
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.#objects.create(resolveResource('Namespace'), undefined, { metadata: { name } });
     }
@@ -152,6 +158,10 @@ class TestApiServer implements ApiServer {
 
   get resourceVersion(): string {
     return String(this.#store.revision);
+  }
+
+  setGatewayApi(installed: boolean): void {
+    this.#gatewayApi = installed;
   }
 
   clearRequests(): void {
@@ -360,7 +370,11 @@ class TestApiServer implements ApiServer {
   #nonResource(path: string): unknown {
     if (path === '/version') return SERVER_VERSION;
     if (path === '/api') return coreVersions(`127.0.0.1:${this.#port}`);
-    if (path === '/apis') return groupList();
+    if (path === '/apis') {
+      const list = groupList();
+      return this.#gatewayApi ? list : { ...list, groups: list.groups.filter((g) => g.name !== GATEWAY_API_GROUP) };
+    }
+    if (!this.#gatewayApi && path.startsWith(`/apis/${GATEWAY_API_GROUP}`)) throw new HttpError(404, '404 page not found\n');
     if (path === '/api/v1') return resourceList('', 'v1') ?? undefined;
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     if (m) {
@@ -388,7 +402,8 @@ class TestApiServer implements ApiServer {
       rest = rest.slice(2);
     }
     const [plural, name, subresource, ...extra] = rest;
-    const resource = plural === undefined ? undefined : findByPath(groupName, version, plural);
+    const crdMissing = !this.#gatewayApi && groupName === GATEWAY_API_GROUP;
+    const resource = plural === undefined || crdMissing ? undefined : findByPath(groupName, version, plural);
     if (!resource || extra.length > 0 || (subresource !== undefined && !resource.subresources.includes(subresource)) || (namespace !== undefined && !resource.namespaced)) {
       throw new ApiError(statusOf(404, 'NotFound', 'the server could not find the requested resource'));
     }

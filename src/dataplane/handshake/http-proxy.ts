@@ -11,7 +11,9 @@ import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from '../upstream/exchange.ts';
 import { resolveRequestTarget, type ResolvedTarget } from './checks.ts';
-import { checkRoutePolicy, httpsRedirect, isRejection, matchRoute } from './pipeline.ts';
+import { checkRoutePolicy, httpsRedirect, isRejection, matchRoute, routeRedirect } from './pipeline.ts';
+import { modifyHeaderList, modifyPath } from './gateway-filters.ts';
+import type { Route } from '../../config/snapshot.ts';
 import { sendRejection, type Answer } from './rejection.ts';
 import { UpstreamTimeoutError } from '../../common/errors.ts';
 
@@ -39,17 +41,17 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
     done(answer.status, upstream, answer.status >= 500 ? answer.message : undefined);
   };
   if (isRejection(target)) return refuse(target);
-  const route = matchRoute(dataplane.current, normalizeHost(host), host, path);
+  const route = matchRoute(dataplane.current, normalizeHost(host), host, path, { headers: req.headers, target: target.url, proto });
   if (isRejection(route)) return refuse(route);
   // Before the source ranges, as for handshakes (pipeline.ts says why).
-  const redirect = httpsRedirect(route, proto, normalizeHost(host), target.url);
+  const redirect = httpsRedirect(route, proto, normalizeHost(host), target.url) ?? routeRedirect(route, proto, normalizeHost(host), target.url);
   if (redirect !== undefined) return refuse(redirect);
   // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
   const forbidden = checkRoutePolicy(route, clientIp, undefined);
   if (forbidden) return refuse(forbidden);
   const endpoint = route.pool.endpoints.pick({ clientIp, headers: req.headers, url: target.url }, new Set());
   if (!endpoint) return refuse({ status: 503, message: `no ready endpoint in ${route.pool.service}` });
-  forward(req, res, { pool: route.pool, endpoint, clientIp, proto, target }, refuse, done);
+  forward(req, res, { pool: route.pool, endpoint, clientIp, proto, target, route: route.route }, refuse, done);
 }
 
 interface Forwarding {
@@ -58,6 +60,8 @@ interface Forwarding {
   clientIp: string;
   proto: 'http' | 'https';
   target: ResolvedTarget;
+  /** For the Gateway API filters it may carry. */
+  route: Route;
 }
 
 /** SPEC §6 upstream-tls-verify for a plain request: the same checks as connect.ts's. */
@@ -72,12 +76,14 @@ function tlsOptions(pool: CompiledPool, endpoint: EndpointRef): https.RequestOpt
 /** The request to the endpoint and its response back, both streamed. */
 function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refuse: (answer: Answer, upstream?: string) => void, done: Done): void {
   const { pool, endpoint } = to;
+  const { requestHeaders, responseHeaders, rewrite } = to.route;
+  const rawHeaders = requestHeaders === undefined ? req.rawHeaders : modifyHeaderList(req.rawHeaders, requestHeaders);
   const upstreamReq = (pool.upstreamTls ? https : http).request({
     host: endpoint.address,
     port: endpoint.port,
     method: req.method,
-    path: to.target.url,
-    headers: forwardedHeaders(req.rawHeaders, to.clientIp, to.proto, false, to.target.hostOverride),
+    path: rewrite?.path === undefined ? to.target.url : modifyPath(to.target.url, rewrite.path, to.route),
+    headers: forwardedHeaders(rawHeaders, to.clientIp, to.proto, false, rewrite?.hostname ?? to.target.hostOverride),
     setHost: false,
     agent: pool.upstreamTls ? tlsAgent : plainAgent,
     timeout: pool.connectTimeoutMs,
@@ -102,7 +108,7 @@ function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refu
     const headers: string[] = [];
     const raw = upstreamRes.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) if (!isHopByHop(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders === undefined ? headers : modifyHeaderList(headers, responseHeaders));
     upstreamRes.pipe(res);
     upstreamRes.on('error', () => res.destroy());
     res.on('close', () => {

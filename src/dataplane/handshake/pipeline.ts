@@ -17,7 +17,8 @@ import type { EndpointRef } from '../upstream/types.ts';
 import { checkHandshake, resolveRequestTarget, type ResolvedTarget } from './checks.ts';
 import { ConnectionLease } from './lease.ts';
 import { relayRejection, sendRejection, type Answer, type Rejection } from './rejection.ts';
-import { normalizeHost } from './router.ts';
+import { normalizeHost, type RouteRequest } from './router.ts';
+import { gatewayRedirect, modifyHeaderList, modifyPath, modifyResponseHead, pickWeighted } from './gateway-filters.ts';
 
 const accessLog = logger('access');
 
@@ -41,9 +42,18 @@ export interface HandshakeRequest {
 type Upgraded = Extract<UpstreamOutcome, { kind: 'upgraded' }>;
 
 /** Step 2 (and the plain HTTP path): the route for the request's host and path, or 404. */
-export function matchRoute(current: ServedSnapshot | undefined, hostKey: string, host: string, path: string): CompiledRoute | Rejection {
-  const route = current?.router.match(hostKey, path);
-  return route ?? { status: 404, reason: 'no_route', message: `no route for ${host}${path}` };
+export function matchRoute(current: ServedSnapshot | undefined, hostKey: string, host: string, path: string, request?: RouteRequest): CompiledRoute | Rejection {
+  const route = current?.router.match(hostKey, path, request);
+  if (route === undefined) return { status: 404, reason: 'no_route', message: `no route for ${host}${path}` };
+  // Gateway API weights: each new connection draws its backend.
+  return route.split === undefined ? route : pickWeighted(route.split);
+}
+
+/** Gateway API RequestRedirect (after ssl-redirect): the route's own redirect, or undefined. */
+export function routeRedirect(route: CompiledRoute, proto: 'http' | 'https', hostKey: string, url: string): Answer | Rejection | undefined {
+  const redirect = route.route.redirect;
+  if (redirect === undefined) return undefined;
+  return gatewayRedirect(route.route, redirect, proto, hostKey, url) ?? { status: 400, reason: 'bad_request', message: `the Host ${JSON.stringify(hostKey)} cannot be redirected` };
 }
 
 /** Step 3: allowed-source-ranges, then allowed-origins (a request without Origin passes). */
@@ -100,12 +110,12 @@ export class HandshakePipeline {
     if (invalid) return this.#refuse(request, undefined, invalid);
     // The snapshot the route came from: its metrics are the ones this connection counts in.
     const served = this.#dataplane.current;
-    const route = matchRoute(served, request.hostKey, request.host, request.path);
+    const route = matchRoute(served, request.hostKey, request.host, request.path, { headers: req.headers, target: request.url, proto });
     if (isRejection(route)) return this.#refuse(request, undefined, route);
     // Before the policy checks, as ingress-nginx does: every plain-HTTP request on such a route is
     // sent to HTTPS, where the same source and origin checks then run; on plain HTTP the proxy
     // neither says more about the policy nor lets a byte through to the backend.
-    const redirect = httpsRedirect(route, proto, request.hostKey, request.url);
+    const redirect = httpsRedirect(route, proto, request.hostKey, request.url) ?? routeRedirect(route, proto, request.hostKey, request.url);
     if (redirect !== undefined) return isRejection(redirect) ? this.#refuse(request, route, redirect) : this.#redirect(request, route, redirect);
     const forbidden = checkRoutePolicy(route, request.clientIp, req.headers.origin);
     if (forbidden) return this.#refuse(request, route, forbidden);
@@ -199,7 +209,12 @@ export class HandshakePipeline {
   /** Step 6: the client's handshake to the endpoint, and its answer within handshake-timeout. */
   #exchange(request: HandshakeRequest, route: CompiledRoute, socket: Socket, endpoint: EndpointRef): Promise<UpstreamOutcome> {
     const { req, clientIp, proto } = request;
-    const client = { method: req.method ?? 'GET', url: request.url, rawHeaders: req.rawHeaders, clientIp, proto, hostOverride: request.hostOverride };
+    // Gateway API RequestHeaderModifier and URLRewrite change what the upstream is sent.
+    const { requestHeaders, rewrite } = route.route;
+    const rawHeaders = requestHeaders === undefined ? req.rawHeaders : modifyHeaderList(req.rawHeaders, requestHeaders);
+    const url = rewrite?.path === undefined ? request.url : modifyPath(request.url, rewrite.path, route.route);
+    const hostOverride = rewrite?.hostname ?? request.hostOverride;
+    const client = { method: req.method ?? 'GET', url, rawHeaders, clientIp, proto, hostOverride };
     return upstreamHandshake(socket, endpoint, client, route.pool.handshakeTimeoutMs);
   }
 
@@ -213,14 +228,15 @@ export class HandshakePipeline {
   /** Step 7: 101 to the client; from here on the bytes are the relay's. */
   #startRelay(request: HandshakeRequest, route: CompiledRoute, metrics: RouteMetrics, lease: ConnectionLease, outcome: Upgraded): void {
     const { socket } = request;
-    socket.write(outcome.responseHead);
+    const responseHeaders = route.route.responseHeaders;
+    socket.write(responseHeaders === undefined ? outcome.responseHead : modifyResponseHead(outcome.responseHead, responseHeaders));
     lease.opened(metrics);
     const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic };
     const relay = new Relay(socket, outcome.socket, options, (result: RelayResult) => {
       lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
       this.#logConnection(request, route, outcome.endpoint.key, result);
     });
-    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key };
+    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key, drainTimeoutMs: route.pool.drainTimeoutMs };
     lease.track(this.#dataplane, connection);
     relay.start(request.head, outcome.afterHead);
   }

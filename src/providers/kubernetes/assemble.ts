@@ -9,6 +9,7 @@ import { SnapshotSync } from './sync.ts';
 import { EventRecorder } from './writers/events.ts';
 import { LeaderElector, type LeaderOptions } from './writers/leader.ts';
 import { StatusWriter } from './writers/status.ts';
+import { GatewayStatusWriter } from './gateway/status.ts';
 import { ClusterStore } from './informers/store.ts';
 import type { WatcherOptions } from './informers/watcher.ts';
 
@@ -26,6 +27,8 @@ export interface KubernetesControllerOptions {
   watcher?: Omit<WatcherOptions, 'clock'>;
   leader?: Pick<LeaderOptions, 'leaseDurationMs' | 'renewIntervalMs' | 'retryIntervalMs'>;
   statusResyncMs?: number;
+  /** How often an absent Gateway API is probed again (default 30 s). */
+  gatewayProbeMs?: number;
 }
 
 export interface KubernetesController {
@@ -34,6 +37,8 @@ export interface KubernetesController {
   events: EventRecorder;
   leader: LeaderElector;
   status: StatusWriter | undefined;
+  /** Gateway API status (GatewayClass, Gateway, HTTPRoute); writes only while leading. */
+  gatewayStatus: GatewayStatusWriter;
   /** Every kind has listed and the first snapshot has been accepted. */
   ready(): boolean;
   stop(): Promise<void>;
@@ -46,6 +51,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
     ...(options.watcher === undefined ? {} : { watcher: options.watcher }),
+    ...(options.gatewayProbeMs === undefined ? {} : { gatewayProbeMs: options.gatewayProbeMs }),
   });
   const leader = new LeaderElector(kc, {
     namespace: options.electionNamespace,
@@ -66,6 +72,13 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
           ingresses: () => store.resources().ingresses,
           ...(options.statusResyncMs === undefined ? {} : { resyncMs: options.statusResyncMs }),
         });
+  const gatewayStatus = new GatewayStatusWriter(kc, {
+    clock,
+    ...(options.publishService === undefined ? {} : { publishService: options.publishService }),
+    isLeader,
+    current: () => store.gateway.resources(),
+    ...(options.statusResyncMs === undefined ? {} : { resyncMs: options.statusResyncMs }),
+  });
   let accepted = false;
   const sync = new SnapshotSync(store, {
     clock,
@@ -80,9 +93,10 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
       },
       refuse: (issues) => sink.refuse(issues),
     },
-    translated: (diagnostics, snapshot) => {
+    translated: (diagnostics, snapshot, result) => {
       events.record(diagnostics);
       status?.update(snapshot);
+      gatewayStatus.update(result.gatewayStatuses);
     },
   });
   store.onChange((change) => sync.notify(change));
@@ -90,22 +104,26 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     if (!leading) return;
     events.leadershipChanged();
     status?.sync();
+    gatewayStatus.sync();
   });
   store.start();
   leader.start();
   status?.start();
+  gatewayStatus.start();
   return {
     store,
     sync,
     events,
     leader,
     status,
+    gatewayStatus,
     ready: () => store.synced() && accepted,
     async stop() {
       sync.close();
       // First: the Lease goes to another replica while this one finishes up.
       await leader.stop();
       status?.stop();
+      gatewayStatus.stop();
       await store.stop();
       await sync.settled();
       await events.idle();

@@ -38,6 +38,7 @@ export class References {
         if (backend.service?.name !== undefined) references.#services.add(joinNamespacedName(namespace, backend.service.name));
       }
     }
+    references.#addGatewayApi(resources);
     for (const slice of resources.endpointSlices) {
       if (references.#sliceService(slice)) references.#slices.add(nameOf(slice));
     }
@@ -50,6 +51,12 @@ export class References {
     switch (change.kind) {
       case 'Ingress':
       case 'IngressClass':
+      case 'GatewayClass': // Gateway API objects decide what is referenced, as Ingresses do.
+      case 'Gateway':
+      case 'HTTPRoute':
+      case 'ReferenceGrant':
+      case 'BackendTLSPolicy':
+      case 'Namespace':
         return true;
       case 'Secret':
         return this.#secrets.has(nameOf(change.object));
@@ -59,6 +66,29 @@ export class References {
         return this.#services.has(nameOf(change.object));
       case 'EndpointSlice':
         return this.#sliceService(change.object) || this.#slices.has(nameOf(change.object));
+    }
+  }
+
+  /** What Gateways (certificateRefs), HTTPRoutes (backendRefs) and BackendTLSPolicies (CA ConfigMaps) name. */
+  #addGatewayApi(resources: Resources): void {
+    for (const gateway of resources.gateways ?? []) {
+      for (const listener of gateway.spec?.listeners ?? []) {
+        for (const ref of listener.tls?.certificateRefs ?? []) this.#secrets.add(joinNamespacedName(ref.namespace ?? gateway.metadata?.namespace, ref.name));
+      }
+    }
+    for (const route of resources.httpRoutes ?? []) {
+      for (const rule of route.spec?.rules ?? []) {
+        for (const ref of rule.backendRefs ?? []) this.#services.add(joinNamespacedName(ref.namespace ?? route.metadata?.namespace, ref.name));
+      }
+      // upstream-tls-ca-secret on an HTTPRoute, as on an Ingress.
+      for (const reference of caSecretReferences(route.metadata?.annotations)) {
+        const ref = caSecretName(reference, route.metadata?.namespace ?? 'default');
+        this.#secrets.add(joinNamespacedName(ref.namespace, ref.name));
+        this.#configMaps.add(joinNamespacedName(ref.namespace, ref.name));
+      }
+    }
+    for (const policy of resources.backendTLSPolicies ?? []) {
+      for (const ref of policy.spec?.validation?.caCertificateRefs ?? []) this.#configMaps.add(joinNamespacedName(policy.metadata?.namespace, ref.name));
     }
   }
 

@@ -6,7 +6,7 @@ import type { Snapshot } from '../../config/snapshot.ts';
 import { logger } from '../../common/log.ts';
 import { SecretCertificateCache } from '../../translate/secret-certificate.ts';
 import { translate } from '../../translate/translate.ts';
-import { CONTROLLER_NAME, type Diagnostic, type LastGoodState } from '../../translate/types.ts';
+import { CONTROLLER_NAME, type Diagnostic, type LastGoodState, type TranslateResult } from '../../translate/types.ts';
 import type { Clock } from '../../common/clock.ts';
 import { Debouncer } from '../../common/debounce.ts';
 import type { SnapshotSink } from '../provider.ts';
@@ -28,7 +28,7 @@ export interface SnapshotSyncOptions {
    */
   sink: SnapshotSink;
   /** Every translation's diagnostics and the snapshot it produced (accepted or not). */
-  translated?(diagnostics: Diagnostic[], snapshot: Snapshot): void;
+  translated?(diagnostics: Diagnostic[], snapshot: Snapshot, result: TranslateResult): void;
 }
 
 export type RebuildOutcome = { delivered: boolean; hash?: string };
@@ -126,7 +126,7 @@ export class SnapshotSync {
     this.#lastGood = result.lastGood;
     this.#references = References.of(resources, this.#options.defaultCertSecret);
     this.#diagnostics = result.diagnostics;
-    this.#options.translated?.(result.diagnostics, result.snapshot);
+    this.#options.translated?.(result.diagnostics, result.snapshot, result);
     const accepted = acceptSnapshot(result.snapshot);
     if (!accepted.ok) {
       log.error({ issues: accepted.issues }, 'translated snapshot failed validation; the last one stays in effect');

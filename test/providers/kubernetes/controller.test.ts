@@ -193,8 +193,12 @@ describe('ClusterStore against the test API server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Watches one ClusterStore opens: IngressClass, Ingress, Service, EndpointSlice, Secret (TLS), Secret (Opaque), ConfigMap. */
-  const KINDS = 7;
+  /**
+   * Watches one ClusterStore opens: IngressClass, Ingress, Service, EndpointSlice, Secret (TLS),
+   * Secret (Opaque), ConfigMap; and, the test API server serving the Gateway API, GatewayClass,
+   * Gateway, HTTPRoute, ReferenceGrant, BackendTLSPolicy and Namespace.
+   */
+  const KINDS = 13;
 
   it('is synced only once every kind has listed, and lists only TLS and Opaque Secrets and Service slices', async () => {
     const clock = new FakeClock();

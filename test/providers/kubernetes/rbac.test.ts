@@ -16,6 +16,7 @@ import { startApiServer, type ApiServer, type KubeObject } from '../../support/a
 import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service, tlsSecret } from '../../support/k8s.ts';
 import { eventually } from '../../support/proxy.ts';
+import { gateway, gatewayClass, httpRoute } from '../../support/gateway.ts';
 
 const RULES_FILE = join(import.meta.dirname, '..', '..', '..', 'charts', 'wsgate', 'files', 'rbac-rules.yaml');
 const RBAC_TEMPLATE = join(import.meta.dirname, '..', '..', '..', 'charts', 'wsgate', 'templates', 'rbac.yaml');
@@ -78,7 +79,11 @@ describe('RBAC: the chart grants every verb the controller uses', () => {
     api.apply(chat({ 'wsgate.io/idle-timeout': 'banana' }));
     await eventually(() => running!.events.posted > posted, 'repeat Event patched');
     await running!.events.idle();
+    // Gateway API (issue 14): a class, a Gateway and an HTTPRoute, so each kind's status is written
+    // (after the Event scenario, whose counts its Events would disturb).
+    for (const object of [gatewayClass(), gateway('gw'), httpRoute('chat')]) api.apply(object as unknown as KubeObject);
     await eventually(() => api.requests.some((r) => r.resource === 'leases' && r.verb === 'update'), 'the Lease renewed');
+    await eventually(() => api.requests.some((r) => r.resource === 'httproutes' && r.subresource === 'status') && api.requests.some((r) => r.resource === 'gateways' && r.subresource === 'status') && api.requests.some((r) => r.resource === 'gatewayclasses' && r.subresource === 'status'), 'Gateway API status written');
     await translateOnce(kc, { ingressClass: 'wsgate' });
     assert.ok(snapshots > 0);
 

@@ -7,7 +7,7 @@ import { apiVersionOf, type ResourceType } from './resources.ts';
 import { alreadyExists, badRequest, conflict, invalid, notFound } from './status.ts';
 
 /** Resources whose objects count spec changes in metadata.generation. */
-const GENERATION_KINDS = new Set(['Ingress', 'IngressClass']);
+const GENERATION_KINDS = new Set(['Ingress', 'IngressClass', 'GatewayClass', 'Gateway', 'HTTPRoute', 'BackendTLSPolicy']);
 /** The Service registry returns the deleted object; the others return a Status (genericregistry ReturnDeletedObject). */
 const RETURNS_DELETED_OBJECT = new Set(['Service']);
 

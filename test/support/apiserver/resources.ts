@@ -21,6 +21,9 @@ export interface ResourceType {
   fromView?: (view: KubeObject) => KubeObject;
 }
 
+/** The Gateway API's group: its CRDs may be absent (ApiServerOptions.gatewayApi). */
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 const CORE_EVENT_FIELDS = [
@@ -72,6 +75,13 @@ export const RESOURCES: ResourceType[] = [
   resource({ group: 'networking.k8s.io', version: 'v1', kind: 'IngressClass', plural: 'ingressclasses', singular: 'ingressclass', namespaced: false, shortNames: [] }),
   resource({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', singular: 'endpointslice', namespaced: true, shortNames: [] }),
   resource({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', singular: 'lease', namespaced: true, shortNames: [], fieldLabels: [] }),
+  // Gateway API, standard channel v1.3.0 (BackendTLSPolicy v1alpha3 from its experimental
+  // channel), as its CRDs install them: served only while a test has not removed them.
+  resource({ group: GATEWAY_API_GROUP, version: 'v1', kind: 'GatewayClass', plural: 'gatewayclasses', singular: 'gatewayclass', namespaced: false, shortNames: ['gc'], subresources: ['status'], categories: ['gateway-api'] }),
+  resource({ group: GATEWAY_API_GROUP, version: 'v1', kind: 'Gateway', plural: 'gateways', singular: 'gateway', namespaced: true, shortNames: ['gtw'], subresources: ['status'], categories: ['gateway-api'] }),
+  resource({ group: GATEWAY_API_GROUP, version: 'v1', kind: 'HTTPRoute', plural: 'httproutes', singular: 'httproute', namespaced: true, shortNames: [], subresources: ['status'], categories: ['gateway-api'] }),
+  resource({ group: GATEWAY_API_GROUP, version: 'v1beta1', kind: 'ReferenceGrant', plural: 'referencegrants', singular: 'referencegrant', namespaced: true, shortNames: ['refgrant'], categories: ['gateway-api'] }),
+  resource({ group: GATEWAY_API_GROUP, version: 'v1alpha3', kind: 'BackendTLSPolicy', plural: 'backendtlspolicies', singular: 'backendtlspolicy', namespaced: true, shortNames: ['btlspolicy'], subresources: ['status'], categories: ['gateway-api'] }),
 ];
 
 export function apiVersionOf(r: ResourceType): string {

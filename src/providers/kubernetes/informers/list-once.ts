@@ -8,6 +8,8 @@ import { translate } from '../../../translate/translate.ts';
 import { CONTROLLER_NAME, type Diagnostic, type Resources } from '../../../translate/types.ts';
 import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { listKind } from './watcher.ts';
+import { listGatewayOnce } from '../gateway/list-once.ts';
+import type { GatewayStatuses } from '../../../translate/gateway/types.ts';
 
 export interface OnceOptions {
   ingressClass: string;
@@ -20,6 +22,8 @@ export interface OnceResult {
   diagnostics: Diagnostic[];
   /** Validation issues of the translated snapshot (a translator bug); [] normally. */
   issues: Issue[];
+  /** What the Gateway API objects' status would be. */
+  gatewayStatuses: GatewayStatuses;
 }
 
 export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Resources> {
@@ -40,6 +44,7 @@ export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Re
     endpointSlices: endpointSlices.items,
     secrets: [...secrets.items, ...caSecrets.items],
     configMaps: configMaps.items,
+    ...(await listGatewayOnce(kc, options.watchNamespace)),
   };
   const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
   if (defaultSecret !== undefined) {
@@ -56,7 +61,7 @@ export async function translateOnce(kc: KubeConfig, options: OnceOptions): Promi
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
   });
   const accepted = acceptSnapshot(result.snapshot);
-  return { snapshot: result.snapshot, diagnostics: result.diagnostics, issues: accepted.ok ? [] : accepted.issues };
+  return { snapshot: result.snapshot, diagnostics: result.diagnostics, issues: accepted.ok ? [] : accepted.issues, gatewayStatuses: result.gatewayStatuses };
 }
 
 /** `Warning Conflict Ingress default/chat: ...`, one line per diagnostic. */

@@ -5,6 +5,7 @@ import type { Resources } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
 import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { KindWatcher, type WatcherOptions } from './watcher.ts';
+import { GatewayWatchers, type GatewayChangeKind } from '../gateway/watchers.ts';
 
 /** What the controller reads; the informers here, a plain object in unit tests. */
 export interface ResourceSource {
@@ -15,7 +16,7 @@ export interface ResourceSource {
 
 /** One object added, updated or deleted, by kind; undefined: a kind (re)listed, anything may differ. */
 export type ClusterChange =
-  | { kind: 'IngressClass' | 'Ingress' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap'; object: KubernetesObject }
+  | { kind: 'IngressClass' | 'Ingress' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | GatewayChangeKind; object: KubernetesObject }
   | undefined;
 
 export interface ClusterStoreOptions {
@@ -25,6 +26,8 @@ export interface ClusterStoreOptions {
   /** `--default-cert-secret` NS/NAME: watched on its own when outside the watched namespace. */
   defaultCertSecret?: string;
   watcher?: Omit<WatcherOptions, 'clock'>;
+  /** How often an absent Gateway API is probed again (gateway/kinds.ts). */
+  gatewayProbeMs?: number;
 }
 
 export class ClusterStore implements ResourceSource {
@@ -36,7 +39,9 @@ export class ClusterStore implements ResourceSource {
   readonly #caSecrets;
   readonly #configMaps;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
-  readonly #all: KindWatcher<KubernetesObject>[];
+  readonly #all: Pick<KindWatcher<KubernetesObject>, 'start' | 'stop' | 'synced' | 'errors'>[];
+  /** Gateway API kinds, auto-detected (their CRDs may be absent). */
+  readonly gateway: GatewayWatchers;
   #listener: (change: ClusterChange) => void = () => {};
 
   constructor(kc: KubeConfig, options: ClusterStoreOptions) {
@@ -55,7 +60,8 @@ export class ClusterStore implements ResourceSource {
     this.#configMaps = new KindWatcher(kc, kinds.configMaps, watcherOptions, onChange('ConfigMap'));
     const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
     if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange('Secret'));
-    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#caSecrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : [])] as KindWatcher<KubernetesObject>[];
+    this.gateway = new GatewayWatchers(kc, { ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }), ...(options.gatewayProbeMs === undefined ? {} : { probeMs: options.gatewayProbeMs }) }, watcherOptions, (kind, object) => this.#listener(object === undefined ? undefined : { kind, object }));
+    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#caSecrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : []), ...this.gateway.all] as KindWatcher<KubernetesObject>[];
   }
 
   /** Who hears of every change (set once the rebuild loop exists; nobody before). */
@@ -88,6 +94,7 @@ export class ClusterStore implements ResourceSource {
       endpointSlices: [...this.#endpointSlices.list()],
       secrets: [...this.#secrets.list(), ...this.#caSecrets.list(), ...(this.#defaultSecret?.list() ?? [])],
       configMaps: [...this.#configMaps.list()],
+      ...this.gateway.resources(),
     };
   }
 }

@@ -33,7 +33,7 @@ export function eventName(d: Diagnostic): string {
   return `${d.object.name.slice(0, 200)}.${digest}`;
 }
 
-const API_VERSIONS: Record<Diagnostic['object']['kind'], string> = { Ingress: 'networking.k8s.io/v1', Secret: 'v1' };
+const API_VERSIONS: Record<Diagnostic['object']['kind'], string> = { Ingress: 'networking.k8s.io/v1', Secret: 'v1', HTTPRoute: 'gateway.networking.k8s.io/v1' };
 
 export class EventRecorder {
   readonly #api: CoreV1Api;
