@@ -304,7 +304,16 @@ describe('ci variants', () => {
     // Scoped to the watched namespace: Secrets are readable there and nowhere else.
     assert.ok(granted.get('apps')?.has('core/secrets:list'));
     assert.ok(!renderedPermissions(objects).cluster.has('core/secrets:list'));
-    assert.deepEqual([...renderedPermissions(objects).cluster].sort(), ['networking.k8s.io/ingressclasses:list', 'networking.k8s.io/ingressclasses:watch']);
+    // Cluster-wide only what is cluster-scoped: IngressClasses, GatewayClasses, Namespaces.
+    assert.deepEqual([...renderedPermissions(objects).cluster].sort(), [
+      'core/namespaces:list',
+      'core/namespaces:watch',
+      'gateway.networking.k8s.io/gatewayclasses/status:patch',
+      'gateway.networking.k8s.io/gatewayclasses:list',
+      'gateway.networking.k8s.io/gatewayclasses:watch',
+      'networking.k8s.io/ingressclasses:list',
+      'networking.k8s.io/ingressclasses:watch',
+    ]);
     assert.deepEqual([...(granted.get('wsgate') ?? [])].sort(), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
   });
 

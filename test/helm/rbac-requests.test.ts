@@ -16,6 +16,7 @@ import { startApiServer, type ApiServer, type KubeObject } from '../support/apis
 import { writeKubeconfig } from '../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service, tlsSecret } from '../support/k8s.ts';
 import { eventually } from '../support/proxy.ts';
+import { gateway, gatewayClass, httpRoute } from '../support/gateway.ts';
 import { renderChart } from './render.ts';
 import { allows, renderedPermissions, type ApiRequest, type ChartPermissions } from './rbac.ts';
 
@@ -50,6 +51,10 @@ async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string |
     await eventually(() => controller.events.posted > posted, 'repeat Event patched');
     await controller.events.idle();
     await eventually(() => api.requests.some((r) => r.resource === 'leases' && r.verb === 'update'), 'the Lease renewed');
+    // Gateway API: a class, a Gateway and an HTTPRoute, so each kind's status is written.
+    for (const object of [gatewayClass(), gateway('gw'), httpRoute('chat')]) api.apply(object as unknown as KubeObject);
+    const statusOf = (resource: string): boolean => api.requests.some((r) => r.resource === resource && r.subresource === 'status');
+    await eventually(() => statusOf('gatewayclasses') && statusOf('gateways') && statusOf('httproutes'), 'Gateway API status written');
     // `wsgate controller --once` lists with the same scope.
     await translateOnce(kc, { ingressClass: 'wsgate', ...(watchNamespace ? { watchNamespace } : {}) });
   } finally {
@@ -102,7 +107,10 @@ describe('RBAC equals the requests of the controller', () => {
       assert.deepEqual(unused, [], 'grants the controller never used');
       if (watchNamespace) {
         assert.ok(!chart.cluster.has('core/secrets:list'), 'no cluster-wide Secret list');
-        assert.ok(requests.every((r) => r.namespace !== '' || r.permission.includes('ingressclasses')), 'only IngressClasses are read cluster-wide');
+        // Cluster-scoped kinds only: IngressClasses, GatewayClasses (and their status), Namespaces.
+        const clusterScoped = /^(networking\.k8s\.io\/ingressclasses|gateway\.networking\.k8s\.io\/gatewayclasses(\/status)?|core\/namespaces):/;
+        const wide = requests.filter((r) => r.namespace === '' && !clusterScoped.test(r.permission)).map((r) => r.permission);
+        assert.deepEqual(wide, [], 'only cluster-scoped kinds are read cluster-wide');
       }
     });
   }
