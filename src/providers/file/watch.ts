@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../common/clock.ts';
 import { Debouncer } from '../../common/debounce.ts';
 import { ConfigError } from '../../common/errors.ts';
+import { SnapshotAcceptor } from '../../config/incremental.ts';
 import { loadSnapshotSource } from '../../config/load.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 
@@ -53,6 +54,7 @@ export function watchSnapshotFile(
     void reload();
   });
   let watcher: FSWatcher | undefined;
+  const acceptor = new SnapshotAcceptor();
 
   function schedule(): void {
     if (closed) return;
@@ -78,7 +80,7 @@ export function watchSnapshotFile(
 
   async function loadOnce(): Promise<void> {
     const before = await statSignature([file]);
-    const loaded = await loadSnapshotSource(file);
+    const loaded = await loadSnapshotSource(file, acceptor);
     const after = await statSignature(loaded.files);
     if (closed) return;
     // The file changed while it was read: an in-place write still in progress. What was read may
