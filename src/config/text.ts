@@ -49,7 +49,7 @@ function parseJsonFast(text: string): ParsedText | undefined {
 
 function firstNonSpace(text: string): number {
   let i = 0;
-  while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t' || text[i] === '\ufeff')) i++;
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
   return i;
 }
 
