@@ -342,24 +342,13 @@ export class WsgateMetrics {
       }
       for (const state of ENDPOINT_STATES) total.counts[state] += pool.counts[state];
     }
-    // Only the series that changed are touched: setting every one (4 per Service) on each reload
-    // and every few seconds costs seconds of label hashing at thousands of Services.
-    const previous = this.#upstreamEndpointsSet;
-    for (const [key, { namespace, service }] of previous) {
-      if (totals.has(key)) continue;
-      for (const state of ENDPOINT_STATES) this.#upstreamEndpoints.remove({ namespace, service, state });
-    }
-    for (const [key, total] of totals) {
-      const before = previous.get(key);
+    this.#upstreamEndpoints.reset();
+    for (const { namespace, service, counts } of totals.values()) {
       for (const state of ENDPOINT_STATES) {
-        if (before?.counts[state] !== total.counts[state]) this.#upstreamEndpoints.set({ namespace: total.namespace, service: total.service, state }, total.counts[state]);
+        this.#upstreamEndpoints.set({ namespace, service, state }, counts[state]);
       }
     }
-    this.#upstreamEndpointsSet = totals;
   }
-
-  /** What setUpstreamEndpoints last set, by namespace/service. */
-  #upstreamEndpointsSet = new Map<string, UpstreamPoolEndpoints>();
 
   /** Replaces every certificate expiry series: Secrets absent from `certs` disappear. */
   setCertificateExpiries(certs: CertificateExpiry[]): void {

@@ -69,6 +69,14 @@ export interface ApiServer {
   list(kind: string, namespace?: string): KubeObject[];
   /** The current global resourceVersion. */
   readonly resourceVersion: string;
+  /**
+   * From now on, every request for `resource` (a plural: "secrets") with one of `verbs` (default
+   * list and watch) is answered with `code` (403 Forbidden as RBAC, 404 as a missing CRD, 5xx);
+   * `undefined` lifts it. Counts each refusal in `refused`.
+   */
+  refuse(resource: string, code: number | undefined, verbs?: string[]): void;
+  /** Requests answered by refuse(), by resource. */
+  readonly refused: ReadonlyMap<string, number>;
 }
 
 const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
@@ -122,6 +130,8 @@ class TestApiServer implements ApiServer {
   readonly #watches = new Set<OpenWatch>();
   readonly #requests: RequestRecord[] = [];
   readonly #bookmarkIntervalMs: number;
+  readonly #refusals = new Map<string, { code: number; verbs: Set<string> }>();
+  readonly refused = new Map<string, number>();
   #server: Server | undefined;
   #port: number;
 
@@ -152,6 +162,11 @@ class TestApiServer implements ApiServer {
 
   get resourceVersion(): string {
     return String(this.#store.revision);
+  }
+
+  refuse(resource: string, code: number | undefined, verbs = ['list', 'watch']): void {
+    if (code === undefined) this.#refusals.delete(resource);
+    else this.#refusals.set(resource, { code, verbs: new Set(verbs) });
   }
 
   clearRequests(): void {
@@ -298,6 +313,14 @@ class TestApiServer implements ApiServer {
       subresource: subresource ?? '', namespace: namespace ?? '', name: name ?? '',
       verb: verbOf(req.method ?? 'GET', name !== undefined, watch),
     });
+    const refusal = this.#refusals.get(r.plural);
+    if (refusal !== undefined && refusal.verbs.has(record.verb)) {
+      this.refused.set(r.plural, (this.refused.get(r.plural) ?? 0) + 1);
+      const reason = refusal.code === 403 ? 'Forbidden' : refusal.code === 404 ? 'NotFound' : 'InternalError';
+      const message = refusal.code === 403 ? `${r.plural} is forbidden: User "system:serviceaccount:wsgate:wsgate" cannot ${record.verb} resource "${r.plural}"` : `the server could not serve ${r.plural}`;
+      send(res, refusal.code, statusOf(refusal.code, reason, message));
+      return;
+    }
     const q = url.searchParams;
     const dryRun = q.getAll('dryRun').length > 0;
     switch (record.verb) {
