@@ -88,7 +88,7 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
   const metrics = new WsgateMetrics();
   // A restarted controller that produces what the file already holds does not touch it.
   const sink = new SnapshotFileSink(file, metrics, await readFile(file, 'utf8').catch(() => undefined));
-  const controller = startKubernetesController(kc, controllerOptions(options), sink);
+  const controller = startKubernetesController(kc, { ...controllerOptions(options), metrics }, sink);
   let stopping = false;
   const admin = await startAdminServer({
     port: options.adminPort,
@@ -96,6 +96,7 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
     sources: {
       metricsText: () => metrics.registry.metrics(),
       isReady: () => !stopping && controller.ready(),
+      conditions: () => controller.conditions(),
       config: () => (sink.current === undefined ? undefined : redactSnapshot(sink.current)),
     },
   });

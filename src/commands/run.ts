@@ -10,6 +10,7 @@ import { startServing } from './serve.ts';
 export async function runCommand(options: Options): Promise<number> {
   const kc = loadKubeConfig(options.kubeconfig);
   const serving = await startServing(options);
-  startKubernetesController(kc, controllerOptions(options), serving);
+  const controller = startKubernetesController(kc, { ...controllerOptions(options), metrics: serving.metrics }, serving);
+  serving.showConditions(() => controller.conditions());
   return -1;
 }

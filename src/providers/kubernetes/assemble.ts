@@ -10,7 +10,8 @@ import { EventRecorder } from './writers/events.ts';
 import { LeaderElector, type LeaderOptions } from './writers/leader.ts';
 import { StatusWriter } from './writers/status.ts';
 import { ClusterStore } from './informers/store.ts';
-import type { WatcherOptions } from './informers/watcher.ts';
+import type { KindCondition, WatcherOptions } from './informers/watcher.ts';
+import type { WsgateMetrics } from '../../metrics/metrics.ts';
 
 export interface KubernetesControllerOptions {
   ingressClass: string;
@@ -26,6 +27,8 @@ export interface KubernetesControllerOptions {
   watcher?: Omit<WatcherOptions, 'clock'>;
   leader?: Pick<LeaderOptions, 'leaseDurationMs' | 'renewIntervalMs' | 'retryIntervalMs'>;
   statusResyncMs?: number;
+  /** SPEC §9: wsgate_controller_sync_errors_total{kind} is counted here when given. */
+  metrics?: WsgateMetrics;
 }
 
 export interface KubernetesController {
@@ -34,18 +37,35 @@ export interface KubernetesController {
   events: EventRecorder;
   leader: LeaderElector;
   status: StatusWriter | undefined;
-  /** Every kind has listed and the first snapshot has been accepted. */
+  /** Every kind has listed (or is unavailable, served as empty) and the first snapshot has been accepted. */
   ready(): boolean;
+  /** /readyz?verbose lines: one per kind (`Secret: unavailable since ...: HTTP 403: ...`). */
+  conditions(): string[];
   stop(): Promise<void>;
+}
+
+/** `Secret: unavailable since 2026-12-02T01:00:00.000Z (HTTP 403: ...), 12 errors`; `Ingress: listed`. */
+export function conditionLine(condition: KindCondition): string {
+  const since = condition.since === undefined ? '' : ` since ${condition.since}`;
+  const why = condition.lastError === undefined ? '' : ` (${condition.lastError})`;
+  const errors = condition.errors === 0 ? '' : `, ${condition.errors} error${condition.errors === 1 ? '' : 's'} so far`;
+  return `${condition.kind}: ${condition.state}${since}${why}${errors}`;
 }
 
 export function startKubernetesController(kc: KubeConfig, options: KubernetesControllerOptions, sink: SnapshotSink): KubernetesController {
   const clock = options.clock ?? systemClock;
+  const syncErrors = options.metrics?.controllerSyncErrors();
   const store = new ClusterStore(kc, {
     clock,
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
-    ...(options.watcher === undefined ? {} : { watcher: options.watcher }),
+    watcher: {
+      ...options.watcher,
+      onError: (kind, error) => {
+        syncErrors?.inc({ kind });
+        options.watcher?.onError?.(kind, error);
+      },
+    },
   });
   const leader = new LeaderElector(kc, {
     namespace: options.electionNamespace,
@@ -101,6 +121,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     leader,
     status,
     ready: () => store.synced() && accepted,
+    conditions: () => store.conditions().map(conditionLine),
     async stop() {
       sync.close();
       leader.stop();

@@ -4,7 +4,7 @@ import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-
 import type { Resources } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
 import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
-import { KindWatcher, type WatcherOptions } from './watcher.ts';
+import { KindWatcher, type KindCondition, type WatcherOptions } from './watcher.ts';
 
 /** What the controller reads; the informers here, a plain object in unit tests. */
 export interface ResourceSource {
@@ -73,6 +73,11 @@ export class ClusterStore implements ResourceSource {
 
   synced(): boolean {
     return this.#all.every((watcher) => watcher.synced);
+  }
+
+  /** Per kind: listed, failing since when and why, or unavailable (served as empty): /readyz?verbose. */
+  conditions(): KindCondition[] {
+    return this.#all.map((watcher) => watcher.condition());
   }
 
   /** Watch or list errors so far, summed over kinds (each restarted its informer). */
