@@ -36,6 +36,7 @@ export function controllerOptions(options: Options): KubernetesControllerOptions
     ...(options.publishService === undefined ? {} : { publishService: options.publishService }),
     electionNamespace: electionNamespace(options.electionNamespace),
     identity: leaderIdentity(),
+    writeLimit: { qps: options.kubeApiQps, burst: options.kubeApiBurst },
   };
 }
 

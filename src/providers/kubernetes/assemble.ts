@@ -9,6 +9,7 @@ import { SnapshotSync } from './sync.ts';
 import { EventRecorder } from './writers/events.ts';
 import { LeaderElector, type LeaderOptions } from './writers/leader.ts';
 import { StatusWriter } from './writers/status.ts';
+import { TokenBucket, type RateLimit } from './writers/rate-limit.ts';
 import { ClusterStore } from './informers/store.ts';
 import type { KindCondition, WatcherOptions } from './informers/watcher.ts';
 import type { WsgateMetrics } from '../../metrics/metrics.ts';
@@ -27,12 +28,16 @@ export interface KubernetesControllerOptions {
   watcher?: Omit<WatcherOptions, 'clock'>;
   leader?: Pick<LeaderOptions, 'leaseDurationMs' | 'renewIntervalMs' | 'retryIntervalMs'>;
   statusResyncMs?: number;
+  /** `--kube-api-qps` / `--kube-api-burst`: the writes' token bucket (client-go's 20 / 30 by default). */
+  writeLimit?: RateLimit;
   /** SPEC §9: wsgate_controller_sync_errors_total{kind} is counted here when given. */
   metrics?: WsgateMetrics;
 }
 
 export interface KubernetesController {
   store: ClusterStore;
+  /** The writes' token bucket (Events and status patches). */
+  limiter: TokenBucket;
   sync: SnapshotSync;
   events: EventRecorder;
   leader: LeaderElector;
@@ -75,7 +80,8 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     ...options.leader,
   });
   const isLeader = (): boolean => leader.leading;
-  const events = new EventRecorder(kc, { clock, instance: options.identity, isLeader });
+  const limiter = new TokenBucket(clock, options.writeLimit);
+  const events = new EventRecorder(kc, { clock, instance: options.identity, isLeader, limiter });
   const status =
     options.publishService === undefined
       ? undefined
@@ -84,6 +90,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
           publishService: options.publishService,
           isLeader,
           ingresses: () => store.resources().ingresses,
+          limiter,
           ...(options.statusResyncMs === undefined ? {} : { resyncMs: options.statusResyncMs }),
         });
   let accepted = false;
@@ -116,6 +123,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
   status?.start();
   return {
     store,
+    limiter,
     sync,
     events,
     leader,
