@@ -5,6 +5,7 @@
 //     sidecar pair `wsgate controller --output` + `wsgate proxy --config`, each with --workers 1:
 //     start -> /readyz 200 -> the last host answers, API change -> the proxy routes it (a new
 //     Ingress is created; its host answers 308 instead of 404 once routed), and the RSS of each.
+//     WSGATE_BENCH_LOG=info shows the processes' logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -92,7 +93,7 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 function wsgate(args: string[]): ChildProcess {
-  return spawn(process.execPath, [new URL('../src/cli.ts', import.meta.url).pathname, ...args, '--log-level', 'warn', '--workers', '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [new URL('../src/cli.ts', import.meta.url).pathname, ...args, '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 export interface TopologyRow {
