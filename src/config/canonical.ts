@@ -14,14 +14,16 @@ export function canonicalJson(value: unknown): string {
   return text;
 }
 
-function sortedCopy(value: unknown): unknown {
+/** A copy of `value` with every object's keys inserted in sorted order (what canonical text is made from). */
+export function sortedCopy(value: unknown): unknown {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     value = (value as { toJSON(): unknown }).toJSON();
   }
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(sortedCopy);
   const keys = Object.keys(value).sort();
-  const out: Record<string, unknown> = {};
+  // No prototype: a `__proto__` key in the data is then an ordinary key, not a prototype change.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const key of keys) out[key] = sortedCopy((value as Record<string, unknown>)[key]);
   return out;
 }
