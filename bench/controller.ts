@@ -8,7 +8,9 @@
 //     (SnapshotSync.translateMs), and the CPU time of the whole process (the test API server
 //     runs in it too). `--secrets-only` runs just this part and writes nothing.
 // Targets (issue 3): 10,000 Ingresses translate in under 1 s; p99 change-to-effect under 1 s.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+//  4. issue 10's rows (bench/controller-scale.ts): apply cost at 100 / 1,000 / 5,000 Ingresses, both
+//     topologies as real processes (readiness, change -> routed, RSS); `--scale-only` runs just these.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -23,6 +25,7 @@ import type { Resources } from '../src/translate/types.ts';
 import { startApiServer, type KubeObject } from '../test/support/apiserver.ts';
 import { writeKubeconfig } from '../test/support/kubeconfig.ts';
 import { syntheticCluster, tlsSecret } from '../test/support/k8s.ts';
+import { benchApply, benchTopology } from './controller-scale.ts';
 
 setLogLevel('silent');
 setFlagsFromString('--expose-gc');
@@ -160,6 +163,51 @@ async function benchSecretUpdates(ingresses: number, updates: number): Promise<S
 }
 
 const fmt = (n: number): string => n.toFixed(1);
+
+/** Issue 10's rows (bench/controller-scale.ts), between markers in both docs: `--scale-only` runs just these. */
+async function scaleRows(): Promise<string[]> {
+  const applyRows = [];
+  for (const n of [100, 1_000, 5_000]) applyRows.push(await benchApply(n));
+  const topologies = [await benchTopology('run', 1_000, SCALE_SAMPLES), await benchTopology('sidecar', 1_000, SCALE_SAMPLES), await benchTopology('run', 5_000, 0), await benchTopology('sidecar', 5_000, 0)];
+  const n = (x: number): string => x.toLocaleString('en');
+  return [
+    '| measurement (issue 10) | value | target |',
+    '|---|---|---|',
+    ...applyRows.map((r) => `| ${n(r.ingresses)} Ingresses: translate / proxy first apply of the ${fmt(r.fileKiB)} KiB file / reload after one endpoint changed p50, p99 | ${fmt(r.translateMs)} / ${fmt(r.firstApplyMs)} / ${fmt(r.reloadP50Ms)}, ${fmt(r.reloadP99Ms)} ms | ${r.ingresses === 1_000 ? 'reload p99 <= 100 ms' : ''} |`),
+    ...topologies.map((t) => {
+      const name = t.topology === 'run' ? '`run`' : 'sidecar (`controller --output` + `proxy --config`)';
+      const change = t.changeP50Ms === undefined ? '' : `; change -> routed p50 / p99 / max ${fmt(t.changeP50Ms)} / ${fmt(t.changeP99Ms!)} / ${fmt(t.changeMaxMs!)} ms (${t.samples} new Ingresses)`;
+      const memory = t.controllerRssMiB === undefined ? `RSS ${fmt(t.proxyRssMiB)} MiB` : `RSS proxy ${fmt(t.proxyRssMiB)} MiB, controller ${fmt(t.controllerRssMiB)} MiB`;
+      const target = t.ingresses === 5_000 ? (t.topology === 'sidecar' ? 'ready = routable; proxy <= 256, controller <= 384 MiB' : 'ready = routable') : 'p99 <= 300 ms';
+      return `| ${n(t.ingresses)} Ingresses, ${name}, --workers 1: /readyz 200 at ${fmt(t.readyS)} s, last host routed at ${fmt(t.routableS)} s${change}; ${memory} | | ${target} |`;
+    }),
+  ];
+}
+
+const SCALE_SAMPLES = Number(process.env.WSGATE_BENCH_SCALE_SAMPLES ?? 30);
+const SCALE_BEGIN = '<!-- controller-scale:begin (bench/controller.ts writes this block) -->';
+const SCALE_END = '<!-- controller-scale:end -->';
+
+/** Replaces the marked block of a doc (or appends it under `heading`), leaving the rest alone. */
+async function writeBlock(file: URL, heading: string, lines: string[]): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const block = [SCALE_BEGIN, `- ${new Date().toISOString()}, Node ${process.version}, ${availableParallelism()} cores; \`node bench/controller.ts --scale-only\``, '', ...lines, SCALE_END].join('\n');
+  const begin = text.indexOf(SCALE_BEGIN);
+  const end = text.indexOf(SCALE_END);
+  const next = begin >= 0 && end > begin ? `${text.slice(0, begin)}${block}${text.slice(end + SCALE_END.length)}` : `${text.trimEnd()}\n\n${heading}\n\n${block}\n`;
+  await writeFile(file, next);
+}
+
+if (process.argv.includes('--scale-only')) {
+  const lines = await scaleRows();
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (!process.argv.includes('--no-write')) {
+    await writeBlock(new URL('../docs/controller-benchmarks.md', import.meta.url), '## At scale and in both topologies (issue 10)', lines);
+    await writeBlock(new URL('../docs/benchmarks.md', import.meta.url), '## Controller at scale (issue 10)', lines);
+  }
+  process.exit(0);
+}
+
 if (process.argv.includes('--secrets-only')) {
   for (const row of await benchSecretUpdates(1_000, 1_000)) process.stdout.write(`${JSON.stringify({ ...row, translateMs: fmt(row.translateMs), cpuMs: fmt(row.cpuMs) })}\n`);
   process.exit(0);
@@ -197,7 +245,12 @@ if (!process.argv.includes('--no-write')) {
     ...lines,
     '',
   ];
-  await writeFile(new URL('../docs/controller-benchmarks.md', import.meta.url), doc.join('\n'));
+  const docFile = new URL('../docs/controller-benchmarks.md', import.meta.url);
+  await writeFile(docFile, doc.join('\n'));
+  const scale = await scaleRows();
+  process.stdout.write(`${scale.join('\n')}\n`);
+  await writeBlock(docFile, '## At scale and in both topologies (issue 10)', scale);
+  await writeBlock(new URL('../docs/benchmarks.md', import.meta.url), '## Controller at scale (issue 10)', scale);
 }
 const ok = rows[1]!.medianMs < 1000 && percentile(latency, 99) < 1000;
 process.exitCode = ok ? 0 : 1;

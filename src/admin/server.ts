@@ -13,6 +13,8 @@ export interface AdminSources {
   isReady(): boolean;
   /** The snapshot in effect, already redacted; undefined before the first one. */
   config(): unknown;
+  /** `/readyz?verbose`: one line per condition behind readiness (the controller's kinds), if any. */
+  conditions?(): string[];
 }
 
 export interface AdminServerOptions {
@@ -40,10 +42,13 @@ const log = logger('admin');
 
 const ROUTES: Record<string, Handler> = {
   '/healthz': (_sources, res) => send(res, 200, 'text/plain; charset=utf-8', 'ok\n'),
-  '/readyz': (sources, res) =>
-    sources.isReady()
-      ? send(res, 200, 'text/plain; charset=utf-8', 'ready\n')
-      : send(res, 503, 'text/plain; charset=utf-8', 'not ready\n'),
+  '/readyz': (sources, res, req) => {
+    const ready = sources.isReady();
+    // ?verbose (as the Kubernetes API server's): the answer, then what stands behind it.
+    const verbose = new URL(req.url ?? '/', 'http://admin').searchParams.has('verbose');
+    const details = verbose ? (sources.conditions?.() ?? []).map((line) => `${line}\n`).join('') : '';
+    send(res, ready ? 200 : 503, 'text/plain; charset=utf-8', `${ready ? 'ready' : 'not ready'}\n${details}`);
+  },
   '/metrics': async (sources, res) => send(res, 200, PROMETHEUS_CONTENT_TYPE, await sources.metricsText()),
   '/config': (sources, res) => {
     const config = sources.config();

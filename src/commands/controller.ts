@@ -37,6 +37,7 @@ export function controllerOptions(options: Options): KubernetesControllerOptions
     ...(options.publishService === undefined ? {} : { publishService: options.publishService }),
     electionNamespace: electionNamespace(options.electionNamespace),
     identity: leaderIdentity(),
+    writeLimit: { qps: options.kubeApiQps, burst: options.kubeApiBurst },
   };
 }
 
@@ -100,7 +101,7 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
   const metrics = new WsgateMetrics();
   // A restarted controller that produces what the file already holds does not touch it.
   const sink = new SnapshotFileSink(file, metrics, await readFile(file, 'utf8').catch(() => undefined));
-  const controller = startKubernetesController(kc, controllerOptions(options), sink);
+  const controller = startKubernetesController(kc, { ...controllerOptions(options), metrics }, sink);
   let stopping = false;
   const admin = await startAdminServer({
     port: options.adminPort,
@@ -109,6 +110,7 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
     sources: {
       metricsText: () => metrics.registry.metrics(),
       isReady: () => !stopping && controller.ready(),
+      conditions: () => controller.conditions(),
       config: () => (sink.current === undefined ? undefined : redactSnapshot(sink.current)),
     },
   });

@@ -32,6 +32,9 @@ export interface Options {
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   electionNamespace?: string;
+  /** The controller's writes (Events, status) per second and at once, as client-go's QPS / Burst. */
+  kubeApiQps: number;
+  kubeApiBurst: number;
   proxyProtocol: boolean;
   proxyProtocolTrustedCidrs: string[];
   kubeconfig?: string;
@@ -72,6 +75,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'shutdown-delay': { type: 'string', default: '5s', doc: 'after SIGTERM, keep accepting while /readyz fails', commands: SERVING },
   'shutdown-timeout': { type: 'string', default: '30s', doc: 'after SIGTERM, exit even if connections remain', commands: SERVING },
   'election-namespace': { type: 'string', doc: 'namespace of the leader-election Lease', commands: KUBERNETES },
+  'kube-api-qps': { type: 'string', default: '20', doc: 'controller writes to the API (Events, status) per second', commands: KUBERNETES },
+  'kube-api-burst': { type: 'string', default: '30', doc: 'controller writes to the API allowed at once', commands: KUBERNETES },
   'proxy-protocol': { type: 'boolean', doc: 'expect a PROXY protocol v1/v2 header', commands: SERVING },
   'proxy-protocol-trusted-cidrs': { type: 'string', default: '', doc: 'comma list of CIDRs allowed to send PROXY headers', commands: SERVING },
   kubeconfig: { type: 'string', doc: 'kubeconfig file (default: in-cluster)', commands: KUBERNETES },
@@ -238,6 +243,15 @@ function logLevel(origin: string, text: string | undefined): Options['logLevel']
   return level;
 }
 
+/** `--kube-api-qps 5`, `--kube-api-burst 10`: a rate above 0 (a burst: a whole number of writes). */
+function positiveNumber(flag: string, value: string, whole = false): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) {
+    throw new UsageError(`--${flag}: "${value}" is not ${whole ? 'a whole number' : 'a number'} above 0`);
+  }
+  return n;
+}
+
 function cidrList(text: string | undefined): string[] {
   return (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -268,6 +282,8 @@ function optionValues(command: Command, flags: FlagSource): Options {
     shutdownDelayMs: named('shutdown-delay', duration),
     shutdownTimeoutMs: named('shutdown-timeout', duration),
     electionNamespace: text('election-namespace') || undefined,
+    kubeApiQps: positiveNumber('kube-api-qps', text('kube-api-qps')!),
+    kubeApiBurst: positiveNumber('kube-api-burst', text('kube-api-burst')!, true),
     proxyProtocol: bool('proxy-protocol'),
     proxyProtocolTrustedCidrs: cidrList(text('proxy-protocol-trusted-cidrs')),
     kubeconfig: text('kubeconfig') || undefined,

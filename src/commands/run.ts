@@ -13,6 +13,8 @@ export async function runCommand(options: Options): Promise<number> {
   // plane drains on the last snapshot; the controller stops (and releases the Lease) at once.
   const started: { controller?: ReturnType<typeof startKubernetesController> } = {};
   const serving = await startServing(options, async () => started.controller?.stop());
-  started.controller = startKubernetesController(kc, controllerOptions(options), serving);
+  const controller = startKubernetesController(kc, { ...controllerOptions(options), metrics: serving.metrics }, serving);
+  started.controller = controller;
+  serving.showConditions(() => controller.conditions());
   return -1;
 }

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../common/errors.ts';
 import { acceptSnapshot } from './accept.ts';
+import type { SnapshotAcceptor } from './incremental.ts';
 import { formatIssue, type Issue, type PathSegment } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 import { parseText, where, type ParsedText } from './text.ts';
@@ -20,8 +21,11 @@ export interface LoadedSource {
   files: string[];
 }
 
-/** Read + parse + resolve certFile/keyFile + validate, collecting every error instead of throwing. */
-export async function loadSnapshotSource(path: string): Promise<LoadedSource> {
+/**
+ * Read + parse + resolve certFile/keyFile + validate, collecting every error instead of throwing.
+ * A watcher passes its acceptor, so that a reload validates only what changed since the last one.
+ */
+export async function loadSnapshotSource(path: string, acceptor?: SnapshotAcceptor): Promise<LoadedSource> {
   const files = [resolve(path)];
   let text: string;
   try {
@@ -39,7 +43,7 @@ export async function loadSnapshotSource(path: string): Promise<LoadedSource> {
   const doc = parsed.value;
   const resolution = await resolveCertificateFiles(doc, dirname(resolve(path)));
   files.push(...resolution.files);
-  const accepted = acceptSnapshot(doc);
+  const accepted = acceptor === undefined ? acceptSnapshot(doc) : acceptor.accept(doc);
   const issues = [...resolution.issues, ...(accepted.ok ? [] : accepted.issues.map((issue) => pointAtFile(issue, resolution.fromFile)))];
   if (issues.length > 0 || !accepted.ok) {
     const located = issues.map((issue) => ({ issue, pos: parsed.locate(issue.path, issue.at) }));

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { ConfigError } from '../common/errors.ts';
 import { parseCaBundle } from '../grammar/pem-pair.ts';
 import { parseDuration } from '../grammar/duration.ts';
+import { poolJsonText } from '../config/incremental.ts';
 import { poolWithDefaults, type Pool, type Route, type Snapshot } from '../config/snapshot.ts';
 import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
@@ -68,8 +69,8 @@ export interface CompiledTables {
  * Compiles a validated snapshot. Throws ConfigError for what validation does not see (a
  * hand-built snapshot in a test, a policy entry the data plane cannot use).
  */
-export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry): CompiledTables {
-  const pools = compilePools(snapshot.pools, registry);
+export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry, reuse?: CompiledReuse): CompiledTables {
+  const pools = compilePools(snapshot.pools, registry, reuse);
   const routes = snapshot.routes.map((route, index) => compileRoute(route, index, pools));
   // A split's other pools become routes of their own, after the snapshot's: each has its metrics.
   const all = [...routes];
@@ -91,24 +92,52 @@ export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry):
   return { router: compileRouter(routes), pools, routes: all };
 }
 
-export function compilePools(pools: readonly Pool[], registry: EndpointRegistry): Map<string, CompiledPool> {
+/**
+ * Compiled pools by the JSON text of the pool they came from: a reload reuses the pool objects
+ * (and their balancing state) whose text did not change, instead of building every pool again.
+ * One reload's cache is filled by compilePools and handed to the next.
+ */
+export class CompiledReuse {
+  readonly #previous: Map<string, CompiledPool>;
+  readonly next = new Map<string, CompiledPool>();
+  reused = 0;
+
+  constructor(previous?: CompiledReuse) {
+    this.#previous = previous?.next ?? new Map();
+  }
+
+  pool(given: Pool, build: () => CompiledPool): CompiledPool {
+    const key = poolJsonText(given);
+    const found = this.next.get(key) ?? this.#previous.get(key);
+    if (found !== undefined) this.reused += 1;
+    const pool = found ?? build();
+    this.next.set(key, pool);
+    return pool;
+  }
+}
+
+export function compilePools(pools: readonly Pool[], registry: EndpointRegistry, reuse?: CompiledReuse): Map<string, CompiledPool> {
   const out = new Map<string, CompiledPool>();
   for (const given of pools) {
-    const pool = poolWithDefaults(given);
-    out.set(pool.name, {
-      endpoints: new UpstreamPool(pool, registry),
-      name: pool.name,
-      namespace: pool.source?.namespace ?? '',
-      service: pool.source?.service ?? pool.name,
-      connectTimeoutMs: durationMs(pool, 'connectTimeout', pool.connectTimeout),
-      handshakeTimeoutMs: durationMs(pool, 'handshakeTimeout', pool.handshakeTimeout),
-      idleTimeoutMs: durationMs(pool, 'idleTimeout', pool.idleTimeout),
-      drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
-      upstreamTls: pool.upstreamTls,
-      ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
-    });
+    out.set(given.name, reuse === undefined ? compilePool(given, registry) : reuse.pool(given, () => compilePool(given, registry)));
   }
   return out;
+}
+
+function compilePool(given: Pool, registry: EndpointRegistry): CompiledPool {
+  const pool = poolWithDefaults(given);
+  return {
+    endpoints: new UpstreamPool(pool, registry),
+    name: pool.name,
+    namespace: pool.source?.namespace ?? '',
+    service: pool.source?.service ?? pool.name,
+    connectTimeoutMs: durationMs(pool, 'connectTimeout', pool.connectTimeout),
+    handshakeTimeoutMs: durationMs(pool, 'handshakeTimeout', pool.handshakeTimeout),
+    idleTimeoutMs: durationMs(pool, 'idleTimeout', pool.idleTimeout),
+    drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
+    upstreamTls: pool.upstreamTls,
+    ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
+  };
 }
 
 /** The CA once per snapshot, not per connection; no CA trusts nothing (fail-closed, see UpstreamVerify). */

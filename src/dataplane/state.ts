@@ -5,7 +5,7 @@ import { POOL_DEFAULTS, type EndpointState, type Snapshot } from '../config/snap
 import { parseDuration } from '../grammar/duration.ts';
 import { logger } from '../common/log.ts';
 import type { RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
-import { compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
+import { CompiledReuse, compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
 import { EndpointRegistry } from './upstream/registry.ts';
 import type { Relay } from './relay/relay.ts';
 import type { CertificateStore } from './listen/tls.ts';
@@ -45,6 +45,8 @@ export class DataPlane {
   readonly connections = new Set<ProxiedConnection>();
   current: ServedSnapshot | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** The pools of the snapshot in effect, by their JSON text: a reload rebuilds only what changed. */
+  #reuse: CompiledReuse | undefined;
 
   constructor(options: { metrics: WsgateMetrics; certificates: CertificateStore; registry?: EndpointRegistry }) {
     this.metrics = options.metrics;
@@ -55,8 +57,10 @@ export class DataPlane {
   /** Swaps in a validated snapshot. Returns false (and changes nothing) when the hash is unchanged. */
   apply(snapshot: Snapshot, hash: string): boolean {
     if (this.current?.hash === hash) return false;
-    const tables = compileSnapshot(snapshot, this.registry);
+    const reuse = new CompiledReuse(this.#reuse);
+    const tables = compileSnapshot(snapshot, this.registry, reuse);
     this.certificates.update(snapshot.tls);
+    this.#reuse = reuse;
     // Only now that nothing can refuse the snapshot: a refused one leaves no series behind.
     const next: ServedSnapshot = { ...tables, hash, snapshot, routeMetrics: tables.routes.map((route) => this.metrics.route(route.labels)) };
     this.current = next;

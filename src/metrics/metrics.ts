@@ -339,6 +339,22 @@ export class WsgateMetrics {
     this.#upstreamConnect.observe({ namespace, service }, seconds);
   }
 
+  #controllerSyncErrors: Counter<'kind'> | undefined;
+
+  /**
+   * SPEC §9 wsgate_controller_sync_errors_total{kind}: registered by the processes that run the
+   * controller (a bare proxy has no such series), on first use.
+   */
+  controllerSyncErrors(): Counter<'kind'> {
+    this.#controllerSyncErrors ??= new Counter({
+      name: 'wsgate_controller_sync_errors_total',
+      help: 'Failed lists and watches of a kind the controller reads (403 Forbidden, 404 for a missing CRD, 5xx, no answer); each is retried.',
+      labelNames: ['kind'],
+      registers: [this.registry],
+    });
+    return this.#controllerSyncErrors;
+  }
+
   /** SPEC §9: a connection refused at accept; `reason` is one of the bounded ACCEPT_ERROR_REASONS. */
   acceptError(reason: string): void {
     this.#acceptErrors.inc({ reason });

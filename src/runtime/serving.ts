@@ -17,6 +17,10 @@ export interface ServingPorts {
 export interface Serving extends SnapshotSink {
   ports: ServingPorts;
   ready(): boolean;
+  /** Where a snapshot source that runs in this process counts its own series (the controller's). */
+  metrics: WsgateMetrics;
+  /** What /readyz?verbose lists besides the answer: set by the snapshot source (the controller's kinds). */
+  showConditions(source: () => string[]): void;
   /** SPEC §8: the one shutdown sequence (runtime/shutdown.ts). */
   shutdown(): Promise<'idle' | 'timeout'>;
 }

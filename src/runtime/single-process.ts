@@ -101,7 +101,7 @@ function snapshotIntake(dataplane: DataPlane, metrics: WsgateMetrics): Pick<Prox
   };
 }
 
-function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, dataplane: DataPlane, ready: () => boolean): Promise<AdminServer> {
+function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, dataplane: DataPlane, ready: () => boolean, conditions: () => string[]): Promise<AdminServer> {
   if (options.admin === false) return Promise.resolve({ port: 0, close: async () => {} });
   return startAdminServer({
     port: options.adminPort,
@@ -111,6 +111,7 @@ function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, datapl
       metricsText: () => metrics.registry.metrics(),
       isReady: ready,
       config: () => (dataplane.current ? redactSnapshot(dataplane.current.snapshot) : undefined),
+      conditions,
     },
   });
 }
@@ -133,7 +134,8 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     proxyProtocol: options.proxyProtocol,
   });
   const ready = (): boolean => !draining && dataplane.current !== undefined;
-  const admin = await startAdmin(options, metrics, dataplane, ready);
+  let conditions = (): string[] => [];
+  const admin = await startAdmin(options, metrics, dataplane, ready, () => conditions());
   return {
     dataplane,
     metrics,
@@ -142,6 +144,9 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
     ports: { httpPort: listeners.httpPort, httpsPort: listeners.httpsPort, adminPort: admin.port },
     ...snapshotIntake(dataplane, metrics),
     ready,
+    showConditions: (source) => {
+      conditions = source;
+    },
     close: async () => {
       clearInterval(gaugeTimer);
       reclaimer.stop();

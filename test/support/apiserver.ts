@@ -73,6 +73,14 @@ export interface ApiServer {
   readonly resourceVersion: string;
   /** Installs (true) or removes (false) the Gateway API CRDs; objects stored meanwhile stay. */
   setGatewayApi(installed: boolean): void;
+  /**
+   * From now on, every request for `resource` (a plural: "secrets") with one of `verbs` (default
+   * list and watch) is answered with `code` (403 Forbidden as RBAC, 404 as a missing CRD, 5xx);
+   * `undefined` lifts it. Counts each refusal in `refused`.
+   */
+  refuse(resource: string, code: number | undefined, verbs?: string[]): void;
+  /** Requests answered by refuse(), by resource. */
+  readonly refused: ReadonlyMap<string, number>;
 }
 
 const PATCH_TYPES = ['application/merge-patch+json', 'application/json-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
@@ -126,6 +134,8 @@ class TestApiServer implements ApiServer {
   readonly #watches = new Set<OpenWatch>();
   readonly #requests: RequestRecord[] = [];
   readonly #bookmarkIntervalMs: number;
+  readonly #refusals = new Map<string, { code: number; verbs: Set<string> }>();
+  readonly refused = new Map<string, number>();
   #server: Server | undefined;
   #port: number;
   #gatewayApi: boolean;
@@ -162,6 +172,11 @@ class TestApiServer implements ApiServer {
 
   setGatewayApi(installed: boolean): void {
     this.#gatewayApi = installed;
+  }
+
+  refuse(resource: string, code: number | undefined, verbs = ['list', 'watch']): void {
+    if (code === undefined) this.#refusals.delete(resource);
+    else this.#refusals.set(resource, { code, verbs: new Set(verbs) });
   }
 
   clearRequests(): void {
@@ -308,6 +323,14 @@ class TestApiServer implements ApiServer {
       subresource: subresource ?? '', namespace: namespace ?? '', name: name ?? '',
       verb: verbOf(req.method ?? 'GET', name !== undefined, watch),
     });
+    const refusal = this.#refusals.get(r.plural);
+    if (refusal !== undefined && refusal.verbs.has(record.verb)) {
+      this.refused.set(r.plural, (this.refused.get(r.plural) ?? 0) + 1);
+      const reason = refusal.code === 403 ? 'Forbidden' : refusal.code === 404 ? 'NotFound' : 'InternalError';
+      const message = refusal.code === 403 ? `${r.plural} is forbidden: User "system:serviceaccount:wsgate:wsgate" cannot ${record.verb} resource "${r.plural}"` : `the server could not serve ${r.plural}`;
+      send(res, refusal.code, statusOf(refusal.code, reason, message));
+      return;
+    }
     const q = url.searchParams;
     const dryRun = q.getAll('dryRun').length > 0;
     switch (record.verb) {

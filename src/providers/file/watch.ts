@@ -4,13 +4,16 @@
 // So the containing folder is watched (a rename replaces the file's inode, which a watch on the
 // file itself would lose), and a slow poll re-stats the file and its certificate files as a safety
 // net for file systems where fs.watch is silent (network mounts, some container overlays) and for
-// certificate files in other folders.
+// certificate files in other folders. A file renamed into place (the controller's write, an
+// editor's save-by-rename) is complete the moment its name appears: it is read at once, without the
+// quiet period that an in-place write (several events, a half-written file in between) needs.
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../common/clock.ts';
 import { Debouncer } from '../../common/debounce.ts';
 import { ConfigError } from '../../common/errors.ts';
+import { SnapshotAcceptor } from '../../config/incremental.ts';
 import { loadSnapshotSource } from '../../config/load.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 
@@ -53,11 +56,20 @@ export function watchSnapshotFile(
     void reload();
   });
   let watcher: FSWatcher | undefined;
+  const acceptor = new SnapshotAcceptor();
 
   function schedule(): void {
     if (closed) return;
     scheduled = true;
     debouncer.trigger();
+  }
+
+  /** The rename is the atomic step of a write-and-rename: what it put in place is whole. */
+  function readNow(): void {
+    if (closed) return;
+    debouncer.cancel();
+    scheduled = false;
+    void reload();
   }
 
   async function reload(): Promise<void> {
@@ -78,7 +90,7 @@ export function watchSnapshotFile(
 
   async function loadOnce(): Promise<void> {
     const before = await statSignature([file]);
-    const loaded = await loadSnapshotSource(file);
+    const loaded = await loadSnapshotSource(file, acceptor);
     const after = await statSignature(loaded.files);
     if (closed) return;
     // The file changed while it was read: an in-place write still in progress. What was read may
@@ -118,7 +130,11 @@ export function watchSnapshotFile(
     try {
       // Every event in the folder counts: a symlink swap names `..data`, not the file. Unrelated
       // events cost one read, and an unchanged hash is not delivered.
-      watcher = watch(folder, { persistent: true }, () => schedule());
+      const name = basename(file);
+      watcher = watch(folder, { persistent: true }, (event, changed) => {
+        if (event === 'rename' && (changed === name || changed === '..data')) readNow();
+        else schedule();
+      });
       watcher.on('error', () => {
         // The folder itself went away; the poll starts a new watcher once it is back.
         watcher?.close();

@@ -1,7 +1,7 @@
 // The rebuild loop: cluster changes -> (debounced, behind the sync gate) translate -> accept
 // (validate + hash) -> the sink, when the snapshot's hash changed. Diagnostics go out after every
 // translation, whether or not the snapshot changed (their consumer deduplicates).
-import { acceptSnapshot } from '../../config/accept.ts';
+import { SnapshotAcceptor } from '../../config/incremental.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 import { logger } from '../../common/log.ts';
 import { SecretCertificateCache } from '../../translate/secret-certificate.ts';
@@ -43,6 +43,8 @@ export class SnapshotSync {
   #rebuilds = 0;
   #ignored = 0;
   readonly #certificates = new SecretCertificateCache();
+  /** Validates and hashes only what changed since the last accepted snapshot. */
+  readonly #acceptor = new SnapshotAcceptor();
   #translateMs = 0;
   /** What the last translation read; undefined before the first, when every change matters. */
   #references: References | undefined;
@@ -127,7 +129,7 @@ export class SnapshotSync {
     this.#references = References.of(resources, this.#options.defaultCertSecret);
     this.#diagnostics = result.diagnostics;
     this.#options.translated?.(result.diagnostics, result.snapshot, result);
-    const accepted = acceptSnapshot(result.snapshot);
+    const accepted = this.#acceptor.accept(result.snapshot);
     if (!accepted.ok) {
       log.error({ issues: accepted.issues }, 'translated snapshot failed validation; the last one stays in effect');
       this.#options.sink.refuse(accepted.issues);

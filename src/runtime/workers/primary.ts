@@ -145,6 +145,7 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
     workers.broadcast(current);
     log.info({ hash, workers: workers.size }, 'snapshot sent to workers');
   };
+  let conditions = (): string[] => [];
   const ready = (): boolean => !draining && current !== undefined && workers.size === options.workers && workers.allServe(current.hash);
   const admin = await startAdminServer({
     port: options.adminPort,
@@ -154,12 +155,17 @@ export async function startClusterPrimary(options: ProxyProcessOptions & { worke
       metricsText: () => clusterMetricsText({ local: metrics }),
       isReady: ready,
       config: () => (current ? redactSnapshot(current.snapshot) : undefined),
+      conditions: () => conditions(),
     },
   });
 
   return {
     ports: { httpPort: options.httpPort, httpsPort: options.httpsPort, adminPort: admin.port },
     ready,
+    metrics,
+    showConditions: (source) => {
+      conditions = source;
+    },
     accept,
     refuse: (issues) => reportFailure(metrics, issues),
     shutdown: () =>

@@ -32,7 +32,7 @@ ${extra}`;
 type Event = { kind: 'snapshot'; snapshot: Snapshot; hash: string } | { kind: 'error'; error: ConfigError };
 
 /** Starts a watcher that queues what it reports; `next()` waits for the next report. */
-function watchFile(t: TestContext, path: string, options: { pollMs?: number } = {}) {
+function watchFile(t: TestContext, path: string, options: { pollMs?: number; debounceMs?: number } = {}) {
   const events: Event[] = [];
   let wake: (() => void) | undefined;
   const push = (event: Event) => {
@@ -46,7 +46,7 @@ function watchFile(t: TestContext, path: string, options: { pollMs?: number } = 
       onError: (error) => push({ kind: 'error', error }),
     },
     // A long poll unless asked: these tests are about fs.watch seeing the change.
-    { pollMs: options.pollMs ?? 600_000 },
+    { pollMs: options.pollMs ?? 600_000, ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }) },
   );
   t.after(() => watcher.close());
   let read = 0;
@@ -207,4 +207,16 @@ test('a certificate file in another folder is followed by the poll', async (t) =
     assert.equal(event.snapshot.tls!.defaultCertificate!.key, readFileSync(join(dir, 'new.key'), 'utf8'));
     break;
   }
+});
+
+test('a file renamed into place is read at once: no quiet period, no poll', async (t) => {
+  const path = join(folder(), 'snapshot.json');
+  writeFileSync(path, config(9001));
+  // A quiet period of a minute and no poll: only the rename event itself can deliver in time.
+  const watcher = watchFile(t, path, { debounceMs: 60_000 });
+  assert.equal(portOf(await watcher.nextSnapshot()), 9001);
+  const started = performance.now();
+  await writeFileAtomic(path, config(9002));
+  assert.equal(portOf(await watcher.nextSnapshot()), 9002);
+  assert.ok(performance.now() - started < 30_000, 'delivered long before the quiet period would have ended');
 });

@@ -5,7 +5,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { logger } from '../../../common/log.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
-import { KindWatcher, type WatchedKind, type WatcherOptions } from '../informers/watcher.ts';
+import { KindWatcher, type KindCondition, type WatchedKind, type WatcherOptions } from '../informers/watcher.ts';
 import { GATEWAY_GROUP } from '../../../translate/gateway/types.ts';
 
 const log = logger('kubernetes');
@@ -98,6 +98,15 @@ export class OptionalKind<T extends KubernetesObject> {
 
   list(): readonly T[] {
     return this.#inner?.list() ?? [];
+  }
+
+  /**
+   * /readyz?verbose: the informer's condition once the API answered; `absent` before (an API not
+   * installed is a choice, not an error, so it is not counted in wsgate_controller_sync_errors_total).
+   */
+  condition(): KindCondition {
+    if (this.#inner !== undefined) return this.#inner.condition();
+    return { kind: this.kind, state: this.#absent ? 'absent' : 'listing', errors: this.#probeErrors };
   }
 
   start(): void {

@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from '../../../common/clock.ts';
 import { publishedAddresses } from '../writers/status.ts';
 import { GATEWAY_CONTROLLER_NAME, GATEWAY_GROUP, type Condition, type GatewayAddress, type GatewayResources, type GatewayStatuses, type RouteParentStatus } from '../../../translate/gateway/types.ts';
 import { GATEWAY_KINDS } from './kinds.ts';
+import type { TokenBucket } from '../writers/rate-limit.ts';
 
 const log = logger('status');
 
@@ -23,6 +24,8 @@ export interface GatewayStatusWriterOptions {
   resyncMs?: number;
   /** The objects as the informers hold them (to compare before writing). */
   current(): GatewayResources;
+  /** The writes' token bucket, shared with Ingress status and Events (--kube-api-qps / -burst). */
+  limiter?: TokenBucket;
 }
 
 function timestamp(ms: number): string {
@@ -169,6 +172,7 @@ export class GatewayStatusWriter {
   async #patch(kind: 'gatewayClasses' | 'gateways' | 'httpRoutes', namespace: string | undefined, name: string, body: object): Promise<void> {
     const spec = GATEWAY_KINDS[kind];
     const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    await this.#options.limiter?.take();
     try {
       if (namespace === undefined) await this.#custom.patchClusterCustomObjectStatus({ group: GATEWAY_GROUP, version: spec.version, plural: spec.plural, name, body }, options);
       else await this.#custom.patchNamespacedCustomObjectStatus({ group: GATEWAY_GROUP, version: spec.version, namespace, plural: spec.plural, name, body }, options);

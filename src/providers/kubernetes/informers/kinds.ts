@@ -16,7 +16,8 @@ import {
 import { splitNamespacedName } from '../../../common/names.ts';
 import { SERVICE_NAME_LABEL } from '../../../translate/types.ts';
 import type { WatchedKind } from './watcher.ts';
-import { secretKeeping } from './projections.ts';
+import { DEFAULT_CLASS_ANNOTATION } from '../../../translate/class.ts';
+import { ingressClassProjection, projectConfigMap, projectEndpointSlice, projectIngress, projectService, secretKeeping } from './projections.ts';
 
 /** Secrets a TLS entry can use. */
 export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
@@ -55,22 +56,26 @@ export function watchedKinds(kc: KubeConfig, namespace: string | undefined): Wat
     ingressClasses: {
       kind: 'IngressClass',
       path: '/apis/networking.k8s.io/v1/ingressclasses',
+      project: ingressClassProjection(DEFAULT_CLASS_ANNOTATION),
       listPage: (page) => networking.listIngressClass(page),
     },
     ingresses: {
       kind: 'Ingress',
       path: collection('/apis/networking.k8s.io/v1', 'ingresses', namespace),
+      project: projectIngress,
       listPage: (page) => (namespace === undefined ? networking.listIngressForAllNamespaces(page) : networking.listNamespacedIngress({ ...page, namespace })),
     },
     services: {
       kind: 'Service',
       path: collection('/api/v1', 'services', namespace),
+      project: projectService,
       listPage: (page) => (namespace === undefined ? core.listServiceForAllNamespaces(page) : core.listNamespacedService({ ...page, namespace })),
     },
     endpointSlices: {
       kind: 'EndpointSlice',
       path: collection('/apis/discovery.k8s.io/v1', 'endpointslices', namespace),
       labelSelector: SERVICE_NAME_LABEL,
+      project: projectEndpointSlice,
       listPage: (page) =>
         namespace === undefined
           ? discovery.listEndpointSliceForAllNamespaces({ ...page, labelSelector: SERVICE_NAME_LABEL })
@@ -90,6 +95,7 @@ export function watchedKinds(kc: KubeConfig, namespace: string | undefined): Wat
     configMaps: {
       kind: 'ConfigMap',
       path: collection('/api/v1', 'configmaps', namespace),
+      project: projectConfigMap,
       listPage: (page) => (namespace === undefined ? core.listConfigMapForAllNamespaces(page) : core.listNamespacedConfigMap({ ...page, namespace })),
     },
   };

@@ -4,7 +4,7 @@ import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-
 import type { Resources } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
 import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
-import { KindWatcher, type WatcherOptions } from './watcher.ts';
+import { KindWatcher, type KindCondition, type WatcherOptions } from './watcher.ts';
 import { GatewayWatchers, type GatewayChangeKind } from '../gateway/watchers.ts';
 
 /** What the controller reads; the informers here, a plain object in unit tests. */
@@ -39,7 +39,7 @@ export class ClusterStore implements ResourceSource {
   readonly #caSecrets;
   readonly #configMaps;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
-  readonly #all: Pick<KindWatcher<KubernetesObject>, 'start' | 'stop' | 'synced' | 'errors'>[];
+  readonly #all: Pick<KindWatcher<KubernetesObject>, 'start' | 'stop' | 'synced' | 'errors' | 'condition'>[];
   /** Gateway API kinds, auto-detected (their CRDs may be absent). */
   readonly gateway: GatewayWatchers;
   #listener: (change: ClusterChange) => void = () => {};
@@ -79,6 +79,11 @@ export class ClusterStore implements ResourceSource {
 
   synced(): boolean {
     return this.#all.every((watcher) => watcher.synced);
+  }
+
+  /** Per kind: listed, failing since when and why, or unavailable (served as empty): /readyz?verbose. */
+  conditions(): KindCondition[] {
+    return this.#all.map((watcher) => watcher.condition());
   }
 
   /** Watch or list errors so far, summed over kinds (each restarted its informer). */

@@ -9,6 +9,7 @@ import { logger } from '../../../common/log.ts';
 import { statusCode } from '../../../common/names.ts';
 import type { Diagnostic } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
+import type { TokenBucket } from './rate-limit.ts';
 
 const log = logger('events');
 
@@ -20,6 +21,8 @@ export interface EventRecorderOptions {
   instance: string;
   /** Only the leader writes (followers see the same diagnostics). */
   isLeader(): boolean;
+  /** Every write waits for a token (shared with the status writer). */
+  limiter?: TokenBucket;
 }
 
 /** One key per problem: the object (its uid, so a re-created Ingress is a new object) and the words. */
@@ -90,6 +93,7 @@ export class EventRecorder {
     try {
       if (!repeat) {
         try {
+          await this.#options.limiter?.take();
           await this.#api.createNamespacedEvent({ namespace, body: this.#event(name, d, now) });
           this.#posted += 1;
           this.#everReported.add(key);
@@ -106,6 +110,7 @@ export class EventRecorder {
       // Counted from what this process wrote: reading the Event back would need one more permission.
       const count = (this.#counts.get(key) ?? 1) + 1;
       try {
+        await this.#options.limiter?.take();
         await this.#api.patchNamespacedEvent(
           { name, namespace, body: { count, lastTimestamp: now.toISOString() } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -114,6 +119,7 @@ export class EventRecorder {
       } catch (error) {
         // Expired (the API server keeps Events for an hour by default): post it afresh.
         if (statusCode(error) !== 404) throw error;
+        await this.#options.limiter?.take();
         await this.#api.createNamespacedEvent({ namespace, body: this.#event(name, d, now) });
         this.#counts.set(key, 1);
       }

@@ -8,6 +8,7 @@ import { logger } from '../../../common/log.ts';
 import { joinNamespacedName, splitNamespacedName } from '../../../common/names.ts';
 import type { Snapshot } from '../../../config/snapshot.ts';
 import type { Clock, TimerHandle } from '../../../common/clock.ts';
+import type { TokenBucket } from './rate-limit.ts';
 
 const log = logger('status');
 
@@ -25,6 +26,8 @@ export interface StatusWriterOptions {
   ingresses(): readonly V1Ingress[];
   /** How often the publish Service is read again while nothing else happens. Default 30 s. */
   resyncMs?: number;
+  /** Every patch waits for a token (shared with the Event recorder). */
+  limiter?: TokenBucket;
 }
 
 /** The addresses an Ingress served through `service` is reachable at. */
@@ -139,6 +142,8 @@ export class StatusWriter {
       const pending = this.#pending.get(key);
       if (pending !== undefined && pending.wanted === wanted && pending.before === ingress.metadata?.resourceVersion) continue;
       try {
+        await this.#options.limiter?.take();
+        if (this.#stopped || !this.#options.isLeader()) return;
         await this.#networking.patchNamespacedIngressStatus(
           { name, namespace, body: { status: { loadBalancer: { ingress: desired } } } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
