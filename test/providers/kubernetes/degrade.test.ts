@@ -114,7 +114,7 @@ describe('the controller under API faults', () => {
     const afterOutage = performance.now() - back;
     // Target 1 s (bench/controller.ts measures it); 3 s here only because machines are noisy.
     assert.ok(afterOutage < 3000, `applied ${Math.round(afterOutage)} ms after the server came back`);
-    await eventually(() => controller.conditions().every((l) => /: listed/.test(l)), 'every kind listed again', 10_000);
+    await eventually(() => controller.conditions().every((l) => /: (listed|absent)/.test(l)), 'every kind listed again', 10_000).catch((e: Error) => { throw new Error(e.message + ': ' + controller.conditions().join('; ')); });
     assert.ok((await syncErrors('EndpointSlice')) >= 1);
   });
 });
