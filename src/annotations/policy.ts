@@ -25,6 +25,9 @@ export interface IngressPolicy {
   sslRedirect?: boolean;
   /** force-ssl-redirect; absent = false. */
   forceSslRedirect?: boolean;
+  /** Long-lived connection features (README "Long-lived connection features"); durations as above. */
+  pingInterval?: string;
+  pingTimeout?: string;
 }
 
 export type PolicyField = keyof IngressPolicy;

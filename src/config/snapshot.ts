@@ -33,6 +33,10 @@ export interface RoutePolicy {
   maxMessageSize?: number;
   /** Plain-HTTP requests (ws:// included) get 308 to https:// (SPEC §6 ssl-redirect); absent = false. */
   httpsRedirect?: boolean;
+  /** Proxy pings (SPEC §6 ping-interval): a side silent this long gets a ping; absent = no pings. */
+  pingInterval?: string;
+  /** No pong within this cuts the silent side; absent = pingInterval. */
+  pingTimeout?: string;
 }
 
 export interface Route {

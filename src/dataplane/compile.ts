@@ -11,6 +11,7 @@ import { poolWithDefaults, type Pool, type Route, type Snapshot } from '../confi
 import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
 import { compileRouter, type Router } from './handshake/router.ts';
+import { compileLongLived, type LongLivedRoute } from './long-lived.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import type { UpstreamVerify } from './upstream/connect.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
@@ -48,6 +49,8 @@ export interface CompiledRoute {
   maxMessageSize?: number;
   /** Plain-HTTP requests get 308 to https:// (SPEC §6 ssl-redirect). */
   httpsRedirect: boolean;
+  /** Pings, lifetime, message rate (long-lived.ts). */
+  longLived: LongLivedRoute;
 }
 
 export interface CompiledTables {
@@ -125,5 +128,6 @@ function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, Co
     maxConnectionsPerClient: policy.maxConnectionsPerClient,
     maxMessageSize: policy.maxMessageSize,
     httpsRedirect: policy.httpsRedirect === true,
+    longLived: compileLongLived(route, policy),
   };
 }

@@ -33,6 +33,17 @@ export interface RouteMetrics {
    * the snapshot is forgotten as soon as its last connection closes.
    */
   closed(durationSeconds: number, code: number, side: CloseSide): void;
+  /** A side did not answer the proxy's ping in time (wsgate_ping_timeouts_total). */
+  pingTimedOut(side: 'client' | 'upstream'): void;
+  /** The proxy closed a connection to rebalance its pool (wsgate_rebalance_closes_total). */
+  rebalanceClosed(): void;
+}
+
+/** Counts of the long-lived connection features, read into their counters at scrape time. */
+export interface LongLivedCounters {
+  pingTimeoutsClient: number;
+  pingTimeoutsUpstream: number;
+  rebalanceCloses: number;
 }
 
 export interface EndpointCounts {
@@ -90,6 +101,7 @@ interface RouteSink {
 
 class RouteEntry implements RouteMetrics {
   readonly traffic: TrafficCounters = { bytesUp: 0, bytesDown: 0, messagesUp: 0, messagesDown: 0 };
+  readonly longLived: LongLivedCounters = { pingTimeoutsClient: 0, pingTimeoutsUpstream: 0, rebalanceCloses: 0 };
   readonly labels: Readonly<RouteLabels>;
   readonly key: string;
   /** Open connections in this process; a retired route is forgotten when it reaches 0. */
@@ -135,6 +147,15 @@ class RouteEntry implements RouteMetrics {
     this.#duration.observe(durationSeconds);
     this.#sink.closeCode(this, code, side);
     if (this.retired) this.#sink.maybeForget(this);
+  }
+
+  pingTimedOut(side: 'client' | 'upstream'): void {
+    if (side === 'client') this.longLived.pingTimeoutsClient++;
+    else this.longLived.pingTimeoutsUpstream++;
+  }
+
+  rebalanceClosed(): void {
+    this.longLived.rebalanceCloses++;
   }
 }
 
@@ -233,6 +254,29 @@ export class WsgateMetrics {
           this.inc({ ...entry.labels, direction: 'upstream' }, entry.traffic.messagesUp);
           this.inc({ ...entry.labels, direction: 'downstream' }, entry.traffic.messagesDown);
         }
+      },
+    });
+    new Counter({
+      name: 'wsgate_ping_timeouts_total',
+      help: 'Connections cut because a side did not answer the proxy\'s ping within ping-timeout; side is the silent one (client or upstream).',
+      labelNames: [...ROUTE_LABELS, 'side'],
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of routes.values()) {
+          this.inc({ ...entry.labels, side: 'client' }, entry.longLived.pingTimeoutsClient);
+          this.inc({ ...entry.labels, side: 'upstream' }, entry.longLived.pingTimeoutsUpstream);
+        }
+      },
+    });
+    new Counter({
+      name: 'wsgate_rebalance_closes_total',
+      help: 'Connections the proxy closed with 1001 to bring an endpoint back under rebalance-threshold x its pool\'s mean.',
+      labelNames: ROUTE_LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of routes.values()) this.inc({ ...entry.labels }, entry.longLived.rebalanceCloses);
       },
     });
     this.#upstreamEndpoints = new Gauge({

@@ -18,6 +18,21 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/ping-interval',
+    field: 'pingInterval',
+    good: [['30s', '30s'], ['500ms', '500ms'], ['1m30s', '90s']],
+    bad: [
+      ['0s', `wsgate.io/ping-interval: "0s" is not valid (it must be greater than zero); accepted: ${DURATION}, greater than zero`],
+      ['30', `wsgate.io/ping-interval: "30" is not valid; accepted: ${DURATION}, greater than zero`],
+    ],
+  },
+  {
+    key: 'wsgate.io/ping-timeout',
+    field: 'pingTimeout',
+    good: [['10s', '10s']],
+    bad: [['soon', `wsgate.io/ping-timeout: "soon" is not valid; accepted: ${DURATION}, greater than zero`]],
+  },
+  {
     key: 'wsgate.io/load-balance',
     field: 'balance',
     with: { 'wsgate.io/hash-by': 'client-ip' },

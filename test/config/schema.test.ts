@@ -34,7 +34,7 @@ const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> =
   [
     'RoutePolicy',
     defs.routePolicy!,
-    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional' } satisfies FieldKinds<RoutePolicy>,
+    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional', pingInterval: 'optional', pingTimeout: 'optional' } satisfies FieldKinds<RoutePolicy>,
   ],
   [
     'Pool',
@@ -135,6 +135,8 @@ function everyField(defaultFromFiles = false): Snapshot {
           maxConnectionsPerClient: 10,
           maxMessageSize: 65536,
           httpsRedirect: true,
+          pingInterval: '30s',
+          pingTimeout: '10s',
         },
       },
     ],

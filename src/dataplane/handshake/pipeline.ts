@@ -11,6 +11,7 @@ import type { Admission } from '../admission/admission.ts';
 import type { CompiledRoute } from '../compile.ts';
 import { routeMetricsOf, type DataPlane, type ProxiedConnection, type ServedSnapshot } from '../state.ts';
 import { Relay, type RelayResult } from '../relay/relay.ts';
+import { longLivedRelayOptions } from '../relay/long-lived-options.ts';
 import { connectWithRetries, describeConnectError } from '../upstream/connect.ts';
 import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
 import type { EndpointRef } from '../upstream/types.ts';
@@ -215,7 +216,7 @@ export class HandshakePipeline {
     const { socket } = request;
     socket.write(outcome.responseHead);
     lease.opened(metrics);
-    const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic };
+    const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic, ...longLivedRelayOptions(route.longLived, metrics) };
     const relay = new Relay(socket, outcome.socket, options, (result: RelayResult) => {
       lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
       this.#logConnection(request, route, outcome.endpoint.key, result);

@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG } from './close-codes.ts';
 import { FrameScanner, encodeCloseFrame } from './frames.ts';
+import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -27,6 +28,10 @@ export interface RelayOptions {
   traffic: TrafficCounters;
   /** How long proxy-originated closes wait for replies or frame boundaries before destroying. */
   closeTimeoutMs?: number;
+  /** Proxy pings (pings.ts); absent: none. */
+  pings?: KeepaliveOptions;
+  /** A side did not answer a ping in time (before the close it causes is counted). */
+  onPingTimeout?: (side: PingSide) => void;
 }
 
 export interface RelayResult {
@@ -44,7 +49,7 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One direction: bytes read from `source` are written to `sink`. */
-class Direction {
+export class Direction {
   readonly relay: Relay;
   readonly from: 'client' | 'upstream';
   readonly source: Socket;
@@ -62,6 +67,9 @@ class Direction {
   proxyCode = 0;
   /** That close was written, or skipped because the peer's own close already reached the sink. */
   proxyCloseDone = false;
+  /** Proxy pings: a pong to consume is expected from the source (pings.ts). */
+  pongWanted = false;
+  pongsCaught = 0;
 
   constructor(relay: Relay, from: 'client' | 'upstream', source: Socket, sink: Socket, maxPayload: number, traffic: TrafficCounters) {
     this.relay = relay;
@@ -74,6 +82,7 @@ class Direction {
   }
 
   readonly onData = (chunk: Buffer): void => {
+    if (this.pongWanted && catchPong(this, chunk)) return;
     const scanner = this.scanner;
     const out = scanner.scan(chunk);
     const n = out.length;
@@ -116,6 +125,7 @@ export class Relay {
   /** The proxy has started closing (its own close frames, or 1014): closes are bounded in time. */
   #closing = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepalive: Keepalive | undefined;
   #openSockets = 2;
   #startedAt = 0;
   #started = false;
@@ -177,6 +187,7 @@ export class Relay {
     // flows from a later tick, so the heads below still go first, and may pause again.
     client.resume();
     upstream.resume();
+    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, this.#onPingTimeout);
     if (clientHead.length !== 0) up.onData(clientHead);
     if (upstreamHead.length !== 0) down.onData(upstreamHead);
     if (client.readableEnded) this.sourceGone(up);
@@ -193,6 +204,20 @@ export class Relay {
 
   readonly #onIdle = (): void => {
     this.#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
+  };
+
+  /**
+   * SPEC §6 ping-timeout: the silent side's TCP is cut (counted 1006 with that side), the other side
+   * hears 1001 (the client is missing) or 1014 (the upstream is, RFC 6455 §7.4.1).
+   */
+  readonly #onPingTimeout = (side: PingSide): void => {
+    if (this.#closing || this.#finished) return;
+    this.#options.onPingTimeout?.(side);
+    this.#recordFirstClose(CLOSE_ABNORMAL, side);
+    this.#beginClosing();
+    this.#requestProxyClose(side === 'client' ? this.#up : this.#down, side === 'client' ? CLOSE_GOING_AWAY : CLOSE_BAD_GATEWAY);
+    (side === 'client' ? this.#client : this.#upstream).destroy();
+    this.#endToldSides();
   };
 
   readonly #onClientError = (): void => {
@@ -278,6 +303,7 @@ export class Relay {
 
   #beginClosing(): void {
     this.#closing = true;
+    this.#keepalive?.stop();
     this.#client.setTimeout(0);
     this.#armCloseTimer();
   }
@@ -348,6 +374,7 @@ export class Relay {
 
   #finish(): void {
     this.#finished = true;
+    this.#keepalive?.stop();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#client.setTimeout(0);
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');

