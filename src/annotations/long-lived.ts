@@ -2,7 +2,7 @@
 // features"): proxy pings, lifetimes, message rates, per-endpoint caps, spread drains. Kept apart
 // from registry.ts so the feature's keys read together; registry.ts lists them with the others.
 import { DURATION_ACCEPTS, normaliseDuration } from '../grammar/duration.ts';
-import type { Parsed } from '../grammar/result.ts';
+import { accept, reject, type Parsed } from '../grammar/result.ts';
 import type { IngressPolicy, PolicyField } from './policy.ts';
 
 /** registry.ts's AnnotationDefinition, restated (registry.ts imports this module). */
@@ -18,6 +18,16 @@ export interface LongLivedDefinition<F extends PolicyField = PolicyField> {
 
 function define<F extends PolicyField>(definition: LongLivedDefinition<F>): LongLivedDefinition {
   return definition as unknown as LongLivedDefinition;
+}
+
+const PERCENT_ACCEPTS = 'a percentage from 0% to 99% (10%)';
+
+/** `10%` -> 0.1; whole or decimal percentages below 100. */
+export function parsePercent(text: string): Parsed<number> {
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (match === null) return reject(PERCENT_ACCEPTS);
+  const percent = Number(match[1]);
+  return percent < 100 ? accept(percent / 100) : reject('it must be below 100%');
 }
 
 export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
@@ -37,4 +47,21 @@ export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
     doc: 'With ping-interval: no pong (nor any other byte) this long after a ping cuts that side\'s TCP (counted 1006 with side = the silent side, and in wsgate_ping_timeouts_total); the other side gets 1001 (client missing) or 1014 (upstream missing).',
     parse: (text) => normaliseDuration(text, { allowZero: false }),
   }),
+  define({
+    key: 'wsgate.io/max-connection-lifetime',
+    field: 'maxConnectionLifetime',
+    accepts: `${DURATION_ACCEPTS}, greater than zero`,
+    defaultText: 'off',
+    doc: 'A connection is closed with 1001 (both sides, at frame boundaries) after this long, plus or minus lifetime-jitter: long-lived connections are recycled and spread over the pool again.',
+    parse: (text) => normaliseDuration(text, { allowZero: false }),
+  }),
+  define({
+    key: 'wsgate.io/lifetime-jitter',
+    field: 'lifetimeJitter',
+    accepts: PERCENT_ACCEPTS,
+    defaultText: '10%',
+    doc: 'With max-connection-lifetime: each connection\'s lifetime is drawn uniformly within lifetime +- this share of it, so connections opened together do not all end together.',
+    parse: parsePercent,
+  }),
 ];
+

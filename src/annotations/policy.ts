@@ -28,6 +28,9 @@ export interface IngressPolicy {
   /** Long-lived connection features (README "Long-lived connection features"); durations as above. */
   pingInterval?: string;
   pingTimeout?: string;
+  maxConnectionLifetime?: string;
+  /** A fraction (10% -> 0.1). */
+  lifetimeJitter?: number;
 }
 
 export type PolicyField = keyof IngressPolicy;

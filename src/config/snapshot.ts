@@ -37,6 +37,10 @@ export interface RoutePolicy {
   pingInterval?: string;
   /** No pong within this cuts the silent side; absent = pingInterval. */
   pingTimeout?: string;
+  /** SPEC §6 max-connection-lifetime: 1001 to both sides after this (+- lifetimeJitter); absent = none. */
+  maxConnectionLifetime?: string;
+  /** Fraction of the lifetime, 0 to below 1; absent = 0.1. */
+  lifetimeJitter?: number;
 }
 
 export interface Route {

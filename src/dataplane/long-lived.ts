@@ -4,9 +4,14 @@ import { ConfigError } from '../common/errors.ts';
 import { parseDuration } from '../grammar/duration.ts';
 import type { Route, RoutePolicy } from '../config/snapshot.ts';
 import type { KeepaliveOptions } from './relay/pings.ts';
+import type { LifetimeOptions } from './relay/lifetime.ts';
+
+/** SPEC §6 lifetime-jitter default. */
+export const DEFAULT_LIFETIME_JITTER = 0.1;
 
 export interface LongLivedRoute {
   pings?: KeepaliveOptions;
+  lifetime?: LifetimeOptions;
 }
 
 export function compileLongLived(route: Route, policy: RoutePolicy): LongLivedRoute {
@@ -15,6 +20,11 @@ export function compileLongLived(route: Route, policy: RoutePolicy): LongLivedRo
     const intervalMs = positiveMs(route, 'pingInterval', policy.pingInterval);
     const timeoutMs = policy.pingTimeout === undefined ? intervalMs : positiveMs(route, 'pingTimeout', policy.pingTimeout);
     out.pings = { intervalMs, timeoutMs };
+  }
+  if (policy.maxConnectionLifetime !== undefined) {
+    const jitter = policy.lifetimeJitter ?? DEFAULT_LIFETIME_JITTER;
+    if (!(jitter >= 0 && jitter < 1)) throw ConfigError.of(`route ${route.host}${route.path}: lifetimeJitter ${jitter} is not a fraction from 0 to below 1`);
+    out.lifetime = { lifetimeMs: positiveMs(route, 'maxConnectionLifetime', policy.maxConnectionLifetime), jitter };
   }
   return out;
 }

@@ -11,6 +11,10 @@ export function longLivedRoutePolicy(policy: IngressPolicy): RoutePolicy {
     route.pingInterval = policy.pingInterval;
     if (policy.pingTimeout !== undefined) route.pingTimeout = policy.pingTimeout;
   }
+  if (policy.maxConnectionLifetime !== undefined) {
+    route.maxConnectionLifetime = policy.maxConnectionLifetime;
+    if (policy.lifetimeJitter !== undefined) route.lifetimeJitter = policy.lifetimeJitter;
+  }
   return route;
 }
 

@@ -18,6 +18,21 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/max-connection-lifetime',
+    field: 'maxConnectionLifetime',
+    good: [['1h', '1h'], ['2s', '2s']],
+    bad: [['forever', `wsgate.io/max-connection-lifetime: "forever" is not valid; accepted: ${DURATION}, greater than zero`]],
+  },
+  {
+    key: 'wsgate.io/lifetime-jitter',
+    field: 'lifetimeJitter',
+    good: [['10%', 0.1], ['0%', 0], ['2.5%', 0.025]],
+    bad: [
+      ['0.1', 'wsgate.io/lifetime-jitter: "0.1" is not valid; accepted: a percentage from 0% to 99% (10%)'],
+      ['100%', 'wsgate.io/lifetime-jitter: "100%" is not valid (it must be below 100%); accepted: a percentage from 0% to 99% (10%)'],
+    ],
+  },
+  {
     key: 'wsgate.io/ping-interval',
     field: 'pingInterval',
     good: [['30s', '30s'], ['500ms', '500ms'], ['1m30s', '90s']],

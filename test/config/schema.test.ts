@@ -34,7 +34,7 @@ const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> =
   [
     'RoutePolicy',
     defs.routePolicy!,
-    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional', pingInterval: 'optional', pingTimeout: 'optional' } satisfies FieldKinds<RoutePolicy>,
+    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional', pingInterval: 'optional', pingTimeout: 'optional', maxConnectionLifetime: 'optional', lifetimeJitter: 'optional' } satisfies FieldKinds<RoutePolicy>,
   ],
   [
     'Pool',
@@ -137,6 +137,8 @@ function everyField(defaultFromFiles = false): Snapshot {
           httpsRedirect: true,
           pingInterval: '30s',
           pingTimeout: '10s',
+          maxConnectionLifetime: '1h',
+          lifetimeJitter: 0.1,
         },
       },
     ],

@@ -9,5 +9,6 @@ export function longLivedRelayOptions(route: LongLivedRoute, metrics: RouteMetri
     options.pings = route.pings;
     options.onPingTimeout = (side) => metrics.pingTimedOut(side);
   }
+  if (route.lifetime !== undefined) options.lifetime = route.lifetime;
   return options;
 }

@@ -15,6 +15,7 @@ import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG } from './close-codes.ts';
 import { FrameScanner, encodeCloseFrame } from './frames.ts';
 import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
+import { Lifetime, type LifetimeOptions } from './lifetime.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -32,6 +33,8 @@ export interface RelayOptions {
   pings?: KeepaliveOptions;
   /** A side did not answer a ping in time (before the close it causes is counted). */
   onPingTimeout?: (side: PingSide) => void;
+  /** Maximum lifetime (lifetime.ts): 1001 to both sides at its end; absent: none. */
+  lifetime?: LifetimeOptions;
 }
 
 export interface RelayResult {
@@ -126,6 +129,7 @@ export class Relay {
   #closing = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: Keepalive | undefined;
+  #lifetime: Lifetime | undefined;
   #openSockets = 2;
   #startedAt = 0;
   #started = false;
@@ -188,6 +192,7 @@ export class Relay {
     client.resume();
     upstream.resume();
     if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, this.#onPingTimeout);
+    if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY));
     if (clientHead.length !== 0) up.onData(clientHead);
     if (upstreamHead.length !== 0) down.onData(upstreamHead);
     if (client.readableEnded) this.sourceGone(up);
@@ -375,6 +380,7 @@ export class Relay {
   #finish(): void {
     this.#finished = true;
     this.#keepalive?.stop();
+    this.#lifetime?.stop();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#client.setTimeout(0);
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');
