@@ -2,6 +2,8 @@
 // features"): proxy pings, lifetimes, message rates, per-endpoint caps, spread drains. Kept apart
 // from registry.ts so the feature's keys read together; registry.ts lists them with the others.
 import { DURATION_ACCEPTS, normaliseDuration } from '../grammar/duration.ts';
+import { parseKeyword } from '../grammar/keyword.ts';
+import { POSITIVE_INTEGER_ACCEPTS, parsePositiveInteger } from '../grammar/number.ts';
 import { accept, reject, type Parsed } from '../grammar/result.ts';
 import type { IngressPolicy, PolicyField } from './policy.ts';
 
@@ -62,6 +64,30 @@ export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
     defaultText: '10%',
     doc: 'With max-connection-lifetime: each connection\'s lifetime is drawn uniformly within lifetime +- this share of it, so connections opened together do not all end together.',
     parse: parsePercent,
+  }),
+  define({
+    key: 'wsgate.io/max-messages-per-second',
+    field: 'maxMessagesPerSecond',
+    accepts: POSITIVE_INTEGER_ACCEPTS,
+    defaultText: 'unlimited',
+    doc: 'Whole data messages per second a sender may send on one connection (control frames and fragments not counted apart): over it the sender gets close 1008 (policy violation) at a frame boundary, the other side 1001; counted `1008`/`proxy`.',
+    parse: parsePositiveInteger,
+  }),
+  define({
+    key: 'wsgate.io/message-burst',
+    field: 'messageBurst',
+    accepts: POSITIVE_INTEGER_ACCEPTS,
+    defaultText: 'max-messages-per-second',
+    doc: 'With max-messages-per-second: messages a sender may send at once after a quiet spell (the token bucket\'s size).',
+    parse: parsePositiveInteger,
+  }),
+  define({
+    key: 'wsgate.io/message-rate-direction',
+    field: 'messageRateDirection',
+    accepts: 'client or both',
+    defaultText: 'client',
+    doc: 'With max-messages-per-second: `client` limits what clients send; `both` limits the upstream too, each direction with its own budget.',
+    parse: (text) => parseKeyword(text, ['client', 'both'] as const),
   }),
 ];
 

@@ -31,6 +31,9 @@ export interface IngressPolicy {
   maxConnectionLifetime?: string;
   /** A fraction (10% -> 0.1). */
   lifetimeJitter?: number;
+  maxMessagesPerSecond?: number;
+  messageBurst?: number;
+  messageRateDirection?: 'client' | 'both';
 }
 
 export type PolicyField = keyof IngressPolicy;

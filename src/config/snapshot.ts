@@ -41,6 +41,12 @@ export interface RoutePolicy {
   maxConnectionLifetime?: string;
   /** Fraction of the lifetime, 0 to below 1; absent = 0.1. */
   lifetimeJitter?: number;
+  /** SPEC §6 max-messages-per-second: per connection; the sender over it gets 1008. Absent = unlimited. */
+  maxMessagesPerSecond?: number;
+  /** Messages at once after a quiet spell; absent = maxMessagesPerSecond. */
+  messageBurst?: number;
+  /** Whose messages are limited: `client` (absent) or `both` directions, each with its own budget. */
+  messageRateDirection?: 'client' | 'both';
 }
 
 export interface Route {

@@ -5,6 +5,7 @@ import { parseDuration } from '../grammar/duration.ts';
 import type { Route, RoutePolicy } from '../config/snapshot.ts';
 import type { KeepaliveOptions } from './relay/pings.ts';
 import type { LifetimeOptions } from './relay/lifetime.ts';
+import type { MessageRateOptions } from './relay/rate-limit.ts';
 
 /** SPEC §6 lifetime-jitter default. */
 export const DEFAULT_LIFETIME_JITTER = 0.1;
@@ -12,6 +13,7 @@ export const DEFAULT_LIFETIME_JITTER = 0.1;
 export interface LongLivedRoute {
   pings?: KeepaliveOptions;
   lifetime?: LifetimeOptions;
+  messageRate?: MessageRateOptions;
 }
 
 export function compileLongLived(route: Route, policy: RoutePolicy): LongLivedRoute {
@@ -25,6 +27,10 @@ export function compileLongLived(route: Route, policy: RoutePolicy): LongLivedRo
     const jitter = policy.lifetimeJitter ?? DEFAULT_LIFETIME_JITTER;
     if (!(jitter >= 0 && jitter < 1)) throw ConfigError.of(`route ${route.host}${route.path}: lifetimeJitter ${jitter} is not a fraction from 0 to below 1`);
     out.lifetime = { lifetimeMs: positiveMs(route, 'maxConnectionLifetime', policy.maxConnectionLifetime), jitter };
+  }
+  if (policy.maxMessagesPerSecond !== undefined) {
+    const perSecond = policy.maxMessagesPerSecond;
+    out.messageRate = { perSecond, burst: policy.messageBurst ?? perSecond, direction: policy.messageRateDirection ?? 'client' };
   }
   return out;
 }

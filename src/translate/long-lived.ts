@@ -15,6 +15,11 @@ export function longLivedRoutePolicy(policy: IngressPolicy): RoutePolicy {
     route.maxConnectionLifetime = policy.maxConnectionLifetime;
     if (policy.lifetimeJitter !== undefined) route.lifetimeJitter = policy.lifetimeJitter;
   }
+  if (policy.maxMessagesPerSecond !== undefined) {
+    route.maxMessagesPerSecond = policy.maxMessagesPerSecond;
+    if (policy.messageBurst !== undefined) route.messageBurst = policy.messageBurst;
+    if (policy.messageRateDirection !== undefined) route.messageRateDirection = policy.messageRateDirection;
+  }
   return route;
 }
 

@@ -18,6 +18,24 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/max-messages-per-second',
+    field: 'maxMessagesPerSecond',
+    good: [['50', 50]],
+    bad: [['0', 'wsgate.io/max-messages-per-second: "0" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/message-burst',
+    field: 'messageBurst',
+    good: [['200', 200]],
+    bad: [['-1', 'wsgate.io/message-burst: "-1" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/message-rate-direction',
+    field: 'messageRateDirection',
+    good: [['client', 'client'], ['both', 'both']],
+    bad: [['upstream', 'wsgate.io/message-rate-direction: "upstream" is not valid; accepted: client or both']],
+  },
+  {
     key: 'wsgate.io/max-connection-lifetime',
     field: 'maxConnectionLifetime',
     good: [['1h', '1h'], ['2s', '2s']],

@@ -34,7 +34,7 @@ const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> =
   [
     'RoutePolicy',
     defs.routePolicy!,
-    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional', pingInterval: 'optional', pingTimeout: 'optional', maxConnectionLifetime: 'optional', lifetimeJitter: 'optional' } satisfies FieldKinds<RoutePolicy>,
+    { allowedOrigins: 'optional', allowedSourceRanges: 'optional', maxConnections: 'optional', maxConnectionsPerClient: 'optional', maxMessageSize: 'optional', httpsRedirect: 'optional', pingInterval: 'optional', pingTimeout: 'optional', maxConnectionLifetime: 'optional', lifetimeJitter: 'optional', maxMessagesPerSecond: 'optional', messageBurst: 'optional', messageRateDirection: 'optional' } satisfies FieldKinds<RoutePolicy>,
   ],
   [
     'Pool',
@@ -139,6 +139,9 @@ function everyField(defaultFromFiles = false): Snapshot {
           pingTimeout: '10s',
           maxConnectionLifetime: '1h',
           lifetimeJitter: 0.1,
+          maxMessagesPerSecond: 50,
+          messageBurst: 100,
+          messageRateDirection: 'both',
         },
       },
     ],

@@ -10,5 +10,6 @@ export function longLivedRelayOptions(route: LongLivedRoute, metrics: RouteMetri
     options.onPingTimeout = (side) => metrics.pingTimedOut(side);
   }
   if (route.lifetime !== undefined) options.lifetime = route.lifetime;
+  if (route.messageRate !== undefined) options.messageRate = route.messageRate;
   return options;
 }

@@ -12,10 +12,11 @@
 // unusual (close frames, oversize, stops) is behind one cheap check.
 import type { Socket } from 'node:net';
 import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
-import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG } from './close-codes.ts';
+import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION } from './close-codes.ts';
 import { FrameScanner, encodeCloseFrame } from './frames.ts';
 import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
 import { Lifetime, type LifetimeOptions } from './lifetime.ts';
+import { MessageLimiter, type MessageRateOptions } from './rate-limit.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -35,6 +36,8 @@ export interface RelayOptions {
   onPingTimeout?: (side: PingSide) => void;
   /** Maximum lifetime (lifetime.ts): 1001 to both sides at its end; absent: none. */
   lifetime?: LifetimeOptions;
+  /** Message-rate limit (rate-limit.ts): the sender over it gets 1008, the other side 1001. */
+  messageRate?: MessageRateOptions;
 }
 
 export interface RelayResult {
@@ -73,6 +76,8 @@ export class Direction {
   /** Proxy pings: a pong to consume is expected from the source (pings.ts). */
   pongWanted = false;
   pongsCaught = 0;
+  /** Message-rate limit of what the source sends; undefined: none. */
+  limiter: MessageLimiter | undefined;
 
   constructor(relay: Relay, from: 'client' | 'upstream', source: Socket, sink: Socket, maxPayload: number, traffic: TrafficCounters) {
     this.relay = relay;
@@ -101,6 +106,7 @@ export class Direction {
         this.traffic.messagesDown += newMessages;
       }
       if (!this.sink.write(out)) this.source.pause();
+      if (newMessages !== 0 && this.limiter !== undefined && !this.limiter.take(newMessages)) this.relay.rateExceeded(this);
     }
     if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onCloseOrStop(this);
   };
@@ -193,6 +199,11 @@ export class Relay {
     upstream.resume();
     if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, this.#onPingTimeout);
     if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY));
+    const rate = this.#options.messageRate;
+    if (rate !== undefined) {
+      up.limiter = new MessageLimiter(rate);
+      if (rate.direction === 'both') down.limiter = new MessageLimiter(rate);
+    }
     if (clientHead.length !== 0) up.onData(clientHead);
     if (upstreamHead.length !== 0) down.onData(upstreamHead);
     if (client.readableEnded) this.sourceGone(up);
@@ -272,6 +283,14 @@ export class Relay {
     }
     if (scanner.stopped && d.proxyCode !== 0 && !d.proxyCloseDone) this.#writeProxyClose(d);
     this.#endToldSides();
+  }
+
+  /** SPEC §6 max-messages-per-second: the sender gets 1008 (policy violation), the other side 1001. */
+  rateExceeded(d: Direction): void {
+    if (this.#closing) return;
+    const toClient = d.from === 'client' ? CLOSE_POLICY_VIOLATION : CLOSE_GOING_AWAY;
+    const toUpstream = d.from === 'client' ? CLOSE_GOING_AWAY : CLOSE_POLICY_VIOLATION;
+    this.#beginProxyClose(toClient, toUpstream, CLOSE_POLICY_VIOLATION);
   }
 
   /** No more bytes will come from d's source (FIN, error or close). */
@@ -381,6 +400,8 @@ export class Relay {
     this.#finished = true;
     this.#keepalive?.stop();
     this.#lifetime?.stop();
+    this.#up.limiter?.release();
+    this.#down.limiter?.release();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#client.setTimeout(0);
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');
