@@ -89,5 +89,13 @@ export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
     doc: 'With max-messages-per-second: `client` limits what clients send; `both` limits the upstream too, each direction with its own budget.',
     parse: (text) => parseKeyword(text, ['client', 'both'] as const),
   }),
+  define({
+    key: 'wsgate.io/max-connections-per-endpoint',
+    field: 'maxConnectionsPerEndpoint',
+    accepts: POSITIVE_INTEGER_ACCEPTS,
+    defaultText: 'unlimited',
+    doc: 'Open connections per backend endpoint, across the pod\'s workers: a full endpoint takes no new connection; when every ready endpoint is full the answer is 503 `limit`.',
+    parse: parsePositiveInteger,
+  }),
 ];
 

@@ -34,6 +34,7 @@ export interface IngressPolicy {
   maxMessagesPerSecond?: number;
   messageBurst?: number;
   messageRateDirection?: 'client' | 'both';
+  maxConnectionsPerEndpoint?: number;
 }
 
 export type PolicyField = keyof IngressPolicy;

@@ -95,6 +95,8 @@ export interface Pool {
   upstreamTlsCa?: string;
   /** The name the certificate must carry (and the SNI sent); default the endpoint's host name. */
   upstreamTlsServerName?: string;
+  /** SPEC §6 max-connections-per-endpoint: open connections per endpoint across the pod's workers; absent = unlimited. */
+  maxConnectionsPerEndpoint?: number;
   endpoints: Endpoint[];
 }
 

@@ -7,6 +7,7 @@ import { logger } from '../common/log.ts';
 import type { RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
 import { compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
 import { EndpointRegistry } from './upstream/registry.ts';
+import { endpointConnections } from './upstream/endpoint-counts.ts';
 import type { Relay } from './relay/relay.ts';
 import type { CertificateStore } from './listen/tls.ts';
 
@@ -48,6 +49,7 @@ export class DataPlane {
     this.metrics = options.metrics;
     this.certificates = options.certificates;
     this.registry = options.registry ?? new EndpointRegistry();
+    this.metrics.setEndpointConnectionsSource(() => (this.current ? endpointConnections(this.current.snapshot.pools, this.registry) : []));
   }
 
   /** Swaps in a validated snapshot. Returns false (and changes nothing) when the hash is unchanged. */

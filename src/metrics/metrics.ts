@@ -59,6 +59,14 @@ export interface UpstreamPoolEndpoints {
   counts: EndpointCounts;
 }
 
+/** One wsgate_upstream_connections_active series: this worker's open connections to one endpoint. */
+export interface UpstreamEndpointConnections {
+  namespace: string;
+  service: string;
+  endpoint: string;
+  count: number;
+}
+
 export interface CertificateExpiry {
   namespace: string;
   secret: string;
@@ -177,6 +185,7 @@ export class WsgateMetrics {
   readonly #lastReloadSuccess: Gauge;
   readonly #upstreamEndpoints: Gauge<'namespace' | 'service' | 'state'>;
   readonly #certificateExpiry: Gauge<'namespace' | 'secret'>;
+  #endpointConnections: () => readonly UpstreamEndpointConnections[] = () => [];
 
   constructor(registry?: Registry, options: WsgateMetricsOptions = {}) {
     this.registry = registry ?? new Registry();
@@ -279,6 +288,17 @@ export class WsgateMetrics {
         for (const entry of routes.values()) this.inc({ ...entry.labels }, entry.longLived.rebalanceCloses);
       },
     });
+    const endpointConnections = (): readonly UpstreamEndpointConnections[] => this.#endpointConnections();
+    new Gauge({
+      name: 'wsgate_upstream_connections_active',
+      help: 'Open connections per backend endpoint (endpoint: the pod name, else address:port), summed over the pod\'s workers.',
+      labelNames: ['namespace', 'service', 'endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { namespace, service, endpoint, count } of endpointConnections()) this.set({ namespace, service, endpoint }, count);
+      },
+    });
     this.#upstreamEndpoints = new Gauge({
       name: 'wsgate_upstream_endpoints',
       help:
@@ -342,6 +362,11 @@ export class WsgateMetrics {
     // Asked for by a new connection, so the route is in use: if it came back, keep it.
     entry.retired = false;
     return entry;
+  }
+
+  /** Where wsgate_upstream_connections_active reads its series at scrape time (the data plane). */
+  setEndpointConnectionsSource(source: () => readonly UpstreamEndpointConnections[]): void {
+    this.#endpointConnections = source;
   }
 
   /** Undefined labels: the failure came before a route was known (SPEC §9, bounded labels). */

@@ -25,6 +25,6 @@ export function longLivedRoutePolicy(policy: IngressPolicy): RoutePolicy {
 
 export function longLivedPoolFields(policy: IngressPolicy): Partial<Pool> {
   const pool: Partial<Pool> = {};
-  void policy;
+  if (policy.maxConnectionsPerEndpoint !== undefined) pool.maxConnectionsPerEndpoint = policy.maxConnectionsPerEndpoint;
   return pool;
 }

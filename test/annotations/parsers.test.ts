@@ -18,6 +18,12 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/max-connections-per-endpoint',
+    field: 'maxConnectionsPerEndpoint',
+    good: [['100', 100]],
+    bad: [['1.5', 'wsgate.io/max-connections-per-endpoint: "1.5" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
     key: 'wsgate.io/max-messages-per-second',
     field: 'maxMessagesPerSecond',
     good: [['50', 50]],

@@ -173,6 +173,7 @@ export class HandshakePipeline {
     const pool = route.pool;
     const noEndpoints: Rejection = { status: 503, reason: 'no_endpoints', message: `no ready endpoint in ${pool.service}` };
     if (!pool.endpoints.hasReadyEndpoint()) return noEndpoints;
+    if (pool.endpoints.allReadyFull()) return { status: 503, reason: 'limit', message: `every ready endpoint of ${pool.service} holds max-connections-per-endpoint` };
     const registry = this.#dataplane.registry;
     const target = {
       pool: pool.endpoints,
