@@ -97,5 +97,13 @@ export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
     doc: 'Open connections per backend endpoint, across the pod\'s workers: a full endpoint takes no new connection; when every ready endpoint is full the answer is 503 `limit`.',
     parse: parsePositiveInteger,
   }),
+  define({
+    key: 'wsgate.io/drain-spread',
+    field: 'drainSpread',
+    accepts: `${DURATION_ACCEPTS}; 0s sends them at once`,
+    defaultText: '0s',
+    doc: 'The 1001s of a drain (connections to endpoints that turned terminating or left at one reload) go out evenly over this window, after drain-timeout, so their clients do not all reconnect at once.',
+    parse: (text) => normaliseDuration(text, { allowZero: true }),
+  }),
 ];
 

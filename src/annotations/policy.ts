@@ -35,6 +35,7 @@ export interface IngressPolicy {
   messageBurst?: number;
   messageRateDirection?: 'client' | 'both';
   maxConnectionsPerEndpoint?: number;
+  drainSpread?: string;
 }
 
 export type PolicyField = keyof IngressPolicy;

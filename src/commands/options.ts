@@ -24,6 +24,7 @@ export interface Options {
   defaultCertSecret?: string;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  shutdownSpreadMs: number;
   electionNamespace?: string;
   proxyProtocol: boolean;
   proxyProtocolTrustedCidrs: string[];
@@ -53,6 +54,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'default-cert-secret': { type: 'string', doc: 'NS/NAME of the TLS Secret served when no host matches (default: self-signed)' },
   'shutdown-delay': { type: 'string', default: '5s', doc: 'after SIGTERM, keep accepting while /readyz fails' },
   'shutdown-timeout': { type: 'string', default: '30s', doc: 'after SIGTERM, exit even if connections remain' },
+  'shutdown-spread': { type: 'string', default: '0s', doc: 'after SIGTERM, send the 1001s evenly over this window' },
   'election-namespace': { type: 'string', doc: 'namespace of the leader-election Lease' },
   'proxy-protocol': { type: 'boolean', doc: 'expect a PROXY protocol v1/v2 header' },
   'proxy-protocol-trusted-cidrs': { type: 'string', default: '', doc: 'comma list of CIDRs allowed to send PROXY headers' },
@@ -196,6 +198,7 @@ function optionValues(command: Command, flags: FlagSource): Options {
     defaultCertSecret: namespacedName('default-cert-secret', text('default-cert-secret')),
     shutdownDelayMs: duration('shutdown-delay', text('shutdown-delay')!),
     shutdownTimeoutMs: duration('shutdown-timeout', text('shutdown-timeout')!),
+    shutdownSpreadMs: duration('shutdown-spread', text('shutdown-spread')!),
     electionNamespace: text('election-namespace') || undefined,
     proxyProtocol: bool('proxy-protocol'),
     proxyProtocolTrustedCidrs: cidrList(text('proxy-protocol-trusted-cidrs')),

@@ -97,6 +97,8 @@ export interface Pool {
   upstreamTlsServerName?: string;
   /** SPEC §6 max-connections-per-endpoint: open connections per endpoint across the pod's workers; absent = unlimited. */
   maxConnectionsPerEndpoint?: number;
+  /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window (after drainTimeout); absent = 0. */
+  drainSpread?: string;
   endpoints: Endpoint[];
 }
 

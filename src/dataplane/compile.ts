@@ -26,6 +26,8 @@ export interface CompiledPool {
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
+  /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window after drainTimeout. */
+  drainSpreadMs: number;
   upstreamTls: boolean;
   /** Present when upstreamTls verifies (SPEC §6 upstream-tls-verify). */
   upstreamVerify?: UpstreamVerify;
@@ -83,6 +85,7 @@ export function compilePools(pools: readonly Pool[], registry: EndpointRegistry)
       handshakeTimeoutMs: durationMs(pool, 'handshakeTimeout', pool.handshakeTimeout),
       idleTimeoutMs: durationMs(pool, 'idleTimeout', pool.idleTimeout),
       drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
+      drainSpreadMs: pool.drainSpread === undefined ? 0 : durationMs(pool, 'drainSpread', pool.drainSpread),
       upstreamTls: pool.upstreamTls,
       ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
     });

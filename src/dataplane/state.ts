@@ -8,6 +8,7 @@ import type { RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
 import { compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
 import { EndpointRegistry } from './upstream/registry.ts';
 import { endpointConnections } from './upstream/endpoint-counts.ts';
+import { spreadOffset, spreadOut } from './spread.ts';
 import type { Relay } from './relay/relay.ts';
 import type { CertificateStore } from './listen/tls.ts';
 
@@ -30,6 +31,11 @@ export interface ProxiedConnection {
   poolName: string;
   endpointKey: string;
   drainTimer?: NodeJS.Timeout;
+}
+
+/** SPEC §5: ready and not-ready endpoints keep their connections; terminating or gone ones drain. */
+function keepsConnections(state: EndpointState | undefined): boolean {
+  return state === 'ready' || state === 'not-ready';
 }
 
 /** The metrics of a route of the snapshot in effect (or of the one it was matched in). */
@@ -105,9 +111,25 @@ export class DataPlane {
    * terminating or gone gets 1001 once drain-timeout has passed (and is spared if it comes back).
    */
   #scheduleDrains(next: ServedSnapshot): void {
+    // drain-spread: the connections a reload starts draining, per pool, get even offsets.
+    const starting = new Map<string, number>();
     for (const connection of this.connections) {
       const pool = next.pools.get(connection.poolName);
-      this.#considerDrain(connection, pool?.endpoints.stateOf(connection.endpointKey), pool?.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS);
+      if (connection.drainTimer === undefined && !keepsConnections(pool?.endpoints.stateOf(connection.endpointKey))) {
+        starting.set(connection.poolName, (starting.get(connection.poolName) ?? 0) + 1);
+      }
+    }
+    const index = new Map<string, number>();
+    for (const connection of this.connections) {
+      const pool = next.pools.get(connection.poolName);
+      const state = pool?.endpoints.stateOf(connection.endpointKey);
+      let offset = 0;
+      if (connection.drainTimer === undefined && !keepsConnections(state)) {
+        const i = index.get(connection.poolName) ?? 0;
+        index.set(connection.poolName, i + 1);
+        offset = spreadOffset(i, starting.get(connection.poolName)!, pool?.drainSpreadMs ?? 0);
+      }
+      this.#considerDrain(connection, state, (pool?.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS) + offset);
     }
   }
 
@@ -127,9 +149,12 @@ export class DataPlane {
     connection.drainTimer.unref();
   }
 
-  /** Graceful close of every open connection (SIGTERM): 1001 to both sides. */
-  closeAll(): void {
-    for (const connection of this.connections) connection.relay.close(1001);
+  /**
+   * Graceful close of every open connection (SIGTERM): 1001 to both sides, spread evenly over
+   * `spreadMs` (--shutdown-spread), oldest first.
+   */
+  closeAll(spreadMs = 0): void {
+    spreadOut([...this.connections], spreadMs, (connection) => connection.relay.close(1001));
   }
 
   /** Resolves once no connection is open. */

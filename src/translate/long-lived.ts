@@ -26,5 +26,6 @@ export function longLivedRoutePolicy(policy: IngressPolicy): RoutePolicy {
 export function longLivedPoolFields(policy: IngressPolicy): Partial<Pool> {
   const pool: Partial<Pool> = {};
   if (policy.maxConnectionsPerEndpoint !== undefined) pool.maxConnectionsPerEndpoint = policy.maxConnectionsPerEndpoint;
+  if (policy.drainSpread !== undefined) pool.drainSpread = policy.drainSpread;
   return pool;
 }

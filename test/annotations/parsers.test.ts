@@ -18,6 +18,12 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/drain-spread',
+    field: 'drainSpread',
+    good: [['0s', '0ms'], ['20s', '20s']],
+    bad: [['later', `wsgate.io/drain-spread: "later" is not valid; accepted: ${DURATION}; 0s sends them at once`]],
+  },
+  {
     key: 'wsgate.io/max-connections-per-endpoint',
     field: 'maxConnectionsPerEndpoint',
     good: [['100', 100]],
