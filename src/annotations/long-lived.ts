@@ -2,7 +2,7 @@
 // features"): proxy pings, lifetimes, message rates, per-endpoint caps, spread drains. Kept apart
 // from registry.ts so the feature's keys read together; registry.ts lists them with the others.
 import { DURATION_ACCEPTS, normaliseDuration } from '../grammar/duration.ts';
-import { parseKeyword } from '../grammar/keyword.ts';
+import { parseBoolean, parseKeyword } from '../grammar/keyword.ts';
 import { POSITIVE_INTEGER_ACCEPTS, parsePositiveInteger } from '../grammar/number.ts';
 import { accept, reject, type Parsed } from '../grammar/result.ts';
 import type { IngressPolicy, PolicyField } from './policy.ts';
@@ -30,6 +30,15 @@ export function parsePercent(text: string): Parsed<number> {
   if (match === null) return reject(PERCENT_ACCEPTS);
   const percent = Number(match[1]);
   return percent < 100 ? accept(percent / 100) : reject('it must be below 100%');
+}
+
+const THRESHOLD_ACCEPTS = 'a factor greater than 1 (1.5)';
+
+/** `1.5` -> 1.5; a plain decimal above 1. */
+export function parseThreshold(text: string): Parsed<number> {
+  if (!/^\d+(?:\.\d+)?$/.test(text)) return reject(THRESHOLD_ACCEPTS);
+  const factor = Number(text);
+  return factor > 1 ? accept(factor) : reject('it must be greater than 1');
 }
 
 export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
@@ -104,6 +113,30 @@ export const LONG_LIVED_ANNOTATIONS: readonly LongLivedDefinition[] = [
     defaultText: '0s',
     doc: 'The 1001s of a drain (connections to endpoints that turned terminating or left at one reload) go out evenly over this window, after drain-timeout, so their clients do not all reconnect at once.',
     parse: (text) => normaliseDuration(text, { allowZero: true }),
+  }),
+  define({
+    key: 'wsgate.io/rebalance',
+    field: 'rebalance',
+    accepts: 'true or false',
+    defaultText: 'false',
+    doc: '`true`: while the busiest ready endpoint of the pool holds more than rebalance-threshold x the pool\'s mean of open connections (pod-wide), the proxy closes its connections with 1001, oldest first, at rebalance-rate, until it is back under; clients reconnect and least-conn places them on lighter endpoints. Counted in wsgate_rebalance_closes_total.',
+    parse: parseBoolean,
+  }),
+  define({
+    key: 'wsgate.io/rebalance-rate',
+    field: 'rebalanceRate',
+    accepts: POSITIVE_INTEGER_ACCEPTS,
+    defaultText: '5',
+    doc: 'With rebalance: connections closed per second per pool, for the whole pod.',
+    parse: parsePositiveInteger,
+  }),
+  define({
+    key: 'wsgate.io/rebalance-threshold',
+    field: 'rebalanceThreshold',
+    accepts: THRESHOLD_ACCEPTS,
+    defaultText: '1.5',
+    doc: 'With rebalance: how far above the pool\'s mean an endpoint may be before it is shed.',
+    parse: parseThreshold,
   }),
 ];
 

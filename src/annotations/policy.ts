@@ -36,6 +36,9 @@ export interface IngressPolicy {
   messageRateDirection?: 'client' | 'both';
   maxConnectionsPerEndpoint?: number;
   drainSpread?: string;
+  rebalance?: boolean;
+  rebalanceRate?: number;
+  rebalanceThreshold?: number;
 }
 
 export type PolicyField = keyof IngressPolicy;

@@ -99,6 +99,12 @@ export interface Pool {
   maxConnectionsPerEndpoint?: number;
   /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window (after drainTimeout); absent = 0. */
   drainSpread?: string;
+  /** SPEC §6 rebalance: shed connections of endpoints above rebalanceThreshold x the pool's mean. */
+  rebalance?: boolean;
+  /** Closes per second for the pod; absent = 5. */
+  rebalanceRate?: number;
+  /** Absent = 1.5. */
+  rebalanceThreshold?: number;
   endpoints: Endpoint[];
 }
 

@@ -15,6 +15,7 @@ import { compileLongLived, type LongLivedRoute } from './long-lived.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import type { UpstreamVerify } from './upstream/connect.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
+import type { RebalancePolicy } from './upstream/rebalance.ts';
 
 export interface CompiledPool {
   /** Picks the endpoint of each new connection. */
@@ -28,6 +29,8 @@ export interface CompiledPool {
   drainTimeoutMs: number;
   /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window after drainTimeout. */
   drainSpreadMs: number;
+  /** SPEC §6 rebalance (upstream/rebalance.ts); undefined: off. */
+  rebalance?: RebalancePolicy;
   upstreamTls: boolean;
   /** Present when upstreamTls verifies (SPEC §6 upstream-tls-verify). */
   upstreamVerify?: UpstreamVerify;
@@ -87,6 +90,7 @@ export function compilePools(pools: readonly Pool[], registry: EndpointRegistry)
       drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
       drainSpreadMs: pool.drainSpread === undefined ? 0 : durationMs(pool, 'drainSpread', pool.drainSpread),
       upstreamTls: pool.upstreamTls,
+      ...(pool.rebalance === true ? { rebalance: { ratePerSecond: pool.rebalanceRate ?? 5, threshold: pool.rebalanceThreshold ?? 1.5 } } : {}),
       ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
     });
   }

@@ -9,6 +9,7 @@ import { compileSnapshot, type CompiledRoute, type CompiledTables } from './comp
 import { EndpointRegistry } from './upstream/registry.ts';
 import { endpointConnections } from './upstream/endpoint-counts.ts';
 import { spreadOffset, spreadOut } from './spread.ts';
+import { Rebalancer } from './upstream/rebalance.ts';
 import type { Relay } from './relay/relay.ts';
 import type { CertificateStore } from './listen/tls.ts';
 
@@ -31,6 +32,8 @@ export interface ProxiedConnection {
   poolName: string;
   endpointKey: string;
   drainTimer?: NodeJS.Timeout;
+  /** The proxy closes it to rebalance its pool: counts wsgate_rebalance_closes_total. */
+  onRebalance?: () => void;
 }
 
 /** SPEC §5: ready and not-ready endpoints keep their connections; terminating or gone ones drain. */
@@ -50,11 +53,13 @@ export class DataPlane {
   readonly connections = new Set<ProxiedConnection>();
   current: ServedSnapshot | undefined;
   #idleWaiters: Array<() => void> = [];
+  readonly #rebalancer: Rebalancer;
 
   constructor(options: { metrics: WsgateMetrics; certificates: CertificateStore; registry?: EndpointRegistry }) {
     this.metrics = options.metrics;
     this.certificates = options.certificates;
     this.registry = options.registry ?? new EndpointRegistry();
+    this.#rebalancer = new Rebalancer({ registry: this.registry, connections: this.connections, pools: () => this.current?.pools.values() ?? [] });
     this.metrics.setEndpointConnectionsSource(() => (this.current ? endpointConnections(this.current.snapshot.pools, this.registry) : []));
   }
 
@@ -70,6 +75,7 @@ export class DataPlane {
     this.metrics.forgetRoutes(next.routes.map((r) => r.labels));
     this.refreshGauges();
     this.#scheduleDrains(next);
+    this.#rebalancer.update([...next.pools.values()].some((pool) => pool.rebalance !== undefined));
     log.info({ hash, routes: next.routes.length, pools: next.pools.size }, 'snapshot applied');
     return true;
   }
@@ -154,6 +160,7 @@ export class DataPlane {
    * `spreadMs` (--shutdown-spread), oldest first.
    */
   closeAll(spreadMs = 0): void {
+    this.#rebalancer.stop();
     spreadOut([...this.connections], spreadMs, (connection) => connection.relay.close(1001));
   }
 

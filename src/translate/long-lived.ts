@@ -27,5 +27,10 @@ export function longLivedPoolFields(policy: IngressPolicy): Partial<Pool> {
   const pool: Partial<Pool> = {};
   if (policy.maxConnectionsPerEndpoint !== undefined) pool.maxConnectionsPerEndpoint = policy.maxConnectionsPerEndpoint;
   if (policy.drainSpread !== undefined) pool.drainSpread = policy.drainSpread;
+  if (policy.rebalance === true) {
+    pool.rebalance = true;
+    if (policy.rebalanceRate !== undefined) pool.rebalanceRate = policy.rebalanceRate;
+    if (policy.rebalanceThreshold !== undefined) pool.rebalanceThreshold = policy.rebalanceThreshold;
+  }
   return pool;
 }

@@ -18,6 +18,27 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/rebalance',
+    field: 'rebalance',
+    good: [['true', true], ['false', false]],
+    bad: [['yes', 'wsgate.io/rebalance: "yes" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'wsgate.io/rebalance-rate',
+    field: 'rebalanceRate',
+    good: [['10', 10]],
+    bad: [['0', 'wsgate.io/rebalance-rate: "0" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/rebalance-threshold',
+    field: 'rebalanceThreshold',
+    good: [['1.5', 1.5], ['2', 2]],
+    bad: [
+      ['1', 'wsgate.io/rebalance-threshold: "1" is not valid (it must be greater than 1); accepted: a factor greater than 1 (1.5)'],
+      ['150%', 'wsgate.io/rebalance-threshold: "150%" is not valid; accepted: a factor greater than 1 (1.5)'],
+    ],
+  },
+  {
     key: 'wsgate.io/drain-spread',
     field: 'drainSpread',
     good: [['0s', '0ms'], ['20s', '20s']],

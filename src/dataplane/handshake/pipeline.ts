@@ -222,7 +222,7 @@ export class HandshakePipeline {
       lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
       this.#logConnection(request, route, outcome.endpoint.key, result);
     });
-    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key };
+    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key, onRebalance: () => metrics.rebalanceClosed() };
     lease.track(this.#dataplane, connection);
     relay.start(request.head, outcome.afterHead);
   }

@@ -48,6 +48,11 @@ export class UpstreamPool {
     return { balance: this.#balance, ...(this.#hashBy === undefined ? {} : { hashBy: this.#hashBy }), endpoints };
   }
 
+  /** Keys of the ready endpoints (rebalance.ts). */
+  readyKeys(): string[] {
+    return this.#ready.map((endpoint) => endpoint.key);
+  }
+
   hasReadyEndpoint(): boolean {
     return this.#ready.length > 0;
   }
