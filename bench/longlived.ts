@@ -52,7 +52,7 @@ writeFileSync(config, JSON.stringify({
 }));
 const httpPort = await freePort();
 const adminPort = await freePort();
-const args = ['src/cli.ts', 'proxy', '--config', config, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', 'warn', '--access-log=false'];
+const args = ['src/cli.ts', 'proxy', '--config', config, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(await freePort()), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', 'warn'];
 const pinned = spawnSync('taskset', ['--version']).status === 0;
 const proxy = pinned ? spawn('taskset', ['-c', '0', process.execPath, ...args], { cwd: repoRoot, stdio: 'inherit' }) : spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit' });
 for (let i = 0; ; i++) {
