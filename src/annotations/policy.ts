@@ -25,6 +25,20 @@ export interface IngressPolicy {
   sslRedirect?: boolean;
   /** force-ssl-redirect; absent = false. */
   forceSslRedirect?: boolean;
+  /** Long-lived connection features (README "Long-lived connection features"); durations as above. */
+  pingInterval?: string;
+  pingTimeout?: string;
+  maxConnectionLifetime?: string;
+  /** A fraction (10% -> 0.1). */
+  lifetimeJitter?: number;
+  maxMessagesPerSecond?: number;
+  messageBurst?: number;
+  messageRateDirection?: 'client' | 'both';
+  maxConnectionsPerEndpoint?: number;
+  drainSpread?: string;
+  rebalance?: boolean;
+  rebalanceRate?: number;
+  rebalanceThreshold?: number;
 }
 
 export type PolicyField = keyof IngressPolicy;

@@ -12,6 +12,7 @@ import { accept, reject } from '../grammar/result.ts';
 import { NAMESPACED_SECRET_REF_ACCEPTS, SECRET_REF_ACCEPTS, parseSecretRef } from '../grammar/secret-ref.ts';
 import type { IngressPolicy, Parsed, PolicyField } from './policy.ts';
 import { cidrList, originList } from './values.ts';
+import { LONG_LIVED_ANNOTATIONS } from './long-lived.ts';
 
 export const WSGATE_PREFIX = 'wsgate.io/';
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -181,6 +182,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     doc: '`true`: the 308 to https:// also on hosts with no TLS entry (TLS terminated in front of wsgate, for one).',
     parse: parseBoolean,
   }),
+  ...LONG_LIVED_ANNOTATIONS,
 ];
 
 const SECONDS = NGINX_SECONDS_ACCEPTS;

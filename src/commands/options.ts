@@ -31,6 +31,7 @@ export interface Options {
   defaultCertSecret?: string;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  shutdownSpreadMs: number;
   electionNamespace?: string;
   /** The controller's writes (Events, status) per second and at once, as client-go's QPS / Burst. */
   kubeApiQps: number;
@@ -74,6 +75,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'default-cert-secret': { type: 'string', doc: 'NS/NAME of the TLS Secret served when no host matches (default: self-signed)', commands: KUBERNETES },
   'shutdown-delay': { type: 'string', default: '5s', doc: 'after SIGTERM, keep accepting while /readyz fails', commands: SERVING },
   'shutdown-timeout': { type: 'string', default: '30s', doc: 'after SIGTERM, exit even if connections remain', commands: SERVING },
+  'shutdown-spread': { type: 'string', default: '0s', doc: 'after SIGTERM, send the 1001s evenly over this window', commands: SERVING },
   'election-namespace': { type: 'string', doc: 'namespace of the leader-election Lease', commands: KUBERNETES },
   'kube-api-qps': { type: 'string', default: '20', doc: 'controller writes to the API (Events, status) per second', commands: KUBERNETES },
   'kube-api-burst': { type: 'string', default: '30', doc: 'controller writes to the API allowed at once', commands: KUBERNETES },
@@ -281,6 +283,7 @@ function optionValues(command: Command, flags: FlagSource): Options {
     defaultCertSecret: namespacedName(origin('default-cert-secret'), text('default-cert-secret')),
     shutdownDelayMs: named('shutdown-delay', duration),
     shutdownTimeoutMs: named('shutdown-timeout', duration),
+    shutdownSpreadMs: named('shutdown-spread', duration),
     electionNamespace: text('election-namespace') || undefined,
     kubeApiQps: positiveNumber('kube-api-qps', text('kube-api-qps')!),
     kubeApiBurst: positiveNumber('kube-api-burst', text('kube-api-burst')!, true),

@@ -18,6 +18,7 @@ export function processOptions(options: Options): ProxyProcessOptions {
     headerTimeoutMs: options.headerTimeoutMs,
     shutdownDelayMs: options.shutdownDelayMs,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
+    shutdownSpreadMs: options.shutdownSpreadMs,
     proxyProtocol: options.proxyProtocol ? { trustedCidrs: options.proxyProtocolTrustedCidrs } : undefined,
   };
 }

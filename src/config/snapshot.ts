@@ -35,6 +35,20 @@ export interface RoutePolicy {
   maxMessageSize?: number;
   /** Plain-HTTP requests (ws:// included) get 308 to https:// (SPEC §6 ssl-redirect); absent = false. */
   httpsRedirect?: boolean;
+  /** Proxy pings (SPEC §6 ping-interval): a side silent this long gets a ping; absent = no pings. */
+  pingInterval?: string;
+  /** No pong within this cuts the silent side; absent = pingInterval. */
+  pingTimeout?: string;
+  /** SPEC §6 max-connection-lifetime: 1001 to both sides after this (+- lifetimeJitter); absent = none. */
+  maxConnectionLifetime?: string;
+  /** Fraction of the lifetime, 0 to below 1; absent = 0.1. */
+  lifetimeJitter?: number;
+  /** SPEC §6 max-messages-per-second: per connection; the sender over it gets 1008. Absent = unlimited. */
+  maxMessagesPerSecond?: number;
+  /** Messages at once after a quiet spell; absent = maxMessagesPerSecond. */
+  messageBurst?: number;
+  /** Whose messages are limited: `client` (absent) or `both` directions, each with its own budget. */
+  messageRateDirection?: 'client' | 'both';
 }
 
 /** A header or query parameter a request must carry, with this exact value (Gateway API matches). */
@@ -140,6 +154,16 @@ export interface Pool {
   upstreamTlsCa?: string;
   /** The name the certificate must carry (and the SNI sent); default the endpoint's host name. */
   upstreamTlsServerName?: string;
+  /** SPEC §6 max-connections-per-endpoint: open connections per endpoint across the pod's workers; absent = unlimited. */
+  maxConnectionsPerEndpoint?: number;
+  /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window (after drainTimeout); absent = 0. */
+  drainSpread?: string;
+  /** SPEC §6 rebalance: shed connections of endpoints above rebalanceThreshold x the pool's mean. */
+  rebalance?: boolean;
+  /** Closes per second for the pod; absent = 5. */
+  rebalanceRate?: number;
+  /** Absent = 1.5. */
+  rebalanceThreshold?: number;
   endpoints: Endpoint[];
 }
 

@@ -13,9 +13,11 @@ import type { RouteLabels } from '../metrics/metrics.ts';
 import { compileOriginPolicy, compileSourceRanges } from './admission/policy.ts';
 import { compileRouter, type RouteRequest, type Router } from './handshake/router.ts';
 import { compileAccepts, conditionCount, type WeightedChoice } from './handshake/gateway-filters.ts';
+import { compileLongLived, type LongLivedRoute } from './long-lived.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import type { UpstreamVerify } from './upstream/connect.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
+import type { RebalancePolicy } from './upstream/rebalance.ts';
 
 export interface CompiledPool {
   /** Picks the endpoint of each new connection. */
@@ -27,6 +29,10 @@ export interface CompiledPool {
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
+  /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window after drainTimeout. */
+  drainSpreadMs: number;
+  /** SPEC §6 rebalance (upstream/rebalance.ts); undefined: off. */
+  rebalance?: RebalancePolicy;
   upstreamTls: boolean;
   /** Present when upstreamTls verifies (SPEC §6 upstream-tls-verify). */
   upstreamVerify?: UpstreamVerify;
@@ -56,6 +62,8 @@ export interface CompiledRoute {
   conditionCount?: number;
   /** A weighted split: one of these (this route with each pool) per new connection. */
   split?: WeightedChoice<CompiledRoute>;
+  /** Pings, lifetime, message rate (long-lived.ts). */
+  longLived: LongLivedRoute;
 }
 
 export interface CompiledTables {
@@ -135,7 +143,9 @@ function compilePool(given: Pool, registry: EndpointRegistry): CompiledPool {
     handshakeTimeoutMs: durationMs(pool, 'handshakeTimeout', pool.handshakeTimeout),
     idleTimeoutMs: durationMs(pool, 'idleTimeout', pool.idleTimeout),
     drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
+    drainSpreadMs: pool.drainSpread === undefined ? 0 : durationMs(pool, 'drainSpread', pool.drainSpread),
     upstreamTls: pool.upstreamTls,
+    ...(pool.rebalance === true ? { rebalance: { ratePerSecond: pool.rebalanceRate ?? 5, threshold: pool.rebalanceThreshold ?? 1.5 } } : {}),
     ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
   };
 }
@@ -178,6 +188,7 @@ function compileRoute(route: Route, index: number, pools: ReadonlyMap<string, Co
     maxConnectionsPerClient: policy.maxConnectionsPerClient,
     maxMessageSize: policy.maxMessageSize,
     httpsRedirect: policy.httpsRedirect === true,
+    longLived: compileLongLived(route, policy),
     ...gatewayFields(route),
   };
 }

@@ -7,6 +7,9 @@ import { logger } from '../common/log.ts';
 import type { RouteMetrics, WsgateMetrics } from '../metrics/metrics.ts';
 import { CompiledReuse, compileSnapshot, type CompiledRoute, type CompiledTables } from './compile.ts';
 import { EndpointRegistry } from './upstream/registry.ts';
+import { endpointConnections } from './upstream/endpoint-counts.ts';
+import { spreadOffset, spreadOut } from './spread.ts';
+import { Rebalancer } from './upstream/rebalance.ts';
 import type { Relay } from './relay/relay.ts';
 import type { CertificateStore } from './listen/tls.ts';
 
@@ -31,6 +34,13 @@ export interface ProxiedConnection {
   /** Its pool's drain-timeout when it opened: still the route's once the pool has left the snapshot. */
   drainTimeoutMs?: number;
   drainTimer?: NodeJS.Timeout;
+  /** The proxy closes it to rebalance its pool: counts wsgate_rebalance_closes_total. */
+  onRebalance?: () => void;
+}
+
+/** SPEC §5: ready and not-ready endpoints keep their connections; terminating or gone ones drain. */
+function keepsConnections(state: EndpointState | undefined): boolean {
+  return state === 'ready' || state === 'not-ready';
 }
 
 /** The metrics of a route of the snapshot in effect (or of the one it was matched in). */
@@ -47,11 +57,14 @@ export class DataPlane {
   #idleWaiters: Array<() => void> = [];
   /** The pools of the snapshot in effect, by their JSON text: a reload rebuilds only what changed. */
   #reuse: CompiledReuse | undefined;
+  readonly #rebalancer: Rebalancer;
 
   constructor(options: { metrics: WsgateMetrics; certificates: CertificateStore; registry?: EndpointRegistry }) {
     this.metrics = options.metrics;
     this.certificates = options.certificates;
     this.registry = options.registry ?? new EndpointRegistry();
+    this.#rebalancer = new Rebalancer({ registry: this.registry, connections: this.connections, pools: () => this.current?.pools.values() ?? [] });
+    this.metrics.setEndpointConnectionsSource(() => (this.current ? endpointConnections(this.current.snapshot.pools, this.registry) : []));
   }
 
   /** Swaps in a validated snapshot. Returns false (and changes nothing) when the hash is unchanged. */
@@ -68,6 +81,7 @@ export class DataPlane {
     this.metrics.forgetRoutes(next.routes.map((r) => r.labels));
     this.refreshGauges();
     this.#scheduleDrains(next);
+    this.#rebalancer.update([...next.pools.values()].some((pool) => pool.rebalance !== undefined));
     log.info({ hash, routes: next.routes.length, pools: next.pools.size }, 'snapshot applied');
     return true;
   }
@@ -109,9 +123,25 @@ export class DataPlane {
    * terminating or gone gets 1001 once drain-timeout has passed (and is spared if it comes back).
    */
   #scheduleDrains(next: ServedSnapshot): void {
+    // drain-spread: the connections a reload starts draining, per pool, get even offsets.
+    const starting = new Map<string, number>();
     for (const connection of this.connections) {
       const pool = next.pools.get(connection.poolName);
-      this.#considerDrain(connection, pool?.endpoints.stateOf(connection.endpointKey), pool?.drainTimeoutMs ?? connection.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS);
+      if (connection.drainTimer === undefined && !keepsConnections(pool?.endpoints.stateOf(connection.endpointKey))) {
+        starting.set(connection.poolName, (starting.get(connection.poolName) ?? 0) + 1);
+      }
+    }
+    const index = new Map<string, number>();
+    for (const connection of this.connections) {
+      const pool = next.pools.get(connection.poolName);
+      const state = pool?.endpoints.stateOf(connection.endpointKey);
+      let offset = 0;
+      if (connection.drainTimer === undefined && !keepsConnections(state)) {
+        const i = index.get(connection.poolName) ?? 0;
+        index.set(connection.poolName, i + 1);
+        offset = spreadOffset(i, starting.get(connection.poolName)!, pool?.drainSpreadMs ?? 0);
+      }
+      this.#considerDrain(connection, state, (pool?.drainTimeoutMs ?? connection.drainTimeoutMs ?? REMOVED_POOL_DRAIN_MS) + offset);
     }
   }
 
@@ -131,9 +161,13 @@ export class DataPlane {
     connection.drainTimer.unref();
   }
 
-  /** Graceful close of every open connection (SIGTERM): 1001 to both sides. */
-  closeAll(): void {
-    for (const connection of this.connections) connection.relay.close(1001);
+  /**
+   * Graceful close of every open connection (SIGTERM): 1001 to both sides, spread evenly over
+   * `spreadMs` (--shutdown-spread), oldest first.
+   */
+  closeAll(spreadMs = 0): void {
+    this.#rebalancer.stop();
+    spreadOut([...this.connections], spreadMs, (connection) => connection.relay.close(1001));
   }
 
   /** Resolves once no connection is open. */

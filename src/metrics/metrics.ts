@@ -33,6 +33,17 @@ export interface RouteMetrics {
    * the snapshot is forgotten as soon as its last connection closes.
    */
   closed(durationSeconds: number, code: number, side: CloseSide): void;
+  /** A side did not answer the proxy's ping in time (wsgate_ping_timeouts_total). */
+  pingTimedOut(side: 'client' | 'upstream'): void;
+  /** The proxy closed a connection to rebalance its pool (wsgate_rebalance_closes_total). */
+  rebalanceClosed(): void;
+}
+
+/** Counts of the long-lived connection features, read into their counters at scrape time. */
+export interface LongLivedCounters {
+  pingTimeoutsClient: number;
+  pingTimeoutsUpstream: number;
+  rebalanceCloses: number;
 }
 
 export interface EndpointCounts {
@@ -49,6 +60,14 @@ export interface UpstreamPoolEndpoints {
   service: string;
   /** `id` names the endpoint the same way in every pool that lists it (a pod, else address:port). */
   endpoints: ReadonlyArray<{ id: string; state: EndpointGaugeState }>;
+}
+
+/** One wsgate_upstream_connections_active series: this worker's open connections to one endpoint. */
+export interface UpstreamEndpointConnections {
+  namespace: string;
+  service: string;
+  endpoint: string;
+  count: number;
 }
 
 export interface CertificateExpiry {
@@ -100,6 +119,7 @@ interface RouteSink {
 
 class RouteEntry implements RouteMetrics {
   readonly traffic: TrafficCounters = { bytesUp: 0, bytesDown: 0, messagesUp: 0, messagesDown: 0 };
+  readonly longLived: LongLivedCounters = { pingTimeoutsClient: 0, pingTimeoutsUpstream: 0, rebalanceCloses: 0 };
   readonly labels: Readonly<RouteLabels>;
   readonly key: string;
   /** Open connections in this process; a retired route is forgotten when it reaches 0. */
@@ -146,6 +166,15 @@ class RouteEntry implements RouteMetrics {
     this.#sink.closeCode(this, code, side);
     if (this.retired) this.#sink.maybeForget(this);
   }
+
+  pingTimedOut(side: 'client' | 'upstream'): void {
+    if (side === 'client') this.longLived.pingTimeoutsClient++;
+    else this.longLived.pingTimeoutsUpstream++;
+  }
+
+  rebalanceClosed(): void {
+    this.longLived.rebalanceCloses++;
+  }
 }
 
 export class WsgateMetrics {
@@ -167,6 +196,7 @@ export class WsgateMetrics {
   readonly #lastReloadSuccessful: Gauge;
   readonly #upstreamEndpoints: Gauge<'namespace' | 'service' | 'state'>;
   readonly #certificateExpiry: Gauge<'namespace' | 'secret'>;
+  #endpointConnections: () => readonly UpstreamEndpointConnections[] = () => [];
 
   constructor(registry?: Registry, options: WsgateMetricsOptions = {}) {
     this.registry = registry ?? new Registry();
@@ -246,6 +276,40 @@ export class WsgateMetrics {
         }
       },
     });
+    new Counter({
+      name: 'wsgate_ping_timeouts_total',
+      help: 'Connections cut because a side did not answer the proxy\'s ping within ping-timeout; side is the silent one (client or upstream).',
+      labelNames: [...ROUTE_LABELS, 'side'],
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of routes.values()) {
+          this.inc({ ...entry.labels, side: 'client' }, entry.longLived.pingTimeoutsClient);
+          this.inc({ ...entry.labels, side: 'upstream' }, entry.longLived.pingTimeoutsUpstream);
+        }
+      },
+    });
+    new Counter({
+      name: 'wsgate_rebalance_closes_total',
+      help: 'Connections the proxy closed with 1001 to bring an endpoint back under rebalance-threshold x its pool\'s mean.',
+      labelNames: ROUTE_LABELS,
+      registers,
+      collect() {
+        this.reset();
+        for (const entry of routes.values()) this.inc({ ...entry.labels }, entry.longLived.rebalanceCloses);
+      },
+    });
+    const endpointConnections = (): readonly UpstreamEndpointConnections[] => this.#endpointConnections();
+    new Gauge({
+      name: 'wsgate_upstream_connections_active',
+      help: 'Open connections per backend endpoint (endpoint: the pod name, else address:port), summed over the pod\'s workers.',
+      labelNames: ['namespace', 'service', 'endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { namespace, service, endpoint, count } of endpointConnections()) this.set({ namespace, service, endpoint }, count);
+      },
+    });
     this.#upstreamEndpoints = new Gauge({
       name: 'wsgate_upstream_endpoints',
       help:
@@ -320,6 +384,11 @@ export class WsgateMetrics {
     // Asked for by a new connection, so the route is in use: if it came back, keep it.
     entry.retired = false;
     return entry;
+  }
+
+  /** Where wsgate_upstream_connections_active reads its series at scrape time (the data plane). */
+  setEndpointConnectionsSource(source: () => readonly UpstreamEndpointConnections[]): void {
+    this.#endpointConnections = source;
   }
 
   /** Undefined labels: the failure came before a route was known (SPEC §9, bounded labels). */

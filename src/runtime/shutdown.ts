@@ -6,13 +6,18 @@ import { logger } from '../common/log.ts';
 
 const log = logger('shutdown');
 
+/** Time kept after the last spread 1001 for the closing handshakes within --shutdown-timeout. */
+const SPREAD_MARGIN_MS = 1000;
+
 export interface ShutdownSteps {
   delayMs: number;
   timeoutMs: number;
+  /** --shutdown-spread: the 1001s go out evenly over this window (bounded by what the timeout leaves). */
+  spreadMs?: number;
   /** Readiness goes false. */
   beginDraining(): void;
   stopAccepting(): Promise<void>;
-  closeConnections(): void;
+  closeConnections(spreadMs: number): void;
   whenIdle(): Promise<void>;
   /** Last words: close admin server, flush logs. */
   finish?(): Promise<void>;
@@ -27,7 +32,9 @@ export async function runShutdown(steps: ShutdownSteps): Promise<'idle' | 'timeo
   const first = await Promise.race([delayed, deadline]);
   await steps.stopAccepting();
   log.info('shutdown: listeners closed, closing connections with 1001');
-  steps.closeConnections();
+  // The timeout bounds the whole shutdown: the last 1001 must leave time for its closing handshake.
+  const remaining = steps.timeoutMs - (Date.now() - started);
+  steps.closeConnections(Math.max(0, Math.min(steps.spreadMs ?? 0, remaining - SPREAD_MARGIN_MS)));
   const outcome = first === 'timeout' ? 'timeout' : await Promise.race([steps.whenIdle().then(() => 'idle' as const), deadline]);
   log.info({ outcome, elapsedMs: Date.now() - started }, 'shutdown: done');
   await steps.finish?.();

@@ -28,6 +28,8 @@ export interface ProxyProcessOptions {
   headerTimeoutMs: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
+  /** --shutdown-spread (SPEC §3); absent = 0. */
+  shutdownSpreadMs?: number;
   defaultCertificate?: { cert: string; key: string };
   /** Session-ticket keys shared by every worker, so TLS resumption works across them. */
   ticketKeys?: Buffer;
@@ -158,11 +160,12 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
       runShutdown({
         delayMs: override?.delayMs ?? options.shutdownDelayMs,
         timeoutMs: options.shutdownTimeoutMs,
+        spreadMs: options.shutdownSpreadMs ?? 0,
         beginDraining: () => {
           draining = true;
         },
         stopAccepting: () => listeners.close(),
-        closeConnections: () => dataplane.closeAll(),
+        closeConnections: (spreadMs) => dataplane.closeAll(spreadMs),
         whenIdle: () => dataplane.whenIdle(),
         finish: async () => {
           clearInterval(gaugeTimer);

@@ -7,6 +7,7 @@ import type { IngressPolicy } from '../annotations/policy.ts';
 import { WSGATE_ANNOTATIONS } from '../annotations/registry.ts';
 import { SNAPSHOT_VERSION, type Certificate, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
 import { resolveBackend } from './backends.ts';
+import { longLivedPoolFields, longLivedRoutePolicy } from './long-lived.ts';
 import { ingressClassSelector } from './class.ts';
 import { indexCluster, type Cluster } from './resource-index.ts';
 import { Diagnostics, describeWinner, ingressObject, summarise } from './diagnostics.ts';
@@ -130,6 +131,7 @@ function routePolicy(policy: IngressPolicy): RoutePolicy | undefined {
   if (policy.maxConnections !== undefined) route.maxConnections = policy.maxConnections;
   if (policy.maxConnectionsPerClient !== undefined) route.maxConnectionsPerClient = policy.maxConnectionsPerClient;
   if (policy.maxMessageSize !== undefined) route.maxMessageSize = policy.maxMessageSize;
+  Object.assign(route, longLivedRoutePolicy(policy));
   return Object.keys(route).length > 0 ? route : undefined;
 }
 
@@ -153,6 +155,7 @@ function newPool(name: string, namespace: string, service: string, policy: Ingre
     drainTimeout: policy.drainTimeout,
     upstreamTls: policy.upstreamTls,
     ...upstreamVerifyFields(verification, policy, namespace, service),
+    ...longLivedPoolFields(policy),
     endpoints,
   };
 }

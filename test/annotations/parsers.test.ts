@@ -18,6 +18,87 @@ const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30
 
 const CASES: Case[] = [
   {
+    key: 'wsgate.io/rebalance',
+    field: 'rebalance',
+    good: [['true', true], ['false', false]],
+    bad: [['yes', 'wsgate.io/rebalance: "yes" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'wsgate.io/rebalance-rate',
+    field: 'rebalanceRate',
+    good: [['10', 10]],
+    bad: [['0', 'wsgate.io/rebalance-rate: "0" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/rebalance-threshold',
+    field: 'rebalanceThreshold',
+    good: [['1.5', 1.5], ['2', 2]],
+    bad: [
+      ['1', 'wsgate.io/rebalance-threshold: "1" is not valid (it must be greater than 1); accepted: a factor greater than 1 (1.5)'],
+      ['150%', 'wsgate.io/rebalance-threshold: "150%" is not valid; accepted: a factor greater than 1 (1.5)'],
+    ],
+  },
+  {
+    key: 'wsgate.io/drain-spread',
+    field: 'drainSpread',
+    good: [['0s', '0ms'], ['20s', '20s']],
+    bad: [['later', `wsgate.io/drain-spread: "later" is not valid; accepted: ${DURATION}; 0s sends them at once`]],
+  },
+  {
+    key: 'wsgate.io/max-connections-per-endpoint',
+    field: 'maxConnectionsPerEndpoint',
+    good: [['100', 100]],
+    bad: [['1.5', 'wsgate.io/max-connections-per-endpoint: "1.5" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/max-messages-per-second',
+    field: 'maxMessagesPerSecond',
+    good: [['50', 50]],
+    bad: [['0', 'wsgate.io/max-messages-per-second: "0" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/message-burst',
+    field: 'messageBurst',
+    good: [['200', 200]],
+    bad: [['-1', 'wsgate.io/message-burst: "-1" is not valid; accepted: a whole number greater than zero']],
+  },
+  {
+    key: 'wsgate.io/message-rate-direction',
+    field: 'messageRateDirection',
+    good: [['client', 'client'], ['both', 'both']],
+    bad: [['upstream', 'wsgate.io/message-rate-direction: "upstream" is not valid; accepted: client or both']],
+  },
+  {
+    key: 'wsgate.io/max-connection-lifetime',
+    field: 'maxConnectionLifetime',
+    good: [['1h', '1h'], ['2s', '2s']],
+    bad: [['forever', `wsgate.io/max-connection-lifetime: "forever" is not valid; accepted: ${DURATION}, greater than zero`]],
+  },
+  {
+    key: 'wsgate.io/lifetime-jitter',
+    field: 'lifetimeJitter',
+    good: [['10%', 0.1], ['0%', 0], ['2.5%', 0.025]],
+    bad: [
+      ['0.1', 'wsgate.io/lifetime-jitter: "0.1" is not valid; accepted: a percentage from 0% to 99% (10%)'],
+      ['100%', 'wsgate.io/lifetime-jitter: "100%" is not valid (it must be below 100%); accepted: a percentage from 0% to 99% (10%)'],
+    ],
+  },
+  {
+    key: 'wsgate.io/ping-interval',
+    field: 'pingInterval',
+    good: [['30s', '30s'], ['500ms', '500ms'], ['1m30s', '90s']],
+    bad: [
+      ['0s', `wsgate.io/ping-interval: "0s" is not valid (it must be greater than zero); accepted: ${DURATION}, greater than zero`],
+      ['30', `wsgate.io/ping-interval: "30" is not valid; accepted: ${DURATION}, greater than zero`],
+    ],
+  },
+  {
+    key: 'wsgate.io/ping-timeout',
+    field: 'pingTimeout',
+    good: [['10s', '10s']],
+    bad: [['soon', `wsgate.io/ping-timeout: "soon" is not valid; accepted: ${DURATION}, greater than zero`]],
+  },
+  {
     key: 'wsgate.io/load-balance',
     field: 'balance',
     with: { 'wsgate.io/hash-by': 'client-ip' },

@@ -7,7 +7,7 @@ import { ANNOTATIONS, NGINX_ALIASES, WSGATE_ANNOTATIONS, annotationDocsMarkdown 
 test('SPEC §6 annotations and aliases, each key once', () => {
   assert.deepEqual(
     WSGATE_ANNOTATIONS.map((a) => a.key.replace('wsgate.io/', '')),
-    ['load-balance', 'hash-by', 'connect-timeout', 'handshake-timeout', 'idle-timeout', 'drain-timeout', 'allowed-origins', 'max-connections', 'max-connections-per-client', 'max-message-size', 'upstream-tls', 'upstream-tls-verify', 'upstream-tls-ca-secret', 'upstream-tls-server-name', 'allowed-source-ranges', 'ssl-redirect', 'force-ssl-redirect'],
+    ['load-balance', 'hash-by', 'connect-timeout', 'handshake-timeout', 'idle-timeout', 'drain-timeout', 'allowed-origins', 'max-connections', 'max-connections-per-client', 'max-message-size', 'upstream-tls', 'upstream-tls-verify', 'upstream-tls-ca-secret', 'upstream-tls-server-name', 'allowed-source-ranges', 'ssl-redirect', 'force-ssl-redirect', 'ping-interval', 'ping-timeout', 'max-connection-lifetime', 'lifetime-jitter', 'max-messages-per-second', 'message-burst', 'message-rate-direction', 'max-connections-per-endpoint', 'drain-spread', 'rebalance', 'rebalance-rate', 'rebalance-threshold'],
   );
   assert.deepEqual(
     NGINX_ALIASES.map((a) => a.key.replace('nginx.ingress.kubernetes.io/', '')).sort(),

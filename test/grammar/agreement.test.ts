@@ -136,11 +136,27 @@ const TABLES: Record<string, Table> = {
   'wsgate.io/force-ssl-redirect': { rows: BOOLEAN },
   'nginx.ingress.kubernetes.io/ssl-redirect': { rows: BOOLEAN },
   'nginx.ingress.kubernetes.io/force-ssl-redirect': { rows: BOOLEAN },
+  // Long-lived connection features (issue 13).
+  'wsgate.io/ping-interval': { rows: NONZERO_DURATION },
+  'wsgate.io/ping-timeout': { rows: NONZERO_DURATION },
+  'wsgate.io/max-connection-lifetime': { rows: NONZERO_DURATION },
+  'wsgate.io/lifetime-jitter': { rows: [['10%', 0.1], ['0%', 0], ['50%', 0.5], ['100%', REFUSED], ['0.1', REFUSED], ['-5%', REFUSED]] },
+  'wsgate.io/max-messages-per-second': { rows: [['50', 50], ['0', REFUSED], ['1.5', REFUSED]] },
+  'wsgate.io/message-burst': { rows: [['100', 100], ['0', REFUSED]] },
+  'wsgate.io/message-rate-direction': { rows: [['client', 'client'], ['both', 'both'], ['upstream', REFUSED], ['Both', REFUSED]] },
+  'wsgate.io/max-connections-per-endpoint': { rows: [['1', 1], ['500', 500], ['0', REFUSED], ['many', REFUSED]] },
+  'wsgate.io/drain-spread': { rows: [['0s', '0ms'], ['20s', '20s'], ['soon', REFUSED], ['5', REFUSED]] },
+  'wsgate.io/rebalance': { rows: BOOLEAN },
+  'wsgate.io/rebalance-rate': { rows: [['5', 5], ['0', REFUSED], ['fast', REFUSED]] },
+  'wsgate.io/rebalance-threshold': { rows: [['1.5', 1.5], ['3', 3], ['1', REFUSED], ['0.5', REFUSED], ['150%', REFUSED]] },
 };
 
 // ---- (b) the snapshot field an annotation fills ----
 
-const POOL_FIELDS = new Set<PolicyField>(['balance', 'hashBy', 'connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout', 'upstreamTls', 'upstreamTlsVerify', 'upstreamTlsServerName']);
+const POOL_FIELDS = new Set<PolicyField>([
+  'balance', 'hashBy', 'connectTimeout', 'handshakeTimeout', 'idleTimeout', 'drainTimeout', 'upstreamTls', 'upstreamTlsVerify', 'upstreamTlsServerName',
+  'maxConnectionsPerEndpoint', 'drainSpread', 'rebalance', 'rebalanceRate', 'rebalanceThreshold',
+]);
 // A reference translate resolves (the CA Secret): what reaches the snapshot is the Secret's content.
 const NOT_IN_SNAPSHOT = new Set<PolicyField>(['upstreamTlsCaSecret']);
 const LIST_FIELDS = new Set<PolicyField>(['allowedOrigins', 'allowedSourceRanges']);

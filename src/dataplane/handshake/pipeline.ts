@@ -11,6 +11,7 @@ import type { Admission } from '../admission/admission.ts';
 import type { CompiledRoute } from '../compile.ts';
 import { routeMetricsOf, type DataPlane, type ProxiedConnection, type ServedSnapshot } from '../state.ts';
 import { Relay, type RelayResult } from '../relay/relay.ts';
+import { longLivedRelayOptions } from '../relay/long-lived-options.ts';
 import { connectWithRetries, describeConnectError } from '../upstream/connect.ts';
 import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
 import type { EndpointRef } from '../upstream/types.ts';
@@ -182,6 +183,7 @@ export class HandshakePipeline {
     const pool = route.pool;
     const noEndpoints: Rejection = { status: 503, reason: 'no_endpoints', message: `no ready endpoint in ${pool.service}` };
     if (!pool.endpoints.hasReadyEndpoint()) return noEndpoints;
+    if (pool.endpoints.allReadyFull()) return { status: 503, reason: 'limit', message: `every ready endpoint of ${pool.service} holds max-connections-per-endpoint` };
     const registry = this.#dataplane.registry;
     const target = {
       pool: pool.endpoints,
@@ -231,12 +233,12 @@ export class HandshakePipeline {
     const responseHeaders = route.route.responseHeaders;
     socket.write(responseHeaders === undefined ? outcome.responseHead : modifyResponseHead(outcome.responseHead, responseHeaders));
     lease.opened(metrics);
-    const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic };
+    const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic, ...longLivedRelayOptions(route.longLived, metrics) };
     const relay = new Relay(socket, outcome.socket, options, (result: RelayResult) => {
       lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
       this.#logConnection(request, route, outcome.endpoint.key, result);
     });
-    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key, drainTimeoutMs: route.pool.drainTimeoutMs };
+    const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key, drainTimeoutMs: route.pool.drainTimeoutMs, onRebalance: () => metrics.rebalanceClosed() };
     lease.track(this.#dataplane, connection);
     relay.start(request.head, outcome.afterHead);
   }

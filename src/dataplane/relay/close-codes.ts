@@ -11,6 +11,8 @@ export const CLOSE_NO_STATUS = 1005;
 export const CLOSE_ABNORMAL = 1006;
 /** The sender of a frame over max-message-size (SPEC §6). */
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
+/** RFC 6455 §7.4.1: a message that violates the endpoint's policy (max-messages-per-second). */
+export const CLOSE_POLICY_VIOLATION = 1008;
 /** To the client when the upstream went away without a close frame: the server behind the gateway is lost. */
 export const CLOSE_BAD_GATEWAY = 1014;
 

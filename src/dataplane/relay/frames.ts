@@ -60,6 +60,14 @@ export class FrameScanner {
   }
 
   /**
+   * Where in the next chunk the next frame header starts: the current payload's remaining bytes
+   * (0 at a boundary), or -1 while a partial header is held back (proxy pings' pong finder).
+   */
+  get bytesToBoundary(): number {
+    return this.#inPayload ? this.#remaining : this.#heldLength !== 0 ? -1 : 0;
+  }
+
+  /**
    * Return bytes up to the end of the current frame, then stop. Takes effect at once when already at
    * a boundary (check `stopped`). After stopping, chunks are still scanned so a later close frame
    * from the peer is noticed, but nothing is returned.

@@ -12,8 +12,11 @@
 // unusual (close frames, oversize, stops) is behind one cheap check.
 import type { Socket } from 'node:net';
 import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
-import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG } from './close-codes.ts';
+import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION } from './close-codes.ts';
 import { FrameScanner, encodeCloseFrame } from './frames.ts';
+import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
+import { Lifetime, type LifetimeOptions } from './lifetime.ts';
+import { MessageLimiter, type MessageRateOptions } from './rate-limit.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -27,6 +30,14 @@ export interface RelayOptions {
   traffic: TrafficCounters;
   /** How long proxy-originated closes wait for replies or frame boundaries before destroying. */
   closeTimeoutMs?: number;
+  /** Proxy pings (pings.ts); absent: none. */
+  pings?: KeepaliveOptions;
+  /** A side did not answer a ping in time (before the close it causes is counted). */
+  onPingTimeout?: (side: PingSide) => void;
+  /** Maximum lifetime (lifetime.ts): 1001 to both sides at its end; absent: none. */
+  lifetime?: LifetimeOptions;
+  /** Message-rate limit (rate-limit.ts): the sender over it gets 1008, the other side 1001. */
+  messageRate?: MessageRateOptions;
 }
 
 export interface RelayResult {
@@ -44,7 +55,7 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One direction: bytes read from `source` are written to `sink`. */
-class Direction {
+export class Direction {
   readonly relay: Relay;
   readonly from: 'client' | 'upstream';
   readonly source: Socket;
@@ -62,6 +73,11 @@ class Direction {
   proxyCode = 0;
   /** That close was written, or skipped because the peer's own close already reached the sink. */
   proxyCloseDone = false;
+  /** Proxy pings: a pong to consume is expected from the source (pings.ts). */
+  pongWanted = false;
+  pongsCaught = 0;
+  /** Message-rate limit of what the source sends; undefined: none. */
+  limiter: MessageLimiter | undefined;
 
   constructor(relay: Relay, from: 'client' | 'upstream', source: Socket, sink: Socket, maxPayload: number, traffic: TrafficCounters) {
     this.relay = relay;
@@ -74,6 +90,7 @@ class Direction {
   }
 
   readonly onData = (chunk: Buffer): void => {
+    if (this.pongWanted && catchPong(this, chunk)) return;
     const scanner = this.scanner;
     const out = scanner.scan(chunk);
     const n = out.length;
@@ -89,6 +106,7 @@ class Direction {
         this.traffic.messagesDown += newMessages;
       }
       if (!this.sink.write(out)) this.source.pause();
+      if (newMessages !== 0 && this.limiter !== undefined && !this.limiter.take(newMessages)) this.relay.rateExceeded(this);
     }
     if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onCloseOrStop(this);
   };
@@ -116,6 +134,8 @@ export class Relay {
   /** The proxy has started closing (its own close frames, or 1014): closes are bounded in time. */
   #closing = false;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepalive: Keepalive | undefined;
+  #lifetime: Lifetime | undefined;
   #openSockets = 2;
   #startedAt = 0;
   #started = false;
@@ -177,6 +197,13 @@ export class Relay {
     // flows from a later tick, so the heads below still go first, and may pause again.
     client.resume();
     upstream.resume();
+    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, this.#onPingTimeout);
+    if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY));
+    const rate = this.#options.messageRate;
+    if (rate !== undefined) {
+      up.limiter = new MessageLimiter(rate);
+      if (rate.direction === 'both') down.limiter = new MessageLimiter(rate);
+    }
     if (clientHead.length !== 0) up.onData(clientHead);
     if (upstreamHead.length !== 0) down.onData(upstreamHead);
     if (client.readableEnded) this.sourceGone(up);
@@ -193,6 +220,20 @@ export class Relay {
 
   readonly #onIdle = (): void => {
     this.#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
+  };
+
+  /**
+   * SPEC §6 ping-timeout: the silent side's TCP is cut (counted 1006 with that side), the other side
+   * hears 1001 (the client is missing) or 1014 (the upstream is, RFC 6455 §7.4.1).
+   */
+  readonly #onPingTimeout = (side: PingSide): void => {
+    if (this.#closing || this.#finished) return;
+    this.#options.onPingTimeout?.(side);
+    this.#recordFirstClose(CLOSE_ABNORMAL, side);
+    this.#beginClosing();
+    this.#requestProxyClose(side === 'client' ? this.#up : this.#down, side === 'client' ? CLOSE_GOING_AWAY : CLOSE_BAD_GATEWAY);
+    (side === 'client' ? this.#client : this.#upstream).destroy();
+    this.#endToldSides();
   };
 
   readonly #onClientError = (): void => {
@@ -244,6 +285,14 @@ export class Relay {
     this.#endToldSides();
   }
 
+  /** SPEC §6 max-messages-per-second: the sender gets 1008 (policy violation), the other side 1001. */
+  rateExceeded(d: Direction): void {
+    if (this.#closing) return;
+    const toClient = d.from === 'client' ? CLOSE_POLICY_VIOLATION : CLOSE_GOING_AWAY;
+    const toUpstream = d.from === 'client' ? CLOSE_GOING_AWAY : CLOSE_POLICY_VIOLATION;
+    this.#beginProxyClose(toClient, toUpstream, CLOSE_POLICY_VIOLATION);
+  }
+
   /** No more bytes will come from d's source (FIN, error or close). */
   sourceGone(d: Direction): void {
     if (d.sourceDone) return;
@@ -278,6 +327,7 @@ export class Relay {
 
   #beginClosing(): void {
     this.#closing = true;
+    this.#keepalive?.stop();
     this.#client.setTimeout(0);
     this.#armCloseTimer();
   }
@@ -348,6 +398,10 @@ export class Relay {
 
   #finish(): void {
     this.#finished = true;
+    this.#keepalive?.stop();
+    this.#lifetime?.stop();
+    this.#up.limiter?.release();
+    this.#down.limiter?.release();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#client.setTimeout(0);
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');

@@ -5,6 +5,7 @@ import type { Balance, EndpointState, PoolWithDefaults } from '../../config/snap
 import { compileHashKey, pickInTurn, pickLeastLoaded, type HashKeyReader } from './balancers.ts';
 import { HashRing, hash32 } from './hashring.ts';
 import type { EndpointRegistry } from './registry.ts';
+import { belowCap } from './endpoint-counts.ts';
 import { endpointKey, type EndpointRef, type PickContext } from './types.ts';
 
 export class UpstreamPool {
@@ -18,6 +19,8 @@ export class UpstreamPool {
   /** By endpoint key: who the endpoint is for wsgate_upstream_endpoints (see gaugeEndpoints). */
   readonly #identities = new Map<string, string>();
   readonly #hashBy: string | undefined;
+  /** SPEC §6 max-connections-per-endpoint (endpoint-counts.ts); undefined: no cap. */
+  readonly maxPerEndpoint: number | undefined;
   #ring: HashRing | undefined;
 
   /**
@@ -29,6 +32,7 @@ export class UpstreamPool {
     this.#registry = registry;
     this.#balance = pool.balance;
     this.#hashBy = pool.hashBy;
+    this.maxPerEndpoint = pool.maxConnectionsPerEndpoint;
     this.#hashKey = this.#balance === 'hash' && pool.hashBy !== undefined ? compileHashKey(pool.hashBy) : undefined;
     for (const endpoint of pool.endpoints) {
       const key = endpointKey(endpoint.address, endpoint.port);
@@ -48,8 +52,18 @@ export class UpstreamPool {
     return { balance: this.#balance, ...(this.#hashBy === undefined ? {} : { hashBy: this.#hashBy }), endpoints };
   }
 
+  /** Keys of the ready endpoints (rebalance.ts). */
+  readyKeys(): string[] {
+    return this.#ready.map((endpoint) => endpoint.key);
+  }
+
   hasReadyEndpoint(): boolean {
     return this.#ready.length > 0;
+  }
+
+  /** Every ready endpoint holds max-connections-per-endpoint (503 `limit`). */
+  allReadyFull(): boolean {
+    return this.maxPerEndpoint !== undefined && this.#ready.length > 0 && belowCap(this.#ready, this.#registry, this.maxPerEndpoint).length === 0;
   }
 
   /** The state the snapshot gives `key`, undefined when it has left the pool (drain decisions). */
@@ -63,7 +77,8 @@ export class UpstreamPool {
    * ejected it is tried anyway, since an attempt beats a certain 503.
    */
   pick(ctx: PickContext, tried: ReadonlySet<string>): EndpointRef | undefined {
-    const untried = tried.size === 0 ? this.#ready : this.#ready.filter((endpoint) => !tried.has(endpoint.key));
+    const open = belowCap(this.#ready, this.#registry, this.maxPerEndpoint);
+    const untried = tried.size === 0 ? open : open.filter((endpoint) => !tried.has(endpoint.key));
     if (untried.length === 0) return undefined;
     const healthy = untried.filter((endpoint) => !this.#registry.isEjected(endpoint.key));
     const eligible = healthy.length > 0 ? healthy : untried;

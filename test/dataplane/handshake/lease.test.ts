@@ -14,6 +14,8 @@ function recorder() {
     traffic: { bytesUp: 0, bytesDown: 0, messagesUp: 0, messagesDown: 0 },
     opened: () => void calls.push('opened'),
     closed: (seconds, code, side) => void calls.push(`closed ${seconds} ${code} ${side}`),
+    pingTimedOut: (side) => void calls.push(`ping timeout ${side}`),
+    rebalanceClosed: () => void calls.push('rebalance close'),
   };
   const dataplane = { track: () => void calls.push('track'), untrack: () => void calls.push('untrack') } as unknown as DataPlane;
   return { calls, admission, metrics, dataplane };

@@ -1,0 +1,120 @@
+// Balance restored after scale-out (SPEC §6 rebalance, rebalance-rate, rebalance-threshold):
+// least-conn places only new connections, so endpoints added later stay light while the old ones
+// keep their long-lived connections. Here, a few times a second, each pool with rebalance on
+// compares its busiest ready endpoint with the pool's mean (pod-wide counts, the registry's) and
+// closes connections on it with 1001, oldest first, at rebalance-rate per second for the pod,
+// until it is back under threshold x mean; the clients reconnect and least-conn places them.
+import type { EndpointRegistry } from './registry.ts';
+
+const TICK_MS = 200;
+
+export interface RebalancePolicy {
+  /** Closes per second for the whole pod (each worker takes its share). */
+  ratePerSecond: number;
+  /** An endpoint above threshold x the pool's mean is shed. */
+  threshold: number;
+}
+
+/** What the rebalancer needs of a pool (compile.ts's CompiledPool). */
+export interface RebalancedPool {
+  name: string;
+  rebalance?: RebalancePolicy;
+  endpoints: { readyKeys(): string[] };
+}
+
+/** What the rebalancer needs of an open connection (state.ts's ProxiedConnection). */
+export interface RebalancedConnection {
+  poolName: string;
+  endpointKey: string;
+  relay: { close(code?: number): void; readonly ended: boolean };
+  /** Counts the close in wsgate_rebalance_closes_total. */
+  onRebalance?: () => void;
+}
+
+export interface RebalanceSource {
+  readonly registry: EndpointRegistry;
+  /** Open connections, oldest first (insertion order). */
+  readonly connections: Iterable<RebalancedConnection>;
+  pools(): Iterable<RebalancedPool>;
+}
+
+export class Rebalancer {
+  readonly #source: RebalanceSource;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Fractional closes owed per pool, carried from tick to tick. */
+  readonly #budget = new Map<string, number>();
+  /** Closed by us and not yet ended: they still count in the registry. */
+  readonly #closing = new Set<RebalancedConnection>();
+
+  constructor(source: RebalanceSource) {
+    this.#source = source;
+  }
+
+  /** Runs while some pool of the snapshot in effect has rebalance on. */
+  update(anyPoolRebalances: boolean): void {
+    if (anyPoolRebalances && this.#timer === undefined) {
+      this.#timer = setInterval(() => this.tick(TICK_MS), TICK_MS);
+      this.#timer.unref();
+    } else if (!anyPoolRebalances && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#budget.clear();
+    }
+  }
+
+  stop(): void {
+    this.update(false);
+  }
+
+  tick(elapsedMs: number): void {
+    for (const connection of this.#closing) if (connection.relay.ended) this.#closing.delete(connection);
+    const local = this.#source.registry.localCounts();
+    for (const pool of this.#source.pools()) {
+      if (pool.rebalance === undefined) continue;
+      this.#rebalancePool(pool, pool.rebalance, local, elapsedMs);
+    }
+  }
+
+  #rebalancePool(pool: RebalancedPool, policy: RebalancePolicy, local: Map<string, number>, elapsedMs: number): void {
+    const ready = pool.endpoints.readyKeys();
+    if (ready.length < 2) return;
+    const pending = new Map<string, number>();
+    for (const c of this.#closing) if (c.poolName === pool.name) pending.set(c.endpointKey, (pending.get(c.endpointKey) ?? 0) + 1);
+    const registry = this.#source.registry;
+    let total = 0;
+    let busiest = '';
+    let busiestLoad = -1;
+    for (const key of ready) {
+      const load = registry.load(key) - (pending.get(key) ?? 0);
+      total += load;
+      if (load > busiestLoad) {
+        busiest = key;
+        busiestLoad = load;
+      }
+    }
+    const limit = policy.threshold * (total / ready.length);
+    if (busiestLoad <= limit) {
+      this.#budget.delete(pool.name);
+      return;
+    }
+    // This worker's share of the pod's rate: in proportion to the connections it holds there.
+    const mine = (local.get(busiest) ?? 0) - (pending.get(busiest) ?? 0);
+    if (mine <= 0) return;
+    const share = mine / Math.max(busiestLoad, 1);
+    let budget = (this.#budget.get(pool.name) ?? 0) + (policy.ratePerSecond * elapsedMs * share) / 1000;
+    // Never more than needed to get under the limit.
+    let excess = Math.ceil(busiestLoad - limit);
+    for (const connection of this.#source.connections) {
+      if (budget < 1 || excess <= 0) break;
+      if (connection.poolName !== pool.name || connection.endpointKey !== busiest) continue;
+      if (connection.relay.ended || this.#closing.has(connection)) continue;
+      this.#closing.add(connection);
+      connection.onRebalance?.();
+      connection.relay.close(1001);
+      budget -= 1;
+      excess -= 1;
+    }
+    // Unused budget does not pile up into a burst later.
+    this.#budget.set(pool.name, Math.min(budget, 1));
+  }
+}
