@@ -43,7 +43,7 @@ interface Sizes {
   slowBytes: number;
   slowRate: number;
 }
-const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 3000, echoMeasureMs: 6000, latencyRounds: 3000, handshakeConnections: 1000, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
+const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 3000, echoMeasureMs: 6000, latencyRounds: 1500, handshakeConnections: 1000, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
 const QUICK: Sizes = { ...FULL, echoWarmupMs: 1500, echoMeasureMs: 3000, latencyRounds: 1000, handshakeConnections: 500, idleConnections: 1000 };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));

@@ -134,6 +134,18 @@ function readFrom(path: string, sinceByte: number): string {
   }
 }
 
+/**
+ * The node flags wsgate runs with: those of the image's entry point (Dockerfile ENTRYPOINT), or
+ * WSGATE_BENCH_NODE_FLAGS when set (empty for none), to measure a flag before the image takes it.
+ */
+export function wsgateNodeFlags(): string[] {
+  const override = process.env.WSGATE_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+  const argv = entry ? (JSON.parse(entry[1]!) as string[]) : [];
+  return argv.slice(1).filter((arg) => arg.startsWith('--'));
+}
+
 async function adminReady(adminPort: number): Promise<boolean> {
   try {
     return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200;
@@ -177,6 +189,7 @@ async function startWsgate(name: 'wsgate-proxy' | 'wsgate-run', options: TargetO
   const logPath = join(dir, `wsgate-${Date.now()}.log`);
   const log = openSync(logPath, 'a');
   const nodeFlags = [
+    ...wsgateNodeFlags(),
     ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
     ...(options.traceGc ? ['--trace-gc'] : []),
   ];
