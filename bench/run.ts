@@ -43,8 +43,8 @@ interface Sizes {
   slowBytes: number;
   slowRate: number;
 }
-const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 3000, echoMeasureMs: 6000, latencyRounds: 1500, handshakeConnections: 1000, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
-const QUICK: Sizes = { ...FULL, echoWarmupMs: 1500, echoMeasureMs: 3000, latencyRounds: 1000, handshakeConnections: 500, idleConnections: 1000 };
+const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 2000, echoMeasureMs: 4000, latencyRounds: 1000, handshakeConnections: 500, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
+const QUICK: Sizes = { ...FULL, echoWarmupMs: 1500, echoMeasureMs: 3000, latencyRounds: 500, handshakeConnections: 300, idleConnections: 1000 };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const DOC_BEGIN = '<!-- bench/run.ts: data plane, begin (rewritten by npm run bench) -->';
@@ -370,6 +370,8 @@ async function main(): Promise<void> {
       reports.push(report);
       log(`\naccess log ${pass}:\n${consoleTable(rows)}\n`);
       for (const line of [...report.spread, ...report.details]) log(line);
+      // Written after each pass too, so a run cut short still leaves its figures.
+      if (write) writeSection(renderSection({ reports, profiles: [], failures: ctx.failures, command, started, sizes, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes: (Date.now() - started.getTime()) / 60_000 }));
     }
     const profiles = values['no-profile'] ? [] : await profileMisses(ctx, reports[0]?.rows ?? []);
     for (const failure of ctx.failures) log(`FAILED: ${failure}`);
