@@ -18,11 +18,22 @@ export interface OpenSocket {
   rest: Buffer;
 }
 
-function connectRaw(endpoint: Endpoint): Promise<Socket | TLSSocket> {
+/** TLS session resumption: the session to offer, and where the server's next ticket lands. */
+export interface SessionSlot {
+  session?: Buffer;
+}
+
+function connectRaw(endpoint: Endpoint, resume?: SessionSlot): Promise<Socket | TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = endpoint.tls
-      ? tlsConnect({ host: '127.0.0.1', port: endpoint.port, servername: BENCH_HOST, rejectUnauthorized: false })
-      : tcpConnect({ host: '127.0.0.1', port: endpoint.port });
+    let socket: Socket | TLSSocket;
+    if (endpoint.tls) {
+      const tls = tlsConnect({ host: '127.0.0.1', port: endpoint.port, servername: BENCH_HOST, rejectUnauthorized: false, ...(resume?.session ? { session: resume.session } : {}) });
+      // TLS 1.3 tickets arrive after the handshake; keep the latest for the next connection.
+      if (resume) tls.on('session', (session: Buffer) => (resume.session = session));
+      socket = tls;
+    } else {
+      socket = tcpConnect({ host: '127.0.0.1', port: endpoint.port });
+    }
     socket.setNoDelay(true);
     socket.once('error', reject);
     socket.once(endpoint.tls ? 'secureConnect' : 'connect', () => {
@@ -32,8 +43,8 @@ function connectRaw(endpoint: Endpoint): Promise<Socket | TLSSocket> {
   });
 }
 
-export async function openWebSocket(endpoint: Endpoint, path: string): Promise<OpenSocket> {
-  const socket = await connectRaw(endpoint);
+export async function openWebSocket(endpoint: Endpoint, path: string, resume?: SessionSlot): Promise<OpenSocket> {
+  const socket = await connectRaw(endpoint, resume);
   const key = newKey();
   socket.write(upgradeRequest(BENCH_HOST, path, key));
   return new Promise((resolve, reject) => {

@@ -1,7 +1,9 @@
-// The six measurements. Each takes a freshly started target, warms it up, measures, and checks
-// at the far end (the upstream's frame counters) that the work it paid for was really done.
+// The measurements. Each takes a started target, warms it up, measures, and checks at the far
+// end (the upstream's frame counters) that the work it paid for was really done.
 import type { Socket } from 'node:net';
-import { openWebSocket, runParallel, writeRepeated, type OpenSocket } from './client.ts';
+import type { TLSSocket } from 'node:tls';
+import { openWebSocket, runParallel, type SessionSlot } from './client.ts';
+import { paceReads } from './pace.ts';
 import { cpuTime, rssBytes, type CpuTime } from './procfs.ts';
 import type { RunningTarget } from './targets.ts';
 import type { Upstream } from './upstream.ts';
@@ -13,26 +15,35 @@ export interface PhaseContext {
   log(line: string): void;
 }
 
-export interface RelayResult {
-  kind: 'relay';
-  messages: number;
+export interface Percentiles {
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+}
+
+export interface EchoResult extends Percentiles {
+  kind: 'echo';
   payloadBytes: number;
+  connections: number;
+  /** Round trips completed in the measured window; each is two relayed messages. */
+  roundTrips: number;
   cpuSeconds: number;
   /** The kernel's share of cpuSeconds (stime): syscalls, loopback TCP. */
   systemSeconds: number;
   wallSeconds: number;
   tls: string;
 }
-export interface LatencyResult {
+export interface LatencyResult extends Percentiles {
   kind: 'latency';
   rounds: number;
-  p50Us: number;
-  p99Us: number;
   meanUs: number;
 }
 export interface HandshakeResult {
   kind: 'handshake';
+  resumed: boolean;
   connections: number;
+  /** Share of the measured connections whose TLS session was resumed. */
+  resumedShare: number;
   cpuSeconds: number;
   systemSeconds: number;
   wallSeconds: number;
@@ -44,21 +55,29 @@ export interface IdleResult {
   rssAfterBytes: number;
   processes: number;
 }
+export interface RestResult {
+  kind: 'rest';
+  rssBytes: number;
+  processes: number;
+}
 export interface SlowReaderResult {
   kind: 'slow';
+  /** downstream: the client reads slowly; upstream: the backend does. */
+  direction: 'downstream' | 'upstream';
+  totalBytes: number;
+  rateBytesPerSecond: number;
   seconds: number;
   baselineBytes: number;
   maxGrowthBytes: number;
-  growthAtTwoThirdsBytes: number;
+  growthAtHalfBytes: number;
   growthAtEndBytes: number;
-  clientReadBytes: number;
-  upstreamWroteBytes: number;
-  /** Growth over the baseline every 5 s, to tell a plateau or a GC sawtooth from a leak. */
+  /** Longest GC pause of the proxy during the phase (node --trace-gc), wsgate only. */
+  gcMaxPauseMs?: number;
+  gcCount?: number;
+  /** Growth over the baseline at ten even points, to tell a plateau from a leak. */
   growthSeriesBytes: number[];
-  /** What the client had read at the same moments: proof the flow went on. */
-  clientReadSeriesBytes: number[];
 }
-export type PhaseResult = RelayResult | LatencyResult | HandshakeResult | IdleResult | SlowReaderResult;
+export type PhaseResult = EchoResult | LatencyResult | HandshakeResult | IdleResult | RestResult | SlowReaderResult;
 
 function spent(pids: number[], before: CpuTime): { cpuSeconds: number; systemSeconds: number } {
   const after = cpuTime(pids);
@@ -91,140 +110,180 @@ function closeGracefully(socket: Socket, timeoutMs = 10_000): Promise<void> {
   });
 }
 
-async function sendThroughSink(connections: OpenSocket[], upstream: Upstream, batch: Buffer, batchesPerConnection: number, framesPerBatch: number): Promise<number> {
-  const before = await upstream.stats();
-  const expected = connections.length * batchesPerConnection * framesPerBatch;
-  await Promise.all(connections.map(({ socket }) => writeRepeated(socket, batch, batchesPerConnection)));
-  const after = await upstream.until((s) => s.dataFrames - before.dataFrames >= expected, 300_000, `${expected} relayed frames`);
-  const got = after.dataFrames - before.dataFrames;
-  if (got !== expected || after.malformedFrames !== before.malformedFrames) {
-    throw new Error(`relay: upstream counted ${got} frames (${after.malformedFrames - before.malformedFrames} malformed), expected ${expected}`);
-  }
-  return expected;
+export function percentiles(samples: number[]): Percentiles {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+  return { p50Us: at(0.5), p99Us: at(0.99), p999Us: at(0.999) };
 }
 
-/** Metrics 1 and 2: proxy CPU for client -> upstream messages of one size. */
-export async function relay(ctx: PhaseContext, payloadBytes: number, totalMessages: number): Promise<RelayResult> {
-  const connectionCount = 4;
-  const framesPerBatch = Math.max(1, Math.floor(65536 / frameSize(payloadBytes, true)));
-  const batch = frameBatch(payloadBytes, framesPerBatch, true);
-  const batchesPerConnection = Math.ceil(totalMessages / connectionCount / framesPerBatch);
-  const connections = await Promise.all(Array.from({ length: connectionCount }, () => openWebSocket(ctx.target.endpoint, '/sink')));
-  const pids = ctx.target.pids();
-  await sendThroughSink(connections, ctx.upstream, batch, Math.max(1, Math.ceil(batchesPerConnection / 20)), framesPerBatch);
-  const cpuBefore = cpuTime(pids);
-  const started = performance.now();
-  const messages = await sendThroughSink(connections, ctx.upstream, batch, batchesPerConnection, framesPerBatch);
-  const wallSeconds = (performance.now() - started) / 1000;
-  const cpu = spent(pids, cpuBefore);
-  const tls = describeTls(connections[0]!.socket);
-  await Promise.all(connections.map(({ socket }) => closeGracefully(socket)));
-  return { kind: 'relay', messages, payloadBytes, ...cpu, wallSeconds, tls };
+/** One connection that sends its next message when the echo of the last one is back. */
+interface EchoLoop {
+  /** Sends the first message; the loop goes on until stop(). */
+  start(): void;
+  /** Resolves once the message in flight is back. */
+  stop(): Promise<void>;
+  socket: Socket;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
-
-/** One connection to an echoing upstream, timing one small message there and back at a time. */
-async function openPinger(ctx: PhaseContext, payload: number): Promise<{ roundTrips(n: number, samples: number[] | null): Promise<void>; close(): Promise<void> }> {
-  const request = frameBatch(payload, 1, true);
-  const answerBytes = frameSize(payload, false);
-  const { socket, rest } = await openWebSocket(ctx.target.endpoint, `/echo?size=${payload}`);
-  if (rest.length > 0) throw new Error('latency: unexpected bytes after the 101');
+function echoLoop(socket: Socket, request: Buffer, answerBytes: number, onRoundTrip: (sentAt: number) => void, fail: (error: Error) => void): EchoLoop {
   let received = 0;
-  let sentAt = 0n;
-  let left = 0;
-  let record: number[] | null = null;
-  let done: (() => void) | null = null;
-  let failed: ((error: Error) => void) | null = null;
+  let sentAt = 0;
+  let running = false;
+  let inFlight = false;
+  let stopped: (() => void) | null = null;
   const send = (): void => {
-    sentAt = process.hrtime.bigint();
+    inFlight = true;
+    sentAt = performance.now();
     socket.write(request);
   };
   socket.on('data', (chunk: Buffer) => {
     received += chunk.length;
     if (received < answerBytes) return;
-    if (received > answerBytes) return failed?.(new Error(`latency: ${received} bytes for one ${answerBytes}-byte answer`));
+    if (received > answerBytes) return fail(new Error(`echo: ${received} bytes for one ${answerBytes}-byte answer`));
     received = 0;
-    record?.push(Number(process.hrtime.bigint() - sentAt) / 1000);
-    if (--left === 0) done?.();
-    else send();
+    inFlight = false;
+    onRoundTrip(sentAt);
+    if (running) send();
+    else stopped?.();
   });
-  socket.once('close', () => failed?.(new Error('latency: connection closed')));
+  socket.once('close', () => {
+    if (running || inFlight) fail(new Error('echo: connection closed'));
+  });
   return {
-    roundTrips(n, samples) {
-      return new Promise((resolve, reject) => {
-        left = n;
-        record = samples;
-        done = resolve;
-        failed = reject;
-        send();
-      });
+    socket,
+    start() {
+      running = true;
+      send();
     },
-    async close() {
-      socket.removeAllListeners('data');
-      socket.removeAllListeners('close');
-      await closeGracefully(socket);
+    stop() {
+      running = false;
+      return inFlight ? new Promise((resolve) => (stopped = resolve)) : Promise.resolve();
     },
   };
 }
 
 /**
- * Metric 3: sequential round trips of a 32-byte message on one connection per target (the
- * upstream echoes). All targets run side by side and take turns in blocks, so a noisy
- * neighbour on a shared machine hits each of them alike.
+ * The echo workload: `connections` connections, each sending a `payloadBytes` message and the
+ * next one when the echo returns, for a warm-up and then a measured window. Proxy CPU is read
+ * over the window; every round trip that starts in it is timed (the loaded round trip).
+ */
+export async function echo(ctx: PhaseContext, payloadBytes: number, options: { connections: number; warmupMs: number; measureMs: number }): Promise<EchoResult> {
+  const request = frameBatch(payloadBytes, 1, true);
+  const answerBytes = frameSize(payloadBytes, false);
+  const sockets: Socket[] = [];
+  await runParallel(options.connections, 25, async () => {
+    const { socket, rest } = await openWebSocket(ctx.target.endpoint, `/echo?size=${payloadBytes}`);
+    if (rest.length > 0) throw new Error('echo: unexpected bytes after the 101');
+    sockets.push(socket);
+  });
+  let measureFrom = Infinity;
+  let roundTrips = 0;
+  const samples: number[] = [];
+  let failure: Error | undefined;
+  const loops = sockets.map((socket) => echoLoop(socket, request, answerBytes, (sentAt) => {
+    roundTrips++;
+    if (sentAt >= measureFrom) samples.push((performance.now() - sentAt) * 1000);
+  }, (error) => (failure ??= error)));
+  const pids = ctx.target.pids();
+  const upstreamBefore = await ctx.upstream.stats();
+  for (const loop of loops) loop.start();
+  await sleep(options.warmupMs);
+  const cpuBefore = cpuTime(pids);
+  measureFrom = performance.now();
+  await sleep(options.measureMs);
+  await Promise.all(loops.map((loop) => loop.stop()));
+  const wallSeconds = (performance.now() - measureFrom) / 1000;
+  const cpu = spent(pids, cpuBefore);
+  const upstreamAfter = await ctx.upstream.stats();
+  if (failure) throw failure;
+  // Every message sent (warm-up included) has come back by now, so the far end saw exactly as many.
+  const counted = upstreamAfter.dataFrames - upstreamBefore.dataFrames;
+  if (counted !== roundTrips || upstreamAfter.malformedFrames !== upstreamBefore.malformedFrames) {
+    throw new Error(`echo: upstream counted ${counted} frames (${upstreamAfter.malformedFrames - upstreamBefore.malformedFrames} malformed), the client had ${roundTrips} round trips`);
+  }
+  const tls = describeTls(sockets[0]!);
+  await Promise.all(sockets.map((socket) => closeGracefully(socket)));
+  return { kind: 'echo', payloadBytes, connections: options.connections, roundTrips: samples.length, ...cpu, wallSeconds, tls, ...percentiles(samples) };
+}
+
+/**
+ * Unloaded round trips: one connection per target, one 1 KiB message there and back at a time.
+ * All targets run side by side and take turns in blocks, so a noisy neighbour on a shared
+ * machine hits each of them alike.
  */
 export async function latencyInterleaved(contexts: Map<string, PhaseContext>, rounds: number): Promise<Map<string, LatencyResult>> {
   const block = 250;
-  const pingers = new Map<string, Awaited<ReturnType<typeof openPinger>>>();
-  const samples = new Map<string, number[]>();
+  const payload = 1024;
+  const request = frameBatch(payload, 1, true);
+  const answerBytes = frameSize(payload, false);
+  let failure: Error | undefined;
+  const pinger = (socket: Socket) => {
+    let left = 0;
+    let record = false;
+    let done = (): void => {};
+    const samples: number[] = [];
+    const loop = echoLoop(socket, request, answerBytes, (sentAt) => {
+      if (record) samples.push((performance.now() - sentAt) * 1000);
+      if (--left === 0) {
+        void loop.stop();
+        done();
+      }
+    }, (error) => (failure ??= error));
+    const run = (n: number, recording: boolean): Promise<void> => new Promise((resolve) => {
+      left = n;
+      record = recording;
+      done = resolve;
+      loop.start();
+    });
+    return { socket, samples, run };
+  };
+  const pingers = new Map<string, ReturnType<typeof pinger>>();
   try {
-    for (const [name, ctx] of contexts) {
-      pingers.set(name, await openPinger(ctx, 32));
-      samples.set(name, []);
-    }
-    for (const pinger of pingers.values()) await pinger.roundTrips(Math.max(1, Math.floor(rounds / 10)), null);
+    for (const [name, ctx] of contexts) pingers.set(name, pinger((await openWebSocket(ctx.target.endpoint, `/echo?size=${payload}`)).socket));
+    for (const p of pingers.values()) await p.run(Math.max(1, Math.floor(rounds / 10)), false);
     for (let done = 0; done < rounds; done += block) {
-      for (const [name, pinger] of pingers) await pinger.roundTrips(Math.min(block, rounds - done), samples.get(name)!);
+      for (const p of pingers.values()) await p.run(Math.min(block, rounds - done), true);
+      if (failure) throw failure;
     }
   } finally {
-    await Promise.all([...pingers.values()].map((pinger) => pinger.close()));
+    await Promise.all([...pingers.values()].map((p) => closeGracefully(p.socket).catch(() => {})));
   }
   const results = new Map<string, LatencyResult>();
-  for (const [name, list] of samples) {
-    const sorted = list.sort((a, b) => a - b);
-    results.set(name, {
-      kind: 'latency',
-      rounds: sorted.length,
-      p50Us: percentile(sorted, 0.5),
-      p99Us: percentile(sorted, 0.99),
-      meanUs: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
-    });
+  for (const [name, { samples }] of pingers) {
+    results.set(name, { kind: 'latency', rounds: samples.length, meanUs: samples.reduce((sum, x) => sum + x, 0) / samples.length, ...percentiles(samples) });
   }
   return results;
 }
 
-async function handshakeAndClose(ctx: PhaseContext): Promise<void> {
-  const { socket } = await openWebSocket(ctx.target.endpoint, '/idle');
+async function handshakeAndClose(ctx: PhaseContext, slot?: SessionSlot): Promise<boolean> {
+  const { socket } = await openWebSocket(ctx.target.endpoint, '/idle', slot);
+  const reused = (socket as TLSSocket).isSessionReused?.() ?? false;
   await closeGracefully(socket);
+  return reused;
 }
 
 async function settleConnections(ctx: PhaseContext, open: number): Promise<void> {
   await ctx.upstream.until((s) => s.open <= open, 60_000, `upstream connections to fall to ${open}`);
 }
 
-/** Metric 4: proxy CPU for full TLS + WebSocket handshakes, each followed by a clean close. */
-export async function handshakes(ctx: PhaseContext, connections: number): Promise<HandshakeResult> {
-  const parallel = 16;
+/**
+ * Proxy CPU for new wss connections, `parallel` at a time: the TLS handshake (full, or resumed
+ * from the session ticket each lane got last), the WebSocket handshake, then a clean close.
+ */
+export async function handshakes(ctx: PhaseContext, connections: number, options: { parallel: number; resumed: boolean }): Promise<HandshakeResult> {
   const baseOpen = (await ctx.upstream.stats()).open;
   const pids = ctx.target.pids();
-  await runParallel(Math.ceil(connections / 10), parallel, () => handshakeAndClose(ctx));
+  const slots = Array.from({ length: options.parallel }, (): SessionSlot => ({}));
+  const lane = (i: number): SessionSlot | undefined => (options.resumed ? slots[i % options.parallel] : undefined);
+  await runParallel(Math.ceil(connections / 10), options.parallel, async (i) => void (await handshakeAndClose(ctx, lane(i))));
   await settleConnections(ctx, baseOpen);
   const before = await ctx.upstream.stats();
   const cpuBefore = cpuTime(pids);
   const started = performance.now();
-  await runParallel(connections, parallel, () => handshakeAndClose(ctx));
+  let reused = 0;
+  await runParallel(connections, options.parallel, async (i) => {
+    if (await handshakeAndClose(ctx, lane(i))) reused++;
+  });
   await settleConnections(ctx, baseOpen);
   // Whatever teardown the proxy still does after the upstream saw the close counts too.
   await sleep(300);
@@ -234,14 +293,22 @@ export async function handshakes(ctx: PhaseContext, connections: number): Promis
   if (after.handshakes - before.handshakes !== connections || after.closeFrames - before.closeFrames !== connections) {
     throw new Error(`handshake: upstream saw ${after.handshakes - before.handshakes} handshakes and ${after.closeFrames - before.closeFrames} closes, expected ${connections}`);
   }
-  return { kind: 'handshake', connections, ...cpu, wallSeconds };
+  if (options.resumed && reused < connections * 0.9) throw new Error(`handshake: only ${reused} of ${connections} sessions were resumed`);
+  return { kind: 'handshake', resumed: options.resumed, connections, resumedShare: reused / connections, ...cpu, wallSeconds };
 }
 
-/** Metric 5: resident memory per idle wss connection. */
+/** Resident memory of a started proxy that has served nothing, once it has settled. */
+export async function atRest(ctx: PhaseContext): Promise<RestResult> {
+  await sleep(3000);
+  const pids = ctx.target.pids();
+  return { kind: 'rest', rssBytes: rssBytes(pids), processes: pids.length };
+}
+
+/** Resident memory per idle wss connection. */
 export async function idleConnections(ctx: PhaseContext, connections: number): Promise<IdleResult> {
   const baseOpen = (await ctx.upstream.stats()).open;
   const pids = ctx.target.pids();
-  await runParallel(200, 16, () => handshakeAndClose(ctx));
+  await runParallel(200, 16, async () => void (await handshakeAndClose(ctx)));
   await settleConnections(ctx, baseOpen);
   await sleep(1000);
   const rssBeforeBytes = rssBytes(pids);
@@ -257,51 +324,63 @@ export async function idleConnections(ctx: PhaseContext, connections: number): P
   return { kind: 'idle', connections, rssBeforeBytes, rssAfterBytes, processes: pids.length };
 }
 
-/** Metric 6: the upstream floods 64 KiB messages at a client that reads a little now and then. */
-export async function slowReader(ctx: PhaseContext, seconds: number): Promise<SlowReaderResult> {
-  const { socket } = await openWebSocket(ctx.target.endpoint, '/flood?size=65536');
-  socket.pause();
+/**
+ * A slow reader: `totalBytes` of 64 KiB messages pushed as fast as TCP takes them at a reader
+ * that takes `rate` bytes a second, the client (downstream) or the backend (upstream). Proxy RSS
+ * is sampled every 50 ms over the RSS just before the flood.
+ */
+export async function slowReader(ctx: PhaseContext, direction: 'downstream' | 'upstream', totalBytes: number, rate: number): Promise<SlowReaderResult> {
+  const path = direction === 'downstream' ? '/flood?size=65536' : `/slowsink?rate=${rate}`;
+  const { socket } = await openWebSocket(ctx.target.endpoint, path);
   const pids = ctx.target.pids();
-  await sleep(1000);
+  await sleep(500);
   const baselineBytes = rssBytes(pids);
-  const before = await ctx.upstream.stats();
-  let clientReadBytes = 0;
-  socket.on('data', (chunk: Buffer) => {
-    clientReadBytes += chunk.length;
-    socket.pause();
-  });
-  socket.pause();
-  socket.write(frameBatch(8, 1, true));
-  // About one TLS record every 50 ms: a reader far slower than the flood.
-  const reader = setInterval(() => socket.resume(), 50);
-  const samples: number[] = [];
-  const readSamples: number[] = [];
-  const sampleEveryMs = 250;
-  const count = Math.round((seconds * 1000) / sampleEveryMs);
-  for (let i = 0; i < count; i++) {
-    await sleep(sampleEveryMs);
-    samples.push(rssBytes(pids) - baselineBytes);
-    readSamples.push(clientReadBytes);
+  const logFrom = ctx.target.logSize?.() ?? 0;
+  const upstreamBefore = await ctx.upstream.stats();
+  let moved = 0;
+  let flooding = true;
+  let reader: { stop(): void } | undefined;
+  if (direction === 'downstream') {
+    reader = paceReads(socket, rate, (bytes) => (moved += bytes));
+    socket.write(frameBatch(8, 1, true));
+  } else {
+    const batch = frameBatch(65536, 4, true);
+    const flood = (): void => {
+      while (flooding && socket.write(batch));
+      if (flooding) socket.once('drain', flood);
+    };
+    flood();
   }
-  clearInterval(reader);
-  const after = await ctx.upstream.stats();
+  const started = performance.now();
+  const samples: number[] = [];
+  const deadline = started + ((totalBytes / rate) * 3 + 10) * 1000;
+  while (moved < totalBytes) {
+    await sleep(50);
+    samples.push(rssBytes(pids) - baselineBytes);
+    if (direction === 'upstream') moved = (await ctx.upstream.stats()).bytesIn - upstreamBefore.bytesIn;
+    if (performance.now() > deadline) throw new Error(`slow reader (${direction}): only ${(moved / 2 ** 20).toFixed(1)} MiB moved`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  flooding = false;
+  reader?.stop();
   socket.destroy();
-  const everyFiveSeconds = (_: number, i: number): boolean => (i + 1) % Math.round(5000 / sampleEveryMs) === 0;
   // Three samples around each point, so one GC's timing does not decide the verdict.
   const around = (index: number): number => {
     const window = samples.slice(Math.max(0, index - 1), index + 2);
     return window.reduce((sum, x) => sum + x, 0) / window.length;
   };
+  const gc = ctx.target.gcPauses?.(logFrom);
   return {
     kind: 'slow',
+    direction,
+    totalBytes,
+    rateBytesPerSecond: rate,
     seconds,
     baselineBytes,
-    maxGrowthBytes: Math.max(...samples),
-    growthAtTwoThirdsBytes: around(Math.floor((count * 2) / 3) - 1),
-    growthAtEndBytes: around(count - 2),
-    clientReadBytes,
-    upstreamWroteBytes: after.floodBytesOut - before.floodBytesOut,
-    growthSeriesBytes: samples.filter(everyFiveSeconds),
-    clientReadSeriesBytes: readSamples.filter(everyFiveSeconds),
+    maxGrowthBytes: Math.max(0, ...samples),
+    growthAtHalfBytes: around(Math.floor(samples.length / 2)),
+    growthAtEndBytes: around(samples.length - 2),
+    ...(gc ? { gcMaxPauseMs: gc.maxMs, gcCount: gc.count } : {}),
+    growthSeriesBytes: Array.from({ length: 10 }, (_, i) => samples[Math.min(samples.length - 1, Math.round(((i + 1) * samples.length) / 10) - 1)] ?? 0),
   };
 }

@@ -1,64 +1,56 @@
-// `npm run bench`: wsgate against Debian's nginx and a direct connection, same machine, same run.
-// Each proxy is pinned to core 0 and started fresh for every phase; this process (the load
-// generator) and the upstream run on core 1. Prints a table and, on a full run, writes
-// docs/benchmarks.md.
-//   npm run bench                      full run, writes docs/benchmarks.md
-//   npm run bench -- --quick           smaller counts (printed only, unless --write)
-//   npm run bench -- --only relay1k,latency --targets wsgate,nginx,direct
-//   npm run bench -- --no-profile      skip the CPU profiles of wsgate's misses
-//   npm run bench -- --repeat 5        runs of relay/latency/handshake (median reported; default 5, 1 with --quick)
-//   npm run bench -- --only slow --targets wsgate --slow-seconds 90
+// `npm run bench`: wsgate (`proxy` and `run`) against Debian's nginx (default and 16k buffers),
+// Debian's HAProxy (one thread) and a direct connection, same machine, same run. Each proxy is
+// pinned to core 0 and started fresh for each bundle of phases; this process (the load
+// generator), the upstream and the test API server of `wsgate run` run on core 1. Prints the
+// table and, on a full run, writes the data-plane section of docs/benchmarks.md.
+//   npm run bench                         full run (3 rounds, access log off and on), writes the doc
+//   npm run bench -- --quick              short phases, one round, access log off (printed only)
+//   npm run bench -- --only echo1k,handshake --targets wsgate-proxy,nginx
+//   npm run bench -- --repeat 5 --access-log on
+//   npm run bench -- --no-profile         skip the CPU profiles of wsgate's misses
+//   npm run bench -- --from-source        run wsgate from src/cli.ts (type stripping) instead of building dist/
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCertificate } from './certs.ts';
 import { BENCH_HOST } from './client.ts';
-import { handshakes, idleConnections, latencyInterleaved, relay, slowReader, type PhaseContext, type PhaseResult } from './phases.ts';
+import { atRest, echo, handshakes, idleConnections, latencyInterleaved, slowReader, type PhaseContext, type PhaseResult } from './phases.ts';
 import { cpuModel } from './procfs.ts';
 import { formatSummary, summariseProfile, type WindowUs } from './profile.ts';
-import { consoleTable, detailLines, evaluate, headlineInTableUnits, markdownTable, medianRun, PHASES, type PhaseName, type Results, type Row } from './report.ts';
-import { NGINX_BINARY, startTarget, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
-import { startUpstream } from './upstream.ts';
+import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, type PhaseName, type Row, type Runs } from './report.ts';
+import { HAPROXY_BINARY, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
+import { startUpstream, type Upstream } from './upstream.ts';
 
 const PROXY_CORE = 0;
 const LOAD_CORE = 1;
-const ALL_TARGETS: TargetName[] = ['direct', 'nginx', 'wsgate'];
-/** The short, noisy phases, repeated (interleaved) so the median run decides. */
-const REPEATED: PhaseName[] = ['relay1k', 'relay64k', 'latency', 'handshake'];
-/** Phases where the direct path has no proxy to measure. */
-const PROXY_ONLY: PhaseName[] = ['relay1k', 'relay64k', 'handshake', 'idle', 'slow'];
+/** Phases run one after another on one fresh start of a target. */
+const BUNDLE: PhaseName[] = ['rest', 'echo1k', 'echo64k', 'handshake', 'resumed'];
+/** With the access log on, the phases a log line per connection (or per message) could change. */
+const LOGGED: PhaseName[] = ['echo1k', 'handshake', 'resumed'];
+const MiB = 1024 * 1024;
 
 interface Sizes {
-  relay1kMessages: number;
-  relay64kMessages: number;
+  echoConnections: number;
+  echoWarmupMs: number;
+  echoMeasureMs: number;
   latencyRounds: number;
   handshakeConnections: number;
+  handshakeParallel: number;
   idleConnections: number;
-  slowSeconds: number;
+  slowBytes: number;
+  slowRate: number;
 }
-const FULL: Sizes = { relay1kMessages: 1_000_000, relay64kMessages: 16_384, latencyRounds: 20_000, handshakeConnections: 3000, idleConnections: 5000, slowSeconds: 120 };
-const QUICK: Sizes = { relay1kMessages: 200_000, relay64kMessages: 4096, latencyRounds: 5000, handshakeConnections: 1000, idleConnections: 1000, slowSeconds: 10 };
+const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 2000, echoMeasureMs: 4000, latencyRounds: 1000, handshakeConnections: 500, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
+const QUICK: Sizes = { ...FULL, echoWarmupMs: 1500, echoMeasureMs: 3000, latencyRounds: 500, handshakeConnections: 300, idleConnections: 1000 };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const DOC_BEGIN = '<!-- bench/run.ts: data plane, begin (rewritten by npm run bench) -->';
+const DOC_END = '<!-- bench/run.ts: data plane, end -->';
 
-/** Runs one phase on the given targets, all started together; latency is the one phase that takes several at once. */
-async function runPhase(phase: PhaseName, contexts: Map<TargetName, PhaseContext>, sizes: Sizes): Promise<Map<TargetName, PhaseResult>> {
-  if (phase === 'latency') return latencyInterleaved(contexts, sizes.latencyRounds) as Promise<Map<TargetName, PhaseResult>>;
-  const [[name, ctx]] = [...contexts] as [[TargetName, PhaseContext]];
-  const single = (): Promise<PhaseResult> => {
-    switch (phase) {
-      case 'relay1k': return relay(ctx, 1024, sizes.relay1kMessages);
-      case 'relay64k': return relay(ctx, 65536, sizes.relay64kMessages);
-      case 'handshake': return handshakes(ctx, sizes.handshakeConnections);
-      case 'idle': return idleConnections(ctx, sizes.idleConnections);
-      case 'slow': return slowReader(ctx, sizes.slowSeconds);
-    }
-  };
-  return new Map([[name, await single()]]);
-}
+type Pass = 'off' | 'on';
 
 function parseList<T extends string>(text: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
   if (text === undefined) return undefined;
@@ -76,9 +68,250 @@ function machine(): string[] {
   // cpus(), not availableParallelism(): this process is pinned to one core by now.
   return [
     `CPU: ${cpuModel()}, ${cpus().length} cores; Linux ${release()}`,
-    `Load average when the run started: ${readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ')} (other processes on the machine are not stopped; the spread of repeated runs is under Details)`,
-    `Node ${process.version} (wsgate and the load generator); ${version(NGINX_BINARY, ['-v'])}; ${version('openssl', ['version'])}`,
+    `Node ${process.version} (wsgate and the load generator); ${version(NGINX_BINARY, ['-v'])}; ${version(HAPROXY_BINARY, ['-v'])}; ${version('openssl', ['version'])}`,
   ];
+}
+
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'latin1').split(' ').slice(0, 3).join(' ');
+
+interface Context {
+  workDir: string;
+  upstream: Upstream;
+  certificate: ReturnType<typeof makeCertificate>;
+  sizes: Sizes;
+  cli: string;
+  failures: string[];
+  log(line: string): void;
+}
+
+/** Starts the targets, runs `work` on them, stops them; a failure is recorded, not thrown. */
+async function withTargets<T>(ctx: Context, label: string, names: TargetName[], extra: Partial<TargetOptions>, work: (contexts: Map<TargetName, PhaseContext>) => Promise<T>): Promise<T | undefined> {
+  const options: TargetOptions = { workDir: ctx.workDir, upstreamPort: ctx.upstream.port, certificate: ctx.certificate, proxyCores: String(PROXY_CORE), loadCore: LOAD_CORE, accessLog: false, cli: ctx.cli, ...extra };
+  const running: RunningTarget[] = [];
+  const t0 = performance.now();
+  try {
+    const contexts = new Map<TargetName, PhaseContext>();
+    for (const name of names) {
+      const target = await startTarget(name, options);
+      running.push(target);
+      contexts.set(name, { target, upstream: ctx.upstream, log: ctx.log });
+    }
+    const result = await work(contexts);
+    ctx.log(`  ${label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s (load ${loadAverage()})`);
+    return result;
+  } catch (error) {
+    const message = `${label} failed: ${(error as Error).message}`;
+    ctx.failures.push(message);
+    ctx.log(`  ${message}`);
+    return undefined;
+  } finally {
+    for (const target of running) await target.stop();
+  }
+}
+
+function add(runs: Runs, phase: PhaseName, name: string, result: PhaseResult | undefined): void {
+  if (result) ((runs[phase] ??= {})[name] ??= []).push(result);
+}
+
+/** The phases of one start: at rest first (nothing served yet), then the CPU phases. */
+async function bundle(ctx: Context, runs: Runs, name: TargetName, phases: PhaseName[], pass: Pass): Promise<void> {
+  const { sizes } = ctx;
+  await withTargets(ctx, `${phases.join(', ')} on ${name} (access log ${pass})`, [name], { accessLog: pass === 'on' }, async (contexts) => {
+    const phase = contexts.get(name)!;
+    // A phase that fails leaves the others of the bundle to run.
+    const step = async (which: PhaseName, run: () => Promise<PhaseResult>): Promise<void> => {
+      if (!phases.includes(which)) return;
+      try {
+        add(runs, which, name, await run());
+      } catch (error) {
+        ctx.failures.push(`${which} on ${name} (access log ${pass}): ${(error as Error).message}`);
+        ctx.log(`  ${which} on ${name} failed: ${(error as Error).message}`);
+      }
+    };
+    const echoOptions = { connections: sizes.echoConnections, warmupMs: sizes.echoWarmupMs, measureMs: sizes.echoMeasureMs };
+    await step('rest', () => atRest(phase));
+    await step('echo1k', () => echo(phase, 1024, echoOptions));
+    await step('echo64k', () => echo(phase, 65536, echoOptions));
+    await step('handshake', () => handshakes(phase, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: false }));
+    await step('resumed', () => handshakes(phase, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: true }));
+  });
+}
+
+async function runPass(ctx: Context, pass: Pass, phases: PhaseName[], targets: TargetName[], repeat: number, firstPass: boolean): Promise<Runs> {
+  const runs: Runs = {};
+  const proxies = targets.filter((name) => name !== 'direct');
+  const bundled = phases.filter((phase) => BUNDLE.includes(phase) && (firstPass || LOGGED.includes(phase)));
+  for (let round = 0; round < repeat; round++) {
+    ctx.log(`access log ${pass}, round ${round + 1} of ${repeat}`);
+    // Rotated each round, so no target always runs first after a quiet spell.
+    const order = proxies.map((_, i) => proxies[(i + round) % proxies.length]!);
+    if (bundled.length > 0) for (const name of order) await bundle(ctx, runs, name, bundled, pass);
+    if (firstPass && phases.includes('latency')) {
+      const measured = await withTargets(ctx, `unloaded latency on ${targets.join(' + ')}`, targets, { accessLog: pass === 'on' }, (contexts) => latencyInterleaved(contexts, ctx.sizes.latencyRounds));
+      for (const [name, result] of measured ?? []) add(runs, 'latency', name, result);
+    }
+    if (firstPass && phases.includes('workers') && targets.includes('wsgate-proxy')) {
+      const echoOptions = { connections: ctx.sizes.echoConnections, warmupMs: ctx.sizes.echoWarmupMs, measureMs: ctx.sizes.echoMeasureMs };
+      for (const [key, workers, cores] of [['w1', 1, String(PROXY_CORE)], ['w2', 2, `${PROXY_CORE},${LOAD_CORE}`]] as const) {
+        add(runs, 'workers', key, await withTargets(ctx, `workers: wsgate-proxy --workers ${workers}`, ['wsgate-proxy'], { workers, proxyCores: cores }, (c) => echo(c.get('wsgate-proxy')!, 1024, echoOptions)));
+      }
+    }
+    // Once: 5000 connections per target take long, and RSS is not what a noisy neighbour moves.
+    if (firstPass && round === 0 && phases.includes('idle')) {
+      for (const name of order) add(runs, 'idle', name, await withTargets(ctx, `idle on ${name}`, [name], {}, (c) => idleConnections(c.get(name)!, ctx.sizes.idleConnections)));
+    }
+    if (firstPass && phases.includes('slow')) {
+      for (const name of order) {
+        for (const direction of ['downstream', 'upstream'] as const) {
+          add(runs, 'slow', name, await withTargets(ctx, `slow ${direction} on ${name}`, [name], { traceGc: true }, (c) => slowReader(c.get(name)!, direction, ctx.sizes.slowBytes, ctx.sizes.slowRate)));
+        }
+      }
+    }
+  }
+  return runs;
+}
+
+interface PhaseProfile {
+  phase: PhaseName;
+  target: TargetName;
+  summary: string;
+}
+
+/** Re-runs each CPU phase a wsgate mode missed with --cpu-prof and sums self time by function. */
+async function profileMisses(ctx: Context, rows: Row[]): Promise<PhaseProfile[]> {
+  const profiled: PhaseName[] = ['echo1k', 'echo64k', 'handshake', 'resumed'];
+  const misses = new Map<string, { phase: PhaseName; target: TargetName }>();
+  for (const row of rows) {
+    for (const [target, verdict] of Object.entries(row.verdicts) as [TargetName, string][]) {
+      if (verdict === 'MISS' && profiled.includes(row.phase)) misses.set(`${row.phase} ${target}`, { phase: row.phase, target });
+    }
+  }
+  const profiles: PhaseProfile[] = [];
+  for (const { phase, target } of misses.values()) {
+    const dir = join(ctx.workDir, `profile-${phase}-${target}`);
+    ctx.log(`profiling ${target} during ${phase} (a separate run; its numbers are not used)`);
+    let window: WindowUs | undefined;
+    const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+    await withTargets(ctx, `profile ${phase} on ${target}`, [target], { cpuProfileDir: dir }, async (contexts) => {
+      const c = contexts.get(target)!;
+      const fromUs = nowUs();
+      const sizes = ctx.sizes;
+      const echoOptions = { connections: sizes.echoConnections, warmupMs: sizes.echoWarmupMs, measureMs: sizes.echoMeasureMs };
+      if (phase === 'echo1k') await echo(c, 1024, echoOptions);
+      else if (phase === 'echo64k') await echo(c, 65536, echoOptions);
+      else await handshakes(c, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: phase === 'resumed' });
+      window = { fromUs, toUs: nowUs() };
+    });
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+    } catch {
+      // No profile directory: wsgate did not exit cleanly.
+    }
+    if (files.length === 0 || !window) {
+      ctx.log(`  no .cpuprofile written for ${phase} on ${target}`);
+      continue;
+    }
+    const busiest = files.map((file) => summariseProfile(file, 15, window)).sort((a, b) => b.busyMs - a.busyMs)[0]!;
+    const summary = formatSummary(busiest);
+    ctx.log(`${phase} ${target}: ${summary}`);
+    profiles.push({ phase, target, summary });
+  }
+  return profiles;
+}
+
+interface Report {
+  pass: Pass;
+  rows: Row[];
+  spread: string[];
+  details: string[];
+}
+
+function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; failures: string[]; command: string; started: Date; sizes: Sizes; repeat: number; machineLines: string[]; loadStart: string; loadEnd: string; minutes: number }): string {
+  const { reports, profiles, failures, command, started, sizes, repeat, machineLines } = input;
+  const out = [
+    DOC_BEGIN,
+    '## Data plane',
+    '',
+    'Written by `npm run bench` (bench/run.ts); edit the code, not this section.',
+    '',
+    `- Date: ${started.toISOString()}, ${input.minutes.toFixed(0)} minutes`,
+    ...machineLines.map((line) => `- ${line}`),
+    `- Load average at the start ${input.loadStart}, at the end ${input.loadEnd} (2 cores shared with other work, which is not stopped: read the spread)`,
+    `- Command: \`${command}\``,
+    '',
+  ];
+  for (const { pass, rows, spread, details } of reports) {
+    const misses = rows.flatMap((row) => Object.entries(row.verdicts).filter(([, v]) => v === 'MISS').map(([name]) => `${row.metric} (${name})`));
+    out.push(
+      `### Access log ${pass}`,
+      '',
+      markdownTable(rows),
+      '',
+      misses.length === 0 ? 'Every bar is met.' : `Missed: ${misses.join('; ')}.`,
+      '',
+      '<details><summary>Spread (every run; the table has the median) and details</summary>',
+      '',
+      ...spread.map((line) => `- ${line}`),
+      ...details.map((line) => `- ${line}`),
+      '',
+      '</details>',
+      '',
+    );
+  }
+  if (failures.length > 0) out.push('### Failures', '', ...failures.map((f) => `- ${f.split('\n')[0]}`), '');
+  if (profiles.length > 0) {
+    out.push('### Where wsgate spends its time in the rows it misses', '', '`node --cpu-prof` in a separate run of the phase (access log off; startup and shutdown left out), the busiest process, self time by function and by file. `writeBuffer`/`writev` are the native socket writes: for the TLS side they include the encryption.', '');
+    for (const profile of profiles) out.push(`#### ${profile.phase} on ${profile.target}`, '', '```', profile.summary, '```', '');
+  }
+  out.push(
+    '### Method',
+    '',
+    '- Client to proxy: wss (TLS 1.3, one ECDSA P-256 certificate made with openssl, served by every proxy); proxy to upstream: ws. Direct: ws from the client straight to the upstream.',
+    '- wsgate runs as its image runs it, `node dist/cli.js` (built by `npm run build` at the start of the bench; `--from-source` runs src/cli.ts). wsgate proxy: `wsgate proxy --config FILE --workers 1`; wsgate run: `wsgate run --kubeconfig K --default-cert-secret default/bench-tls --workers 1` against the test API server (test/support/apiserver.ts, in its own process on the load core) holding one Ingress to the bench upstream. Access log off = `--log-level warn`, on = `--log-level info` (one JSON line per connection to a file).',
+    '- nginx: Debian\'s, `worker_processes 1`, Upgrade/Connection/Host/X-Forwarded-For set, `proxy_read_timeout 1h`; nginx-16k adds `ssl_buffer_size 16k; proxy_buffer_size 16k; proxy_buffers 4 16k`. HAProxy: Debian\'s, `nbthread 1`, `mode http`, `option forwardfor`, `timeout tunnel 1h`. Access log on: nginx `access_log FILE`, HAProxy `log stdout` + `option httplog` to a file.',
+    '- Every proxy is pinned to core 0 (`taskset -c 0`); the load generator (this process), the upstream (bench/upstream-server.ts) and the API server share core 1. Both ends are raw-socket programs: a real opening handshake (Sec-WebSocket-Accept checked), pre-built frames, frame headers walked, never payloads.',
+    '- Proxy CPU: utime + stime from /proc/PID/stat over the proxy\'s process tree, read around the measured work. RSS: VmRSS, summed the same way.',
+    `- ${repeat} round${repeat === 1 ? '' : 's'}; in each, every target is started fresh and runs at rest, echo 1 KiB, echo 64 KiB, full handshakes, resumed handshakes in that order (the order of targets rotates per round); then the unloaded latency, the workers comparison and the slow reader, each on a fresh start; idle runs in the first round only. With the access log on, only echo 1 KiB and the handshakes run (the line is written per connection). The table shows the median of the rounds; the spread lists every run.`,
+    `- at rest: RSS ${3} s after the proxy is ready, before any connection.`,
+    `- echo: ${sizes.echoConnections} connections, each sends a message (masked, binary) and the next one when the upstream's echo of the same size is back; ${sizes.echoWarmupMs / 1000} s warm-up, then ${sizes.echoMeasureMs / 1000} s measured. A message is one relayed message in one direction (a round trip is two); GiB counts payload both ways. The loaded round trip is every round trip that starts in the measured window. The upstream's frame count must match the client's.`,
+    `- unloaded round trip: one connection per target, one 1 KiB message at a time, ${sizes.latencyRounds} round trips after ${sizes.latencyRounds / 10} warm-up; all targets at once, taking turns in blocks of 250.`,
+    `- handshake: ${sizes.handshakeConnections} connections, ${sizes.handshakeParallel} at a time, each a TLS handshake (full; or resumed with the ticket the lane got last, ≥ 90% must resume), the WebSocket handshake, then a clean close; CPU read after the upstream has seen every close and 300 ms more.`,
+    `- idle: RSS with ${sizes.idleConnections} open idle wss connections minus RSS before them (after 200 warm-up connections), divided by ${sizes.idleConnections}.`,
+    `- slow reader: ${sizes.slowBytes / MiB} MiB of 64 KiB messages written as fast as TCP takes them, read at ${sizes.slowRate / MiB} MiB/s by the client (downstream: the upstream floods) or by the upstream (upstream: the client floods); proxy RSS every 50 ms over the RSS just before. Second half: growth at the end minus growth at the half (3-sample means). GC pauses: wsgate runs with \`node --trace-gc\` in this phase; the longest main-thread pause.`,
+    '- workers: `wsgate proxy --workers 2` pinned to both cores against `--workers 1` on core 0, the 1 KiB echo above, round trips per second; the load generator stays on core 1, so with 2 workers it shares that core with a worker.',
+    '',
+    DOC_END,
+  );
+  return out.join('\n');
+}
+
+/** Replaces this bench's section of docs/benchmarks.md and leaves every other section as it is. */
+function writeSection(section: string): string {
+  const path = join(repoRoot, 'docs', 'benchmarks.md');
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const begin = old.indexOf(DOC_BEGIN);
+  const end = old.indexOf(DOC_END);
+  let next: string;
+  if (begin >= 0 && end > begin) {
+    next = old.slice(0, begin) + section + old.slice(end + DOC_END.length);
+  } else {
+    // The whole-file layout this bench wrote before the markers: its own sections end where the first other one starts.
+    const generated = new Set(['Results', 'Details', 'Failures', 'Method', 'Where wsgate spends its time in the phases it misses']);
+    const lines = old.split('\n');
+    let keepFrom = lines.length;
+    for (let i = 0; i < lines.length; i++) {
+      const heading = /^## (.+)$/.exec(lines[i]!);
+      if (heading && !generated.has(heading[1]!.trim())) {
+        keepFrom = i;
+        break;
+      }
+    }
+    const others = lines.slice(keepFrom).join('\n');
+    next = `# Benchmarks\n\n${section}\n\n${others}`;
+  }
+  writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
+  return path;
 }
 
 async function main(): Promise<void> {
@@ -87,211 +320,71 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       targets: { type: 'string' },
-      profile: { type: 'boolean', default: true },
       'no-profile': { type: 'boolean', default: false },
       write: { type: 'boolean' },
-      repeat: { type: 'string' },
-      'slow-seconds': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
+      repeat: { type: 'string' },
+      'access-log': { type: 'string' },
+      'from-source': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write(`npm run bench -- [--quick] [--only ${PHASES.join(',')}] [--targets ${ALL_TARGETS.join(',')}] [--repeat N] [--slow-seconds S] [--no-profile] [--write|--no-write]\n`);
+    process.stdout.write(`npm run bench -- [--quick] [--only ${PHASES.join(',')}] [--targets ${TARGETS.join(',')}] [--repeat N] [--access-log off|on|both] [--from-source] [--no-profile] [--write|--no-write]\n`);
     return;
   }
   const sizes = { ...(values.quick ? QUICK : FULL) };
-  if (values['slow-seconds']) sizes.slowSeconds = Number(values['slow-seconds']);
-  const repeat = Number(values.repeat ?? (values.quick ? 1 : 5));
-  if (!Number.isInteger(repeat) || repeat < 1 || !(sizes.slowSeconds >= 3)) throw new Error('--repeat wants a whole number ≥ 1, --slow-seconds a number ≥ 3');
+  const repeat = Number(values.repeat ?? (values.quick ? 1 : 3));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat wants a whole number ≥ 1');
+  const accessLog = values['access-log'] ?? (values.quick ? 'off' : 'both');
+  if (!['off', 'on', 'both'].includes(accessLog)) throw new Error('--access-log wants off, on or both');
+  const passes: Pass[] = accessLog === 'both' ? ['off', 'on'] : [accessLog as Pass];
   const phases = parseList(values.only, PHASES, '--only') ?? [...PHASES];
-  const targets = parseList(values.targets, ALL_TARGETS, '--targets') ?? ALL_TARGETS;
-  const fullRun = !values.quick && !values.only && !values.targets && !values['slow-seconds'] && repeat >= 5;
+  const targets = parseList(values.targets, TARGETS, '--targets') ?? [...TARGETS];
+  const fullRun = !values.quick && !values.only && !values.targets && repeat >= 3 && accessLog === 'both';
   const write = values['no-write'] ? false : (values.write ?? fullRun);
-  const profileMisses = values.profile && !values['no-profile'];
   const argv = process.argv.slice(2);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
 
+  // wsgate as its image runs it (node dist/cli.js): compiled once here, so no type stripping is measured.
+  const cli = values['from-source'] ? 'src/cli.ts' : 'dist/cli.js';
+  if (!values['from-source']) execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
   // The load generator shares core 1 with the upstream; the proxies get core 0 to themselves.
   execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
   const workDir = mkdtempSync(join(tmpdir(), 'wsgate-bench-'));
   const certificate = makeCertificate(workDir, BENCH_HOST);
   const upstream = await startUpstream(LOAD_CORE);
   const started = new Date();
+  const loadStart = loadAverage();
   const machineLines = machine();
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
-  log(`bench: ${command}; work dir ${workDir}`);
-
-  const results: Results = {};
-  const failures: string[] = [];
-  let lastWindow: WindowUs | undefined;
-  const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
-  const runOn = async (phase: PhaseName, names: TargetName[], extra: Partial<TargetOptions> = {}): Promise<Map<TargetName, PhaseResult>> => {
-    const options: TargetOptions = { workDir, upstreamPort: upstream.port, certificate, proxyCore: PROXY_CORE, ...extra };
-    const running: RunningTarget[] = [];
-    const label = `${phase} on ${names.join(' + ')}`;
-    try {
-      const contexts = new Map<TargetName, PhaseContext>();
-      for (const name of names) {
-        const target = await startTarget(name, options);
-        running.push(target);
-        contexts.set(name, { target, upstream, log });
-      }
-      const t0 = performance.now();
-      const fromUs = nowUs();
-      const result = await runPhase(phase, contexts, sizes);
-      lastWindow = { fromUs, toUs: nowUs() };
-      log(`  ${label}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      return result;
-    } catch (error) {
-      const message = `${label} failed: ${(error as Error).message}`;
-      failures.push(message);
-      log(`  ${message}`);
-      return new Map();
-    } finally {
-      for (const target of running) await target.stop();
-    }
-  };
-
-  const runs: Partial<Record<PhaseName, Partial<Record<TargetName, PhaseResult[]>>>> = {};
+  log(`bench: ${command}; work dir ${workDir}; load ${loadStart}`);
+  const ctx: Context = { workDir, upstream, certificate, sizes, cli, failures: [], log };
   try {
-    for (let round = 0; round < repeat; round++) {
-      for (const phase of phases) {
-        if (round > 0 && !REPEATED.includes(phase)) continue;
-        const batches = phase === 'latency' ? [targets] : targets.filter((name) => name !== 'direct' || !PROXY_ONLY.includes(phase)).map((name) => [name]);
-        for (const names of batches) {
-          for (const [name, result] of await runOn(phase, names)) ((runs[phase] ??= {})[name] ??= []).push(result);
-        }
-      }
+    const reports: Report[] = [];
+    // The second pass (access log on) repeats only the LOGGED phases: a line is written when a connection ends.
+    for (const [i, pass] of passes.entries()) {
+      const runs = await runPass(ctx, pass, phases, targets, repeat, i === 0);
+      const rows = evaluate(runs);
+      const report = { pass, rows, spread: spreadLines(rows), details: detailLines(runs) };
+      reports.push(report);
+      log(`\naccess log ${pass}:\n${consoleTable(rows)}\n`);
+      for (const line of [...report.spread, ...report.details]) log(line);
+      // Written after each pass too, so a run cut short still leaves its figures.
+      if (write) writeSection(renderSection({ reports, profiles: [], failures: ctx.failures, command, started, sizes, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes: (Date.now() - started.getTime()) / 60_000 }));
     }
-    const spread: string[] = [];
-    for (const [phase, byTarget] of Object.entries(runs) as [PhaseName, Partial<Record<TargetName, PhaseResult[]>>][]) {
-      const round = phase === 'latency' ? medianLatencyRound(byTarget) : undefined;
-      for (const [name, list] of Object.entries(byTarget) as [TargetName, PhaseResult[]][]) {
-        (results[phase] ??= {})[name] = round === undefined ? medianRun(list) : list[round]!;
-        if (list.length > 1) spread.push(`${phase} ${name}: ${list.length} runs, ${list.map(headlineInTableUnits).join(', ')} (the median is in the table)`);
-      }
-    }
-    const rows = evaluate(results);
-    log(`\n${consoleTable(rows)}\n`);
-    const details = [...detailLines(results), ...spread];
-    for (const line of details) log(line);
-
-    const profiles = profileMisses ? await profileMissedPhases(rows, runOn, () => lastWindow, workDir, log) : [];
-    for (const failure of failures) log(`FAILED: ${failure}`);
+    const profiles = values['no-profile'] ? [] : await profileMisses(ctx, reports[0]?.rows ?? []);
+    for (const failure of ctx.failures) log(`FAILED: ${failure}`);
     if (write) {
-      const path = join(repoRoot, 'docs', 'benchmarks.md');
-      writeFileSync(path, renderMarkdown({ rows, details, profiles, failures, command, started, sizes, repeat, machineLines }));
+      const minutes = (Date.now() - started.getTime()) / 60_000;
+      const path = writeSection(renderSection({ reports, profiles, failures: ctx.failures, command, started, sizes, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes }));
       log(`wrote ${path}`);
     }
-    if (failures.length > 0) process.exitCode = 1;
+    if (ctx.failures.length > 0) process.exitCode = 1;
   } finally {
     await upstream.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-/**
- * Latency targets share each round (they run side by side), so one whole round is reported: the
- * one with the median wsgate-minus-nginx p99, the quantity the target is about.
- */
-function medianLatencyRound(byTarget: Partial<Record<TargetName, PhaseResult[]>>): number | undefined {
-  const lists = Object.values(byTarget);
-  const rounds = lists[0]?.length ?? 0;
-  if (rounds < 2 || lists.some((list) => list.length !== rounds)) return undefined;
-  const p99 = (name: TargetName, i: number): number => {
-    const result = byTarget[name]?.[i];
-    return result?.kind === 'latency' ? result.p99Us : 0;
-  };
-  const order = Array.from({ length: rounds }, (_, i) => i).sort((a, b) => p99('wsgate', a) - p99('nginx', a) - (p99('wsgate', b) - p99('nginx', b)));
-  return order[Math.floor((rounds - 1) / 2)];
-}
-
-interface PhaseProfile {
-  phase: PhaseName;
-  summary: string;
-}
-
-/** Re-runs each phase wsgate missed with --cpu-prof and sums self time by function. */
-async function profileMissedPhases(
-  rows: Row[],
-  runOn: (phase: PhaseName, names: TargetName[], extra: Partial<TargetOptions>) => Promise<Map<TargetName, PhaseResult>>,
-  lastWindow: () => WindowUs | undefined,
-  workDir: string,
-  log: (line: string) => void,
-): Promise<PhaseProfile[]> {
-  // The slow reader is about memory, not CPU: its RSS series (Details) says more than a CPU profile.
-  const missed = [...new Set(rows.filter((row) => row.verdict === 'MISS' && row.phase !== 'slow').map((row) => row.phase))];
-  const profiles: PhaseProfile[] = [];
-  for (const phase of missed) {
-    const dir = join(workDir, `profile-${phase}`);
-    log(`profiling wsgate during ${phase} (a separate run; its numbers are not used)`);
-    const ran = await runOn(phase, ['wsgate'], { cpuProfileDir: dir });
-    const window = ran.size > 0 ? lastWindow() : undefined;
-    let files: string[] = [];
-    try {
-      files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
-    } catch {
-      // No profile directory: wsgate did not exit cleanly.
-    }
-    if (files.length === 0) {
-      log(`  no .cpuprofile written for ${phase} (wsgate must exit cleanly on SIGTERM to write one)`);
-      continue;
-    }
-    // Several processes (a cluster primary and its worker): the biggest profile is the one that worked.
-    // Only the phase's own samples: startup (module loading, type stripping) is left out.
-    const busiest = files.map((file) => ({ file, summary: summariseProfile(file, 15, window) })).sort((a, b) => b.summary.busyMs - a.summary.busyMs)[0]!;
-    const summary = formatSummary(busiest.summary);
-    log(`${phase}: ${summary}`);
-    profiles.push({ phase, summary });
-  }
-  return profiles;
-}
-
-function renderMarkdown(input: { rows: Row[]; details: string[]; profiles: PhaseProfile[]; failures: string[]; command: string; started: Date; sizes: Sizes; repeat: number; machineLines: string[] }): string {
-  const { rows, details, profiles, failures, command, started, sizes, repeat, machineLines } = input;
-  const misses = rows.filter((row) => row.verdict === 'MISS');
-  const out = [
-    '# Benchmarks',
-    '',
-    'Written by `npm run bench` (bench/run.ts); do not edit by hand.',
-    '',
-    `- Date: ${started.toISOString()}`,
-    ...machineLines.map((line) => `- ${line}`),
-    `- Command: \`${command}\``,
-    '',
-    '## Results',
-    '',
-    markdownTable(rows),
-    '',
-    misses.length === 0 ? 'Every target is met.' : `Missed: ${misses.map((row) => `${row.metric}: ${row.miss}`).join('; ')}.`,
-    '',
-    '## Details',
-    '',
-    ...details.map((line) => `- ${line}`),
-    '',
-  ];
-  if (failures.length > 0) out.push('## Failures', '', ...failures.map((f) => `- ${f}`), '');
-  if (profiles.length > 0) {
-    out.push('## Where wsgate spends its time in the phases it misses', '', '`node --cpu-prof` in a separate run of the phase (startup and shutdown left out), the busiest process, self time by function and by file. `writeBuffer`/`writev` are the native socket writes: for the TLS side they include the encryption.', '');
-    for (const profile of profiles) out.push(`### ${profile.phase}`, '', '```', profile.summary, '```', '');
-  }
-  out.push(
-    '## Method',
-    '',
-    '- Client to proxy: wss (TLS 1.2/1.3, one ECDSA P-256 certificate made with openssl, served by both proxies); proxy to upstream: ws. Direct: ws from the client straight to the upstream.',
-    '- wsgate: `wsgate proxy --config FILE --workers 1 --log-level warn`; nginx: Debian\'s, `worker_processes 1`, `access_log off`, Upgrade/Connection headers passed, `proxy_read_timeout 1h`. Each starts fresh for each phase, pinned to core 0 (`taskset -c 0`).',
-    '- The load generator (this process) and the upstream (bench/upstream-server.ts) share core 1. Both are raw-socket programs: a real opening handshake (Sec-WebSocket-Accept checked), then pre-built frames written in bulk; the upstream counts frames by walking headers and checks the frame counts and mask bits that arrive.',
-    '- Proxy CPU: utime + stime from /proc/PID/stat, summed over the proxy\'s process tree (nginx master + worker), read before and after the measured work. RSS: VmRSS from /proc/PID/status, summed the same way.',
-    `- relay, latency and handshake run ${repeat} time${repeat === 1 ? '' : 's'}, interleaved across targets; the run with the median headline value is reported (spread under Details); for latency, whose targets share each round, the whole round with the median wsgate − nginx p99. Idle and slow reader run once.`,
-    `- relay: ${sizes.relay1kMessages} messages of 1 KiB and ${sizes.relay64kMessages} of 64 KiB, client to upstream over 4 connections, after a warm-up of about 5%; the upstream must count exactly that many frames.`,
-    `- latency: ${sizes.latencyRounds} sequential round trips of a 32-byte message on one connection per target (the upstream echoes), after ${sizes.latencyRounds / 10} warm-up rounds; all targets run at once and take turns in blocks of 250 round trips, so load from elsewhere on the machine hits them alike; added = proxy − direct.`,
-    `- handshake: ${sizes.handshakeConnections} connections, 16 at a time, each a full TLS handshake (no resumption), the WebSocket handshake, then a clean close (close frame both ways); CPU read after the upstream has seen every close and 300 ms more.`,
-    `- idle: RSS with ${sizes.idleConnections} open idle wss connections minus RSS before them (after 200 warm-up connections), divided by ${sizes.idleConnections}.`,
-    `- slow reader: the upstream writes 64 KiB messages as fast as TCP takes them to a client whose socket stays paused but for one read every 50 ms; proxy RSS sampled every 250 ms for ${sizes.slowSeconds} s over the RSS just before the flood (long enough for a garbage-collected proxy to reach its peak: a short run would stop before the first full GC). "Flat": growth between 2/3 and the end of the run (3-sample means) under 1 MiB.`,
-    '',
-  );
-  return out.join('\n');
 }
 
 await main();

@@ -1,35 +1,58 @@
-// What the load goes through: wsgate, nginx (Debian's, one worker) or nothing at all. Each proxy
-// starts fresh for each phase, pinned to its own core, with its own files in the run's temp dir.
+// What the load goes through: wsgate (`proxy`, the sidecar's proxy container, or `run`, controller
+// and data plane in one process), Debian's nginx (default buffers or 16k proxy + ssl buffers),
+// Debian's HAProxy (one thread) or nothing at all. Each proxy starts fresh, pinned to its own core,
+// with its own files in the run's temp dir; the access log is on or off for all of them alike.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCertificate } from './certs.ts';
 import type { Endpoint } from './client.ts';
 import { processTree } from './procfs.ts';
+import { kubeconfigYaml } from '../test/support/kubeconfig.ts';
 
-export type TargetName = 'wsgate' | 'nginx' | 'direct';
+export const TARGETS = ['wsgate-proxy', 'wsgate-run', 'nginx', 'nginx-16k', 'haproxy', 'direct'] as const;
+export type TargetName = (typeof TARGETS)[number];
+/** The C proxies wsgate is measured against; "best" is the lowest of them on each row. */
+export const ANCHORS: readonly TargetName[] = ['nginx', 'nginx-16k', 'haproxy'];
+export const WSGATE_TARGETS: readonly TargetName[] = ['wsgate-proxy', 'wsgate-run'];
 
 export interface TargetOptions {
   workDir: string;
   upstreamPort: number;
   certificate: BenchCertificate;
-  proxyCore: number;
+  /** The cores the proxy may run on (taskset -c). */
+  proxyCores: string;
+  /** The core helper processes (the test API server) run on. */
+  loadCore: number;
+  accessLog: boolean;
+  /** wsgate only: the entry point, relative to the repo (dist/cli.js as the image runs it, or src/cli.ts). */
+  cli: string;
+  /** wsgate only: --workers (default 1). */
+  workers?: number;
   /** wsgate only: write V8 CPU profiles here (the run is then not a measurement). */
   cpuProfileDir?: string;
+  /** wsgate only: node --trace-gc, its lines in the target's log (read with gcPauses()). */
+  traceGc?: boolean;
 }
 
 export interface RunningTarget {
+  name: TargetName;
   endpoint: Endpoint;
   /** The proxy's processes right now; empty for the direct path. */
   pids(): number[];
+  /** The longest and the count of GC pauses the proxy logged since `sinceByte` (wsgate with traceGc). */
+  gcPauses?(sinceByte: number): { maxMs: number; count: number };
+  /** Bytes in the target's log so far, to read what a phase added. */
+  logSize?(): number;
   stop(): Promise<void>;
 }
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const NGINX_BINARY = '/usr/sbin/nginx';
+export const HAPROXY_BINARY = '/usr/sbin/haproxy';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -51,7 +74,7 @@ function tail(path: string): string {
 }
 
 async function waitUntil(ready: () => Promise<boolean>, child: ChildProcess, logPath: string, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(logPath)}`);
@@ -59,7 +82,7 @@ async function waitUntil(ready: () => Promise<boolean>, child: ChildProcess, log
     if (await ready()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${what} not ready after 20s:\n${tail(logPath)}`);
+  throw new Error(`${what} not ready after 30s:\n${tail(logPath)}`);
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -81,48 +104,125 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: n
   clearTimeout(timer);
 }
 
-function running(child: ChildProcess, endpoint: Endpoint, signal: NodeJS.Signals, graceMs: number): RunningTarget {
-  return {
-    endpoint,
-    pids: () => (child.exitCode === null && child.pid !== undefined ? processTree(child.pid) : []),
-    stop: () => stopChild(child, signal, graceMs),
-  };
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
-async function startWsgate(options: TargetOptions): Promise<RunningTarget> {
-  const dir = join(options.workDir, 'wsgate');
+/**
+ * node --trace-gc lines: "[pid:0x..]  1234 ms: Scavenge 4.5 (5.2) -> 3.9 (6.2) MB, pooled: 0 MB,
+ * 1.23 / 0.00 ms  (average mu ...". The first number after the sizes is the main thread's pause.
+ */
+export function parseGcPauses(text: string): { maxMs: number; count: number } {
+  let maxMs = 0;
+  let count = 0;
+  for (const match of text.matchAll(/ms: (?:Scavenge|Mark-Compact|Minor Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^\n]*? MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/g)) {
+    count++;
+    maxMs = Math.max(maxMs, Number(match[1]));
+  }
+  return { maxMs, count };
+}
+
+function readFrom(path: string, sinceByte: number): string {
+  try {
+    return readFileSync(path).subarray(sinceByte).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The node flags wsgate runs with: those of the image's entry point (Dockerfile ENTRYPOINT), or
+ * WSGATE_BENCH_NODE_FLAGS when set (empty for none), to measure a flag before the image takes it.
+ */
+export function wsgateNodeFlags(): string[] {
+  const override = process.env.WSGATE_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+  const argv = entry ? (JSON.parse(entry[1]!) as string[]) : [];
+  return argv.slice(1).filter((arg) => arg.startsWith('--'));
+}
+
+async function adminReady(adminPort: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** The test API server in a child process on the load core, seeded for `wsgate run`. */
+async function startCluster(options: TargetOptions): Promise<{ kubeconfig: string; stop(): Promise<void> }> {
+  const script = fileURLToPath(new URL('./apiserver-child.ts', import.meta.url));
+  const child = spawn('taskset', ['-c', String(options.loadCore), process.execPath, script], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, WSGATE_BENCH_CLUSTER: JSON.stringify({ upstreamPort: options.upstreamPort, cert: options.certificate.cert, key: options.certificate.key }) },
+  });
+  const [server] = (await once(child, 'message')) as [{ url: string; token: string }];
+  const kubeconfig = join(options.workDir, 'wsgate-run', 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml(server), { mode: 0o600 });
+  return { kubeconfig, stop: () => stopChild(child, 'SIGTERM', 3000) };
+}
+
+async function startWsgate(name: 'wsgate-proxy' | 'wsgate-run', options: TargetOptions): Promise<RunningTarget> {
+  const dir = join(options.workDir, name);
   mkdirSync(dir, { recursive: true });
-  const configPath = join(dir, 'snapshot.json');
-  writeFileSync(configPath, JSON.stringify({
-    version: 1,
-    routes: [{ host: '', path: '/', pathType: 'Prefix', pool: 'bench' }],
-    pools: [{ name: 'bench', endpoints: [{ address: '127.0.0.1', port: options.upstreamPort, state: 'ready' }] }],
-    tls: { defaultCertificate: { name: 'bench/cert', cert: options.certificate.cert, key: options.certificate.key } },
-  }, null, 2));
   const [httpPort, httpsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const logPath = join(dir, 'wsgate.log');
+  let source: string[];
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  if (name === 'wsgate-proxy') {
+    const configPath = join(dir, 'snapshot.json');
+    writeFileSync(configPath, JSON.stringify({
+      version: 1,
+      routes: [{ host: '', path: '/', pathType: 'Prefix', pool: 'bench' }],
+      pools: [{ name: 'bench', endpoints: [{ address: '127.0.0.1', port: options.upstreamPort, state: 'ready' }] }],
+      tls: { defaultCertificate: { name: 'bench/cert', cert: options.certificate.cert, key: options.certificate.key } },
+    }, null, 2));
+    source = ['proxy', '--config', configPath];
+  } else {
+    cluster = await startCluster(options);
+    source = ['run', '--kubeconfig', cluster.kubeconfig, '--default-cert-secret', 'default/bench-tls', '--election-namespace', 'default'];
+  }
+  const logPath = join(dir, `wsgate-${Date.now()}.log`);
   const log = openSync(logPath, 'a');
-  const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+  const nodeFlags = [
+    ...wsgateNodeFlags(),
+    ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
+    ...(options.traceGc ? ['--trace-gc'] : []),
+  ];
   const child = spawn('taskset', [
-    '-c', String(options.proxyCore), process.execPath, ...profile, 'src/cli.ts', 'proxy',
-    '--config', configPath, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
-    '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', 'warn',
+    '-c', options.proxyCores, process.execPath, ...nodeFlags, options.cli, ...source,
+    '--workers', String(options.workers ?? 1), '--http-port', String(httpPort), '--https-port', String(httpsPort),
+    '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', options.accessLog ? 'info' : 'warn',
     '--shutdown-delay', '0s', '--shutdown-timeout', '2s',
   ], { cwd: repoRoot, stdio: ['ignore', log, log] });
-  const readyz = async (): Promise<boolean> => {
-    try {
-      return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200;
-    } catch {
-      return false;
-    }
+  closeSync(log);
+  try {
+    await waitUntil(async () => (await adminReady(adminPort)) && (await accepts(httpsPort)), child, logPath, name);
+  } catch (error) {
+    await stopChild(child, 'SIGKILL', 1000);
+    await cluster?.stop();
+    throw error;
+  }
+  return {
+    name,
+    endpoint: { tls: true, port: httpsPort },
+    pids: () => (child.exitCode === null && child.pid !== undefined ? processTree(child.pid) : []),
+    gcPauses: (sinceByte) => parseGcPauses(readFrom(logPath, sinceByte)),
+    logSize: () => fileSize(logPath),
+    async stop() {
+      // A profile is only written on a clean exit, so give SIGTERM time to finish.
+      await stopChild(child, 'SIGTERM', 8_000);
+      await cluster?.stop();
+    },
   };
-  await waitUntil(async () => (await readyz()) && (await accepts(httpsPort)), child, logPath, 'wsgate');
-  // A profile is only written on a clean exit, so give SIGTERM time to finish.
-  return running(child, { tls: true, port: httpsPort }, 'SIGTERM', 8_000);
 }
 
-export function nginxConfig(dir: string, httpsPort: number, options: TargetOptions): string {
-  return `# wsgate bench: Debian's nginx as a wss -> ws proxy, one worker.
+export function nginxConfig(dir: string, httpsPort: number, options: TargetOptions, bigBuffers: boolean): string {
+  return `# wsgate bench: Debian's nginx as a wss -> ws proxy, one worker${bigBuffers ? ', 16k proxy and ssl buffers' : ''}.
 daemon off;
 master_process on;
 worker_processes 1;
@@ -132,7 +232,7 @@ error_log ${dir}/error.log warn;
 worker_rlimit_nofile 40000;
 events { worker_connections 20000; }
 http {
-  access_log off;
+  ${options.accessLog ? `access_log ${dir}/access.log;` : 'access_log off;'}
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
@@ -145,7 +245,7 @@ http {
     server_name _;
     ssl_certificate ${options.certificate.certPath};
     ssl_certificate_key ${options.certificate.keyPath};
-    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_protocols TLSv1.2 TLSv1.3;${bigBuffers ? '\n    ssl_buffer_size 16k;\n    proxy_buffer_size 16k;\n    proxy_buffers 4 16k;\n    proxy_busy_buffers_size 16k;' : ''}
     location / {
       proxy_pass http://bench;
       proxy_http_version 1.1;
@@ -161,23 +261,83 @@ http {
 `;
 }
 
-async function startNginx(options: TargetOptions): Promise<RunningTarget> {
-  const dir = join(options.workDir, 'nginx');
+async function startNginx(name: 'nginx' | 'nginx-16k', options: TargetOptions): Promise<RunningTarget> {
+  const dir = join(options.workDir, name);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const httpsPort = await freePort();
   const configPath = join(dir, 'nginx.conf');
-  writeFileSync(configPath, nginxConfig(dir, httpsPort, options));
+  writeFileSync(configPath, nginxConfig(dir, httpsPort, options, name === 'nginx-16k'));
   const logPath = join(dir, 'stderr.log');
   const log = openSync(logPath, 'a');
-  const child = spawn('taskset', ['-c', String(options.proxyCore), NGINX_BINARY, '-p', dir, '-e', join(dir, 'error.log'), '-c', configPath], {
+  const child = spawn('taskset', ['-c', options.proxyCores, NGINX_BINARY, '-p', dir, '-e', join(dir, 'error.log'), '-c', configPath], {
     stdio: ['ignore', log, log],
   });
-  await waitUntil(async () => (await accepts(httpsPort)) && processTree(child.pid!).length >= 2, child, join(dir, 'error.log'), 'nginx');
-  return running(child, { tls: true, port: httpsPort }, 'SIGTERM', 5_000);
+  closeSync(log);
+  await waitUntil(async () => (await accepts(httpsPort)) && processTree(child.pid!).length >= 2, child, join(dir, 'error.log'), name);
+  return {
+    name,
+    endpoint: { tls: true, port: httpsPort },
+    // taskset execs nginx: the child is the master, its worker the child's child.
+    pids: () => (child.exitCode === null && child.pid !== undefined ? processTree(child.pid) : []),
+    stop: () => stopChild(child, 'SIGTERM', 5_000),
+  };
+}
+
+export function haproxyConfig(dir: string, httpsPort: number, options: TargetOptions): string {
+  return `# wsgate bench: Debian's HAProxy as a wss -> ws proxy, one thread.
+global
+  nbthread 1
+  # Two descriptors a connection: 9000 holds the 5000 idle ones within the bench's ulimit -n.
+  maxconn 9000
+  ${options.accessLog ? 'log stdout format raw local0' : ''}
+defaults
+  mode http
+  ${options.accessLog ? 'log global\n  option httplog' : ''}
+  option forwardfor
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+  timeout tunnel 1h
+frontend bench
+  bind 127.0.0.1:${httpsPort} ssl crt ${dir}/cert.pem ssl-min-ver TLSv1.2
+  default_backend bench
+backend bench
+  server upstream 127.0.0.1:${options.upstreamPort}
+`;
+}
+
+async function startHaproxy(options: TargetOptions): Promise<RunningTarget> {
+  const dir = join(options.workDir, 'haproxy');
+  mkdirSync(dir, { recursive: true });
+  // HAProxy wants the certificate and its key in one file.
+  writeFileSync(join(dir, 'cert.pem'), options.certificate.cert + options.certificate.key, { mode: 0o600 });
+  const httpsPort = await freePort();
+  const configPath = join(dir, 'haproxy.cfg');
+  writeFileSync(configPath, haproxyConfig(dir, httpsPort, options));
+  const logPath = join(dir, `haproxy-${Date.now()}.log`);
+  const log = openSync(logPath, 'a');
+  const child = spawn('taskset', ['-c', options.proxyCores, HAPROXY_BINARY, '-db', '-f', configPath], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  await waitUntil(() => accepts(httpsPort), child, logPath, 'haproxy');
+  return {
+    name: 'haproxy',
+    endpoint: { tls: true, port: httpsPort },
+    pids: () => (child.exitCode === null && child.pid !== undefined ? processTree(child.pid) : []),
+    stop: () => stopChild(child, 'SIGTERM', 5_000),
+  };
 }
 
 export async function startTarget(name: TargetName, options: TargetOptions): Promise<RunningTarget> {
-  if (name === 'wsgate') return startWsgate(options);
-  if (name === 'nginx') return startNginx(options);
-  return { endpoint: { tls: false, port: options.upstreamPort }, pids: () => [], stop: async () => {} };
+  switch (name) {
+    case 'wsgate-proxy':
+    case 'wsgate-run':
+      return startWsgate(name, options);
+    case 'nginx':
+    case 'nginx-16k':
+      return startNginx(name, options);
+    case 'haproxy':
+      return startHaproxy(options);
+    case 'direct':
+      return { name, endpoint: { tls: false, port: options.upstreamPort }, pids: () => [], stop: async () => {} };
+  }
 }

@@ -4,9 +4,11 @@
 //   /sink         counts the client's frames (validated at the far end), discards the bytes
 //   /echo?size=N  answers every client frame with one pre-built N-byte frame (ping-pong)
 //   /flood?size=N after the client's first frame, writes N-byte frames as fast as TCP takes them
+//   /slowsink?rate=B  counts the client's frames like /sink, reading at most B bytes a second
 //   /idle         holds the connection
 // The parent asks for counters over IPC: { cmd: 'stats' } -> UpstreamStats.
 import { createServer, type Socket } from 'node:net';
+import { paceReads } from './pace.ts';
 import { closeFrame, frameBatch, FrameCounter, headerValue, splitHead, switchingProtocols } from './wsproto.ts';
 
 export interface UpstreamStats {
@@ -69,6 +71,7 @@ function serveUpgraded(socket: Socket, path: string, first: Buffer): void {
       socket.end(serverClose);
     }
   };
+  if (mode === '/slowsink') paceReads(socket, Number(url.searchParams.get('rate') ?? 1048576));
   socket.on('data', onData);
   if (first.length > 0) onData(first);
 }

@@ -1,8 +1,10 @@
-// The published JSON Schema of the snapshot (schema/snapshot.schema.json), compiled once, and the
+// The published JSON Schema of the snapshot (schema/snapshot.schema.json), compiled ahead of time
+// by ajv into snapshot-validator.generated.ts (validator-codegen.ts says why), and the
 // translation of its errors into lines an operator can act on: `routes[0].pathType: "prefix" is
 // not one of Exact, Prefix, ImplementationSpecific`.
 import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { validate as generatedValidate } from './snapshot-validator.generated.ts';
 
 /** A step into the document: an object key or an array index. */
 export type PathSegment = string | number;
@@ -21,13 +23,10 @@ export const snapshotSchema: Record<string, unknown> = JSON.parse(
   readFileSync(new URL('../../schema/snapshot.schema.json', import.meta.url), 'utf8'),
 );
 
-let compiled: ValidateFunction | undefined;
-
 function validator(): ValidateFunction {
-  // allErrors: `wsgate check` lists every mistake at once; verbose: errors carry their schema,
-  // which names the fields allowed where an unknown one was found.
-  compiled ??= new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(snapshotSchema);
-  return compiled;
+  // Compiled with allErrors (`wsgate check` lists every mistake at once) and verbose (errors carry
+  // their schema, which names the fields allowed where an unknown one was found).
+  return generatedValidate as ValidateFunction;
 }
 
 /** Structural problems of a document against the schema; [] when it conforms. */

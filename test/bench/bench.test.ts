@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { summariseProfile } from '../../bench/profile.ts';
 import { evaluate } from '../../bench/report.ts';
+import { parseGcPauses } from '../../bench/targets.ts';
 import { acceptFor, closeFrame, frameBatch, FrameCounter } from '../../bench/wsproto.ts';
 
 test('acceptFor matches the RFC 6455 §1.3 example', () => {
@@ -39,22 +40,46 @@ test('FrameCounter flags frames whose mask bit is wrong for the sender', () => {
   assert.equal(counter.malformed, 3);
 });
 
-test('evaluate turns raw results into ratios and verdicts against the issue targets', () => {
-  const relay = (cpuSeconds: number) => ({ kind: 'relay' as const, messages: 1_000_000, payloadBytes: 1024, cpuSeconds, systemSeconds: 0, wallSeconds: 1, tls: '' });
+test('evaluate takes the median of the runs, the ratio to nginx and to the best anchor, and judges each wsgate mode', () => {
+  const echo = (cpuSeconds: number, p99Us = 1000) => ({ kind: 'echo' as const, payloadBytes: 1024, connections: 100, roundTrips: 500_000, cpuSeconds, systemSeconds: 0, wallSeconds: 10, tls: '', p50Us: 500, p99Us, p999Us: p99Us * 2 });
   const rows = evaluate({
-    relay1k: { wsgate: relay(1.3), nginx: relay(1.0) },
-    latency: {
-      direct: { kind: 'latency', rounds: 1, p50Us: 20, p99Us: 50, meanUs: 25 },
-      nginx: { kind: 'latency', rounds: 1, p50Us: 100, p99Us: 300, meanUs: 120 },
-      wsgate: { kind: 'latency', rounds: 1, p50Us: 120, p99Us: 1200, meanUs: 150 },
+    echo1k: {
+      nginx: [echo(8), echo(7), echo(7.5)],
+      haproxy: [echo(6), echo(6), echo(6)],
+      'wsgate-proxy': [echo(9), echo(100), echo(9)],
+      'wsgate-run': [echo(20, 3000), echo(20, 3000), echo(20, 3000)],
     },
   });
-  const relayRow = rows.find((row) => row.phase === 'relay1k')!;
-  assert.equal(relayRow.verdict, 'MISS');
-  assert.ok(Math.abs(relayRow.ratio! - 1.3) < 1e-9);
-  const p99 = rows.find((row) => row.metric.startsWith('added p99'))!;
-  assert.deepEqual(p99.values, { nginx: 250, wsgate: 1150 });
-  assert.equal(p99.verdict, 'pass');
+  const cpu = rows.find((row) => row.metric.startsWith('echo, 100 conns, 1 KiB'))!;
+  // 1M messages are 500k round trips: CPU s per 1M messages = cpuSeconds / (2 * roundTrips) * 1e6.
+  assert.equal(cpu.values.nginx, 7.5);
+  assert.equal(cpu.values['wsgate-proxy'], 9, 'one outlier run does not move the median');
+  assert.deepEqual(cpu.spread['wsgate-proxy'], [9, 100, 9]);
+  assert.ok(Math.abs(cpu.ratios['wsgate-proxy']!.nginx! - 1.2) < 1e-9);
+  assert.ok(Math.abs(cpu.ratios['wsgate-proxy']!.best! - 1.5) < 1e-9, 'HAProxy is the best anchor here');
+  assert.equal(cpu.verdicts['wsgate-proxy'], 'pass');
+  assert.equal(cpu.verdicts['wsgate-run'], 'MISS');
+  const p99 = rows.find((row) => row.metric.startsWith('loaded round trip p99,'))!;
+  assert.equal(p99.values['wsgate-run'], 3);
+  assert.equal(p99.verdicts['wsgate-run'], 'MISS');
+  assert.equal(p99.verdicts['wsgate-proxy'], 'pass');
+});
+
+test('evaluate holds the proxy at rest to 64 MiB and only reports what run adds', () => {
+  const rest = (mib: number) => [{ kind: 'rest' as const, rssBytes: mib * 1024 * 1024, processes: 1 }];
+  const row = evaluate({ rest: { nginx: rest(18), 'wsgate-proxy': rest(70), 'wsgate-run': rest(90) } }).find((r) => r.phase === 'rest')!;
+  assert.equal(row.verdicts['wsgate-proxy'], 'MISS');
+  assert.equal(row.verdicts['wsgate-run'], undefined);
+  assert.equal(row.values['wsgate-run'], 90);
+});
+
+test('parseGcPauses finds the longest main-thread pause in node --trace-gc output', () => {
+  const text = [
+    '[1234:0x5a0]      512 ms: Scavenge 4.5 (5.2) -> 3.9 (6.2) MB, pooled: 0.0 MB, 1.23 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;',
+    '{"level":"warn","msg":"not a gc line 9.99 / 0.00 ms"}',
+    '[1234:0x5a0]     2512 ms: Mark-Compact 12.1 (14.0) -> 8.0 (14.0) MB, 6.75 / 0.10 ms  (average mu = 0.990, current mu = 0.980) finalize incremental marking via task; GC in old space requested',
+  ].join('\n');
+  assert.deepEqual(parseGcPauses(text), { maxMs: 6.75, count: 2 });
 });
 
 test('summariseProfile sums self time by function and leaves idle out of the shares', () => {

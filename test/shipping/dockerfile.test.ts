@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helm/render.ts';
+import { DATA_PLANE_V8_FLAGS } from '../../src/runtime/v8-flags.ts';
 
 interface Instruction { keyword: string; args: string; line: number }
 interface Stage { from: string; name?: string; instructions: Instruction[] }
@@ -87,7 +88,8 @@ describe('Dockerfile', () => {
     const entrypoints = only(final, 'ENTRYPOINT');
     assert.equal(entrypoints.length, 1);
     const argv = JSON.parse((entrypoints[0] as Instruction).args) as string[];
-    assert.deepEqual(argv, ['/nodejs/bin/node', `/app/${pkg.bin.wsgate}`]);
+    // Between node and the bin: the data plane's V8 flags (src/runtime/v8-flags.ts), which only work on node's command line.
+    assert.deepEqual(argv, ['/nodejs/bin/node', ...DATA_PLANE_V8_FLAGS, `/app/${pkg.bin.wsgate}`]);
     assert.equal(only(final, 'WORKDIR').at(-1)?.args, '/app');
   });
 

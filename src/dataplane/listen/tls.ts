@@ -6,7 +6,8 @@ import tls from 'node:tls';
 import type { SecureContext } from 'node:tls';
 import type { Certificate, TlsConfig } from '../../config/snapshot.ts';
 import { CertificateError, InvalidArgumentError } from '../../common/errors.ts';
-import { generateSelfSigned, type PemPair } from '../../certs/selfsigned.ts';
+import type { PemPair } from '../../certs/selfsigned.ts';
+import { selfSignedServerCertificate } from './default-certificate.ts';
 import { hostKey, lookupHost, normaliseRequestHost } from '../../grammar/host.ts';
 
 export const TLS_MIN_VERSION = 'TLSv1.2';
@@ -28,7 +29,7 @@ export function createTicketKeys(): Buffer {
 
 /** The default certificate when none is configured; the cluster primary makes one for all workers. */
 export function selfSignedDefault(): Promise<PemPair> {
-  return generateSelfSigned({ hosts: [], commonName: DEFAULT_CERTIFICATE_NAME, keyType: 'ecdsa' });
+  return Promise.resolve(selfSignedServerCertificate(DEFAULT_CERTIFICATE_NAME));
 }
 
 interface LoadedCertificate {

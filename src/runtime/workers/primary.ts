@@ -4,6 +4,7 @@
 // default certificate and the TLS session-ticket keys. Workers only serve traffic and apply what
 // the primary sends.
 import cluster, { type Worker } from 'node:cluster';
+import { withDataPlaneFlags } from '../v8-flags.ts';
 import { redactSnapshot } from '../../config/redact.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 import { startAdminServer } from '../../admin/server.ts';
@@ -49,6 +50,7 @@ class WorkerSet {
   }
 
   fork(): void {
+    cluster.setupPrimary({ execArgv: withDataPlaneFlags(process.execArgv) });
     const worker = cluster.fork({ WSGATE_WORKER: '1' });
     const state: WorkerState = { worker, listening: false };
     this.#states.set(worker.id, state);
