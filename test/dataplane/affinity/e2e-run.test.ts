@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ import { deadPort, eventually, startUpstream, type TestUpstream } from '../../su
 const HOST = 'sio.example.test';
 const COOKIE = 'SIO';
 const PODS = ['pod-a', 'pod-b', 'pod-c'];
+/** The key every replica reads from the --affinity-secret Secret. */
+const KEY = Buffer.from('0123456789abcdefghijklmnopqrstuv');
 
 interface Answer {
   pod: string;
@@ -78,6 +81,7 @@ describe('cookie affinity through wsgate run (2 workers, 3 endpoints)', () => {
     for (const name of PODS) pods.push(await startUpstream(name));
     api.apply(ingressClass() as unknown as KubeObject);
     api.apply(service('sio') as unknown as KubeObject);
+    api.apply({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'wsgate-affinity', namespace: 'default' }, data: { 'affinity.key': KEY.toString('base64') } } as unknown as KubeObject);
     for (const pod of pods) api.apply(slice(pod, true));
     api.apply(ingress('sio', {
       host: HOST,
@@ -97,7 +101,7 @@ describe('cookie affinity through wsgate run (2 workers, 3 endpoints)', () => {
     wsgate = spawn(
       process.execPath,
       ['src/cli.ts', 'run', '--kubeconfig', kubeconfig, '--workers', '2', '--http-port', String(httpPort), '--https-port', String(await deadPort()),
-        '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'],
+        '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--affinity-secret', 'default/wsgate-affinity', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'],
       { cwd: join(import.meta.dirname, '..', '..', '..'), env: { ...process.env, WSGATE_LOG_LEVEL: process.env.WSGATE_TEST_LOG_LEVEL ?? 'warn', POD_NAME: 'wsgate-test-0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     wsgate.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -124,6 +128,10 @@ describe('cookie affinity through wsgate run (2 workers, 3 endpoints)', () => {
     const first = await poll();
     assert.match(first.setCookie ?? '', /^SIO=[A-Za-z0-9_-]{22}; Path=\/socket\.io\/; Max-Age=3600; SameSite=Lax; HttpOnly$/);
     const pod = pods.find((p) => p.name === first.pod)!;
+    // The value is the HMAC of namespace/service/pod under the Secret's key: any replica reading
+    // the same Secret issues and honours the same cookie.
+    const expected = createHmac('sha256', KEY).update(`default/sio/${first.pod}`).digest().subarray(0, 16).toString('base64url');
+    assert.equal(cookieOf(first.setCookie), `${COOKIE}=${expected}`);
     assert.ok(!first.setCookie!.includes('127.0.0.1') && !first.setCookie!.includes(String(pod.port)) && !first.setCookie!.includes(pod.name));
   });
 
