@@ -151,6 +151,14 @@ describe('cookie affinity through wsgate run (2 workers, 3 endpoints)', () => {
     assert.ok(landed.size >= 2, `sessions spread over ${[...landed].join(', ')}`);
   });
 
+  it('a 101 without a cookie carries one, and it pins the plain requests that follow', async () => {
+    const ws = await upgrade();
+    assert.match(ws.setCookie ?? '', /^SIO=[A-Za-z0-9_-]{22}; Path=\/socket\.io\/; Max-Age=3600; SameSite=Lax; HttpOnly$/);
+    const cookie = cookieOf(ws.setCookie);
+    const polls = [await poll(cookie), await poll(cookie), await poll(cookie)];
+    assert.deepEqual(polls.map((p) => p.pod), [ws.pod, ws.pod, ws.pod]);
+  });
+
   it('a forged cookie is balanced as if absent and replaced', async () => {
     const forged = `${COOKIE}=${Buffer.from('127.0.0.1:1').toString('base64url')}`;
     const answers = await Promise.all([poll(forged), poll(forged), poll(forged)]);
