@@ -22,7 +22,7 @@ const plainPool = new UpstreamPool(poolWithDefaults(plain), registry);
 const stickyPool = new UpstreamPool(poolWithDefaults(sticky), registry, key);
 const value = stickyPool.affinity!.setCookieFor({ key: '10.0.0.42:8080', address: '10.0.0.42', port: 8080, name: 'pod-42' }, {})!.split(';')[0]!;
 const tried = new Set<string>();
-time('cookie table for 100 endpoints (per pool per snapshot)', 2000, () => new AffinityCookie(sticky.affinity!, key, 'ns', 's', endpoints.map((e) => ({ key: `${e.address}:8080`, address: e.address, port: 8080, name: e.name }))));
+time('cookie table for 100 endpoints (once per pool per snapshot, on its first request)', 2000, () => new AffinityCookie(sticky.affinity!, key, 'ns', 's', endpoints.map((e) => ({ key: `${e.address}:8080`, address: e.address, port: 8080, name: e.name }))).pinned({ cookie: 'WSGATEAFFINITY=x' }));
 time('least-conn pick, 100 endpoints, no affinity', 100_000, () => plainPool.pick({ clientIp: '1.2.3.4', headers: {}, url: '/' }, tried));
 time('pick with a valid cookie, 100 endpoints', 100_000, () => stickyPool.pick({ clientIp: '1.2.3.4', headers: { cookie: `io=abc; ${value}` }, url: '/' }, tried));
 time('pick without a cookie, 100 endpoints, affinity on', 100_000, () => stickyPool.pick({ clientIp: '1.2.3.4', headers: {}, url: '/' }, tried));

@@ -2,7 +2,7 @@
 // HMAC-SHA256(key, namespace/service/identity), truncated and base64url: opaque to the client (no
 // address in clear), unforgeable without the key, and the same in every worker and replica that
 // holds the key, so no state is shared. A cookie is mapped back by computing the value of each
-// ready endpoint once per pool per snapshot (the pool is rebuilt with every snapshot).
+// ready endpoint once per pool per snapshot, on its first request (a reload that changes a pool rebuilds it).
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { logger } from '../../common/log.ts';
@@ -49,6 +49,9 @@ export class AffinityCookie {
   /** value -> endpoint, for the ready endpoints only; value by endpoint key. */
   readonly #byValue = new Map<string, EndpointRef>();
   readonly #valueOf = new Map<string, string>();
+  /** Filled on the first request (one HMAC per ready endpoint), not at every reload. */
+  readonly #ready: readonly EndpointRef[];
+  #filled = false;
 
   constructor(settings: CookieAffinity, key: Buffer, namespace: string, service: string, ready: readonly EndpointRef[]) {
     this.name = settings.cookieName;
@@ -59,7 +62,12 @@ export class AffinityCookie {
     if (settings.sameSite !== undefined) attributes += `; SameSite=${settings.sameSite}`;
     if (settings.secure === true) attributes += '; Secure';
     this.#attributes = `${attributes}; HttpOnly`;
-    for (const endpoint of ready) {
+    this.#ready = ready;
+  }
+
+  #fill(): void {
+    this.#filled = true;
+    for (const endpoint of this.#ready) {
       const value = this.#hmac(endpoint);
       this.#byValue.set(value, endpoint);
       this.#valueOf.set(endpoint.key, value);
@@ -69,11 +77,14 @@ export class AffinityCookie {
   /** The ready endpoint the request's cookie names; undefined without one, or forged, or gone. */
   pinned(headers: IncomingHttpHeaders): EndpointRef | undefined {
     const value = readCookie(headers.cookie, this.name);
-    return value === undefined ? undefined : this.#byValue.get(value);
+    if (value === undefined) return undefined;
+    if (!this.#filled) this.#fill();
+    return this.#byValue.get(value);
   }
 
   /** The Set-Cookie value for `endpoint`, or undefined when the request already names it. */
   setCookieFor(endpoint: EndpointRef, headers: IncomingHttpHeaders): string | undefined {
+    if (!this.#filled) this.#fill();
     const value = this.#valueOf.get(endpoint.key) ?? this.#hmac(endpoint);
     if (readCookie(headers.cookie, this.name) === value) return undefined;
     return `${this.name}=${value}${this.#attributes}`;
