@@ -39,6 +39,15 @@ export interface IngressPolicy {
   rebalance?: boolean;
   rebalanceRate?: number;
   rebalanceThreshold?: number;
+  /** Cookie affinity (annotations/affinity.ts); maxAge in seconds. */
+  affinity?: 'cookie';
+  /** ingress-nginx affinity-mode: read, and both values behave alike. */
+  affinityMode?: 'balanced' | 'persistent';
+  sessionCookieName?: string;
+  sessionCookieMaxAge?: number;
+  sessionCookiePath?: string;
+  sessionCookieSameSite?: 'Strict' | 'Lax' | 'None';
+  sessionCookieSecure?: boolean;
 }
 
 export type PolicyField = keyof IngressPolicy;

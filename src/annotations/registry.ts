@@ -13,6 +13,7 @@ import { NAMESPACED_SECRET_REF_ACCEPTS, SECRET_REF_ACCEPTS, parseSecretRef } fro
 import type { IngressPolicy, Parsed, PolicyField } from './policy.ts';
 import { cidrList, originList } from './values.ts';
 import { LONG_LIVED_ANNOTATIONS } from './long-lived.ts';
+import { AFFINITY_ANNOTATIONS, AFFINITY_NGINX_ALIASES } from './affinity.ts';
 
 export const WSGATE_PREFIX = 'wsgate.io/';
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
@@ -183,6 +184,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     parse: parseBoolean,
   }),
   ...LONG_LIVED_ANNOTATIONS,
+  ...AFFINITY_ANNOTATIONS,
 ];
 
 const SECONDS = NGINX_SECONDS_ACCEPTS;
@@ -306,6 +308,7 @@ export const NGINX_ALIASES: readonly AnnotationDefinition[] = [
     doc: 'Same meaning.',
     parse: parseBoolean,
   }),
+  ...AFFINITY_NGINX_ALIASES,
 ];
 
 export const ANNOTATIONS: readonly AnnotationDefinition[] = [...WSGATE_ANNOTATIONS, ...NGINX_ALIASES];

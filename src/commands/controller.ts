@@ -34,6 +34,7 @@ export function controllerOptions(options: Options): KubernetesControllerOptions
     ingressClass: options.ingressClass,
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
+    ...(options.affinitySecret === undefined ? {} : { affinitySecret: options.affinitySecret }),
     ...(options.publishService === undefined ? {} : { publishService: options.publishService }),
     electionNamespace: electionNamespace(options.electionNamespace),
     identity: leaderIdentity(),
@@ -46,6 +47,7 @@ async function printOnce(kc: KubeConfig, options: Options): Promise<number> {
     ingressClass: options.ingressClass,
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
+    ...(options.affinitySecret === undefined ? {} : { affinitySecret: options.affinitySecret }),
   });
   for (const diagnostic of result.diagnostics) process.stderr.write(`${diagnosticLine(diagnostic)}\n`);
   for (const line of gatewayStatusLines(result.gatewayStatuses)) process.stderr.write(`status ${line}\n`);

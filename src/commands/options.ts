@@ -29,6 +29,7 @@ export interface Options {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   publishService?: string;
   defaultCertSecret?: string;
+  affinitySecret?: string;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   shutdownSpreadMs: number;
@@ -73,6 +74,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'access-log': { type: 'boolean', default: 'true', doc: 'one log line per connection end; false drops that line alone', commands: SERVING },
   'publish-service': { type: 'string', doc: 'NS/NAME of the Service whose address goes into Ingress status', commands: KUBERNETES },
   'default-cert-secret': { type: 'string', doc: 'NS/NAME of the TLS Secret served when no host matches (default: self-signed)', commands: KUBERNETES },
+  'affinity-secret': { type: 'string', doc: 'NS/NAME of the Opaque Secret whose affinity.key (16+ bytes) keys affinity cookies, the same for every replica (default: none; each pod makes its own)', commands: KUBERNETES },
   'shutdown-delay': { type: 'string', default: '5s', doc: 'after SIGTERM, keep accepting while /readyz fails', commands: SERVING },
   'shutdown-timeout': { type: 'string', default: '30s', doc: 'after SIGTERM, exit even if connections remain', commands: SERVING },
   'shutdown-spread': { type: 'string', default: '0s', doc: 'after SIGTERM, send the 1001s evenly over this window', commands: SERVING },
@@ -281,6 +283,7 @@ function optionValues(command: Command, flags: FlagSource): Options {
     logLevel: level,
     publishService: namespacedName(origin('publish-service'), text('publish-service')),
     defaultCertSecret: namespacedName(origin('default-cert-secret'), text('default-cert-secret')),
+    affinitySecret: namespacedName(origin('affinity-secret'), text('affinity-secret')),
     shutdownDelayMs: named('shutdown-delay', duration),
     shutdownTimeoutMs: named('shutdown-timeout', duration),
     shutdownSpreadMs: named('shutdown-spread', duration),

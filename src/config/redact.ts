@@ -7,5 +7,6 @@ export function redactSnapshot(snapshot: Snapshot): Snapshot {
   for (const cert of [...(copy.tls?.certificates ?? []), copy.tls?.defaultCertificate]) {
     if (cert?.key !== undefined) cert.key = '<redacted>';
   }
+  if (copy.affinityKey !== undefined) copy.affinityKey = '<redacted>';
   return copy;
 }

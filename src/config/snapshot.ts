@@ -164,7 +164,20 @@ export interface Pool {
   rebalanceRate?: number;
   /** Absent = 1.5. */
   rebalanceThreshold?: number;
+  /** SPEC §6 affinity: cookie; the proxy-issued cookie that pins a client to an endpoint. */
+  affinity?: CookieAffinity;
   endpoints: Endpoint[];
+}
+
+export interface CookieAffinity {
+  mode: 'cookie';
+  cookieName: string;
+  /** Seconds; absent: a session cookie. */
+  maxAge?: number;
+  /** Absent: `/`. */
+  path?: string;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  secure?: boolean;
 }
 
 export interface Certificate {
@@ -191,6 +204,11 @@ export interface Snapshot {
   tls?: TlsConfig;
   routes: Route[];
   pools: Pool[];
+  /**
+   * The HMAC key of affinity cookies (base64, at least 16 bytes), shared by every replica so they
+   * agree on a cookie; from the controller's --affinity-secret. Redacted on `/config`.
+   */
+  affinityKey?: string;
 }
 
 /** Defaults of SPEC §6, applied where a pool leaves a field out. */

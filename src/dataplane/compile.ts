@@ -17,6 +17,7 @@ import { compileLongLived, type LongLivedRoute } from './long-lived.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import type { UpstreamVerify } from './upstream/connect.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
+import { affinityKey } from './upstream/affinity.ts';
 import type { RebalancePolicy } from './upstream/rebalance.ts';
 
 export interface CompiledPool {
@@ -78,7 +79,7 @@ export interface CompiledTables {
  * hand-built snapshot in a test, a policy entry the data plane cannot use).
  */
 export function compileSnapshot(snapshot: Snapshot, registry: EndpointRegistry, reuse?: CompiledReuse): CompiledTables {
-  const pools = compilePools(snapshot.pools, registry, reuse);
+  const pools = compilePools(snapshot.pools, registry, reuse, snapshot.affinityKey);
   const routes = snapshot.routes.map((route, index) => compileRoute(route, index, pools));
   // A split's other pools become routes of their own, after the snapshot's: each has its metrics.
   const all = [...routes];
@@ -114,8 +115,8 @@ export class CompiledReuse {
     this.#previous = previous?.next ?? new Map();
   }
 
-  pool(given: Pool, build: () => CompiledPool): CompiledPool {
-    const key = poolJsonText(given);
+  pool(given: Pool, build: () => CompiledPool, salt = ''): CompiledPool {
+    const key = salt === '' ? poolJsonText(given) : `${salt}\n${poolJsonText(given)}`;
     const found = this.next.get(key) ?? this.#previous.get(key);
     if (found !== undefined) this.reused += 1;
     const pool = found ?? build();
@@ -124,18 +125,21 @@ export class CompiledReuse {
   }
 }
 
-export function compilePools(pools: readonly Pool[], registry: EndpointRegistry, reuse?: CompiledReuse): Map<string, CompiledPool> {
+export function compilePools(pools: readonly Pool[], registry: EndpointRegistry, reuse?: CompiledReuse, affinityKeyText?: string): Map<string, CompiledPool> {
   const out = new Map<string, CompiledPool>();
   for (const given of pools) {
-    out.set(given.name, reuse === undefined ? compilePool(given, registry) : reuse.pool(given, () => compilePool(given, registry)));
+    // The key is the snapshot's, not the pool's: a pool with affinity is reused only under the same key.
+    const key = given.affinity === undefined ? undefined : affinityKey(affinityKeyText);
+    const salt = key === undefined ? '' : key.toString('base64');
+    out.set(given.name, reuse === undefined ? compilePool(given, registry, key) : reuse.pool(given, () => compilePool(given, registry, key), salt));
   }
   return out;
 }
 
-function compilePool(given: Pool, registry: EndpointRegistry): CompiledPool {
+function compilePool(given: Pool, registry: EndpointRegistry, affinityKey?: Buffer): CompiledPool {
   const pool = poolWithDefaults(given);
   return {
-    endpoints: new UpstreamPool(pool, registry),
+    endpoints: new UpstreamPool(pool, registry, affinityKey),
     name: pool.name,
     namespace: pool.source?.namespace ?? '',
     service: pool.source?.service ?? pool.name,

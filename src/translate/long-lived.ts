@@ -3,7 +3,8 @@
 // endpoints are counted in (per-endpoint caps, spread drains). Only set fields are written, so
 // snapshots of Ingresses without these annotations stay as they were.
 import type { IngressPolicy } from '../annotations/policy.ts';
-import type { Pool, RoutePolicy } from '../config/snapshot.ts';
+import { DEFAULT_SESSION_COOKIE_NAME } from '../annotations/affinity.ts';
+import type { CookieAffinity, Pool, RoutePolicy } from '../config/snapshot.ts';
 
 export function longLivedRoutePolicy(policy: IngressPolicy): RoutePolicy {
   const route: RoutePolicy = {};
@@ -31,6 +32,14 @@ export function longLivedPoolFields(policy: IngressPolicy): Partial<Pool> {
     pool.rebalance = true;
     if (policy.rebalanceRate !== undefined) pool.rebalanceRate = policy.rebalanceRate;
     if (policy.rebalanceThreshold !== undefined) pool.rebalanceThreshold = policy.rebalanceThreshold;
+  }
+  if (policy.affinity === 'cookie') {
+    const affinity: CookieAffinity = { mode: 'cookie', cookieName: policy.sessionCookieName ?? DEFAULT_SESSION_COOKIE_NAME };
+    if (policy.sessionCookieMaxAge !== undefined) affinity.maxAge = policy.sessionCookieMaxAge;
+    if (policy.sessionCookiePath !== undefined) affinity.path = policy.sessionCookiePath;
+    if (policy.sessionCookieSameSite !== undefined) affinity.sameSite = policy.sessionCookieSameSite;
+    if (policy.sessionCookieSecure === true) affinity.secure = true;
+    pool.affinity = affinity;
   }
   return pool;
 }

@@ -81,11 +81,11 @@ test('every bad annotation is reported, sorted by key', () => {
 test('other nginx annotations are listed as ignored, unknown wsgate.io keys as unknown; neither blocks', () => {
   const result = parseIngressAnnotations({
     'nginx.ingress.kubernetes.io/rewrite-target': '/',
-    'nginx.ingress.kubernetes.io/affinity': 'cookie',
+    'nginx.ingress.kubernetes.io/proxy-buffering': 'on',
     'nginx.ingress.kubernetes.io/proxy-connect-timeout': '2',
     'wsgate.io/idle-timout': '5m',
   });
-  assert.deepEqual(result.ignored, ['nginx.ingress.kubernetes.io/affinity', 'nginx.ingress.kubernetes.io/rewrite-target']);
+  assert.deepEqual(result.ignored, ['nginx.ingress.kubernetes.io/proxy-buffering', 'nginx.ingress.kubernetes.io/rewrite-target']);
   assert.deepEqual(result.unknown, ['wsgate.io/idle-timout']);
   assert.deepEqual(result.problems, []);
   assert.equal(result.policy?.connectTimeout, '2s');
@@ -118,4 +118,27 @@ test('an ssl-redirect that is no boolean is invalid, naming the annotation and w
   const result = parseIngressAnnotations({ 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'yes' });
   assert.equal(result.policy, undefined);
   assert.deepEqual(result.problems.map((p) => p.message), ['nginx.ingress.kubernetes.io/force-ssl-redirect: "yes" is not valid; accepted: true or false']);
+});
+
+test('cookie affinity: the ingress-nginx aliases are honoured, not ignored; wsgate.io wins; expires and max-age give the larger', () => {
+  const result = parseIngressAnnotations({
+    'nginx.ingress.kubernetes.io/affinity': 'cookie',
+    'nginx.ingress.kubernetes.io/affinity-mode': 'persistent',
+    'nginx.ingress.kubernetes.io/session-cookie-name': 'route',
+    'nginx.ingress.kubernetes.io/session-cookie-max-age': '60',
+    'nginx.ingress.kubernetes.io/session-cookie-expires': '172800',
+    'nginx.ingress.kubernetes.io/session-cookie-path': '/socket.io',
+    'nginx.ingress.kubernetes.io/session-cookie-samesite': 'none',
+    'nginx.ingress.kubernetes.io/session-cookie-secure': 'true',
+    'wsgate.io/session-cookie-name': 'SIO',
+  });
+  assert.deepEqual(result.ignored, []);
+  assert.deepEqual(result.problems, []);
+  const policy = result.policy!;
+  assert.deepEqual(
+    [policy.affinity, policy.affinityMode, policy.sessionCookieName, policy.sessionCookieMaxAge, policy.sessionCookiePath, policy.sessionCookieSameSite, policy.sessionCookieSecure],
+    ['cookie', 'persistent', 'SIO', 172800, '/socket.io', 'None', true],
+  );
+  const bad = parseIngressAnnotations({ 'nginx.ingress.kubernetes.io/affinity-mode': 'sticky' });
+  assert.deepEqual(bad.problems.map((p) => p.key), ['nginx.ingress.kubernetes.io/affinity-mode']);
 });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIngressAnnotations } from '../../src/annotations/parse.ts';
 import type { IngressPolicy, PolicyField } from '../../src/annotations/policy.ts';
+import { POSITIVE_INTEGER_ACCEPTS as POSITIVE_ACCEPTS } from '../../src/grammar/number.ts';
 
 interface Case {
   key: string;
@@ -17,6 +18,90 @@ interface Case {
 const DURATION = 'a duration such as 500ms, 5s, 1m or 1h (combinations like 1m30s too)';
 
 const CASES: Case[] = [
+  {
+    key: 'wsgate.io/affinity',
+    field: 'affinity',
+    good: [['cookie', 'cookie']],
+    bad: [['ip', 'wsgate.io/affinity: "ip" is not valid; accepted: cookie']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/affinity',
+    field: 'affinity',
+    good: [['cookie', 'cookie']],
+    bad: [['ip', 'nginx.ingress.kubernetes.io/affinity: "ip" is not valid; accepted: cookie']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/affinity-mode',
+    field: 'affinityMode',
+    good: [['balanced', 'balanced'], ['persistent', 'persistent']],
+    bad: [['sticky', 'nginx.ingress.kubernetes.io/affinity-mode: "sticky" is not valid; accepted: balanced or persistent']],
+  },
+  {
+    key: 'wsgate.io/session-cookie-name',
+    field: 'sessionCookieName',
+    good: [['WSGATEAFFINITY', 'WSGATEAFFINITY'], ['sio_route', 'sio_route']],
+    bad: [['a b', `wsgate.io/session-cookie-name: "a b" is not valid; accepted: a cookie name (letters, digits, ! # $ % & ' * + - . ^ _ ` + '`' + ` | ~)`], ['x=y', `wsgate.io/session-cookie-name: "x=y" is not valid; accepted: a cookie name (letters, digits, ! # $ % & ' * + - . ^ _ ` + '`' + ` | ~)`]],
+  },
+  {
+    key: 'wsgate.io/session-cookie-max-age',
+    field: 'sessionCookieMaxAge',
+    good: [['3600', 3600]],
+    bad: [['1h', 'wsgate.io/session-cookie-max-age: "1h" is not valid; accepted: ' + POSITIVE_ACCEPTS]],
+  },
+  {
+    key: 'wsgate.io/session-cookie-path',
+    field: 'sessionCookiePath',
+    good: [['/', '/'], ['/socket.io/', '/socket.io/']],
+    bad: [['/a;b', 'wsgate.io/session-cookie-path: "/a;b" is not valid; accepted: a path starting with / (no ; , or spaces)'], ['chat', 'wsgate.io/session-cookie-path: "chat" is not valid; accepted: a path starting with / (no ; , or spaces)']],
+  },
+  {
+    key: 'wsgate.io/session-cookie-samesite',
+    field: 'sessionCookieSameSite',
+    good: [['Strict', 'Strict'], ['lax', 'Lax'], ['None', 'None']],
+    bad: [['maybe', 'wsgate.io/session-cookie-samesite: "maybe" is not valid; accepted: Strict, Lax or None']],
+  },
+  {
+    key: 'wsgate.io/session-cookie-secure',
+    field: 'sessionCookieSecure',
+    good: [['true', true], ['false', false]],
+    bad: [['on', 'wsgate.io/session-cookie-secure: "on" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/session-cookie-name',
+    field: 'sessionCookieName',
+    good: [['WSGATEAFFINITY', 'WSGATEAFFINITY'], ['sio_route', 'sio_route']],
+    bad: [['a b', `nginx.ingress.kubernetes.io/session-cookie-name: "a b" is not valid; accepted: a cookie name (letters, digits, ! # $ % & ' * + - . ^ _ ` + '`' + ` | ~)`], ['x=y', `nginx.ingress.kubernetes.io/session-cookie-name: "x=y" is not valid; accepted: a cookie name (letters, digits, ! # $ % & ' * + - . ^ _ ` + '`' + ` | ~)`]],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/session-cookie-max-age',
+    field: 'sessionCookieMaxAge',
+    good: [['3600', 3600]],
+    bad: [['1h', 'nginx.ingress.kubernetes.io/session-cookie-max-age: "1h" is not valid; accepted: ' + POSITIVE_ACCEPTS]],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/session-cookie-path',
+    field: 'sessionCookiePath',
+    good: [['/', '/'], ['/socket.io/', '/socket.io/']],
+    bad: [['/a;b', 'nginx.ingress.kubernetes.io/session-cookie-path: "/a;b" is not valid; accepted: a path starting with / (no ; , or spaces)'], ['chat', 'nginx.ingress.kubernetes.io/session-cookie-path: "chat" is not valid; accepted: a path starting with / (no ; , or spaces)']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/session-cookie-samesite',
+    field: 'sessionCookieSameSite',
+    good: [['Strict', 'Strict'], ['lax', 'Lax'], ['None', 'None']],
+    bad: [['maybe', 'nginx.ingress.kubernetes.io/session-cookie-samesite: "maybe" is not valid; accepted: Strict, Lax or None']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/session-cookie-secure',
+    field: 'sessionCookieSecure',
+    good: [['true', true], ['false', false]],
+    bad: [['on', 'nginx.ingress.kubernetes.io/session-cookie-secure: "on" is not valid; accepted: true or false']],
+  },
+  {
+    key: 'nginx.ingress.kubernetes.io/session-cookie-expires',
+    field: 'sessionCookieMaxAge',
+    good: [['172800', 172800]],
+    bad: [['tomorrow', 'nginx.ingress.kubernetes.io/session-cookie-expires: "tomorrow" is not valid; accepted: ' + POSITIVE_ACCEPTS]],
+  },
   {
     key: 'wsgate.io/rebalance',
     field: 'rebalance',

@@ -7,16 +7,18 @@ import { ANNOTATIONS, NGINX_ALIASES, WSGATE_ANNOTATIONS, annotationDocsMarkdown 
 test('SPEC §6 annotations and aliases, each key once', () => {
   assert.deepEqual(
     WSGATE_ANNOTATIONS.map((a) => a.key.replace('wsgate.io/', '')),
-    ['load-balance', 'hash-by', 'connect-timeout', 'handshake-timeout', 'idle-timeout', 'drain-timeout', 'allowed-origins', 'max-connections', 'max-connections-per-client', 'max-message-size', 'upstream-tls', 'upstream-tls-verify', 'upstream-tls-ca-secret', 'upstream-tls-server-name', 'allowed-source-ranges', 'ssl-redirect', 'force-ssl-redirect', 'ping-interval', 'ping-timeout', 'max-connection-lifetime', 'lifetime-jitter', 'max-messages-per-second', 'message-burst', 'message-rate-direction', 'max-connections-per-endpoint', 'drain-spread', 'rebalance', 'rebalance-rate', 'rebalance-threshold'],
+    ['load-balance', 'hash-by', 'connect-timeout', 'handshake-timeout', 'idle-timeout', 'drain-timeout', 'allowed-origins', 'max-connections', 'max-connections-per-client', 'max-message-size', 'upstream-tls', 'upstream-tls-verify', 'upstream-tls-ca-secret', 'upstream-tls-server-name', 'allowed-source-ranges', 'ssl-redirect', 'force-ssl-redirect', 'ping-interval', 'ping-timeout', 'max-connection-lifetime', 'lifetime-jitter', 'max-messages-per-second', 'message-burst', 'message-rate-direction', 'max-connections-per-endpoint', 'drain-spread', 'rebalance', 'rebalance-rate', 'rebalance-threshold', 'affinity', 'session-cookie-name', 'session-cookie-max-age', 'session-cookie-path', 'session-cookie-samesite', 'session-cookie-secure'],
   );
   assert.deepEqual(
     NGINX_ALIASES.map((a) => a.key.replace('nginx.ingress.kubernetes.io/', '')).sort(),
-    ['backend-protocol', 'force-ssl-redirect', 'limit-connections', 'load-balance', 'proxy-connect-timeout', 'proxy-read-timeout', 'proxy-send-timeout', 'proxy-ssl-name', 'proxy-ssl-secret', 'proxy-ssl-verify', 'ssl-redirect', 'upstream-hash-by', 'whitelist-source-range'],
+    ['affinity', 'affinity-mode', 'backend-protocol', 'force-ssl-redirect', 'limit-connections', 'load-balance', 'proxy-connect-timeout', 'proxy-read-timeout', 'proxy-send-timeout', 'proxy-ssl-name', 'proxy-ssl-secret', 'proxy-ssl-verify', 'session-cookie-expires', 'session-cookie-max-age', 'session-cookie-name', 'session-cookie-path', 'session-cookie-samesite', 'session-cookie-secure', 'ssl-redirect', 'upstream-hash-by', 'whitelist-source-range'],
   );
   assert.equal(new Set(ANNOTATIONS.map((a) => a.key)).size, ANNOTATIONS.length);
   for (const alias of NGINX_ALIASES) {
     const target = WSGATE_ANNOTATIONS.find((a) => a.key === alias.aliasOf);
     assert.ok(target, `${alias.key} stands for a wsgate.io annotation`);
+    // affinity-mode is read and checked but changes nothing (both its values behave alike).
+    if (alias.field === 'affinityMode') continue;
     assert.equal(target.field, alias.field, `${alias.key} sets the field of ${alias.aliasOf}`);
   }
 });

@@ -104,3 +104,10 @@ test('redaction hides every private key and leaves the original alone', async ()
   assert.match(snapshot.tls!.certificates![0]!.key!, /PRIVATE KEY/);
   assert.deepEqual(redactSnapshot(parseSnapshotText(YAML_DOC) as Snapshot), parseSnapshotText(YAML_DOC));
 });
+
+test('redaction hides the affinity cookie key too (an HMAC key, as secret as a private key)', () => {
+  const snapshot: Snapshot = { version: 1, routes: [], pools: [], affinityKey: Buffer.alloc(32, 7).toString('base64') };
+  const shown = redactSnapshot(snapshot);
+  assert.equal(shown.affinityKey, '<redacted>');
+  assert.equal(snapshot.affinityKey, Buffer.alloc(32, 7).toString('base64'));
+});

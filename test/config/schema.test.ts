@@ -12,7 +12,7 @@ import { snapshotSchema, formatPath, type PathSegment } from '../../src/config/s
 import { validateSnapshot } from '../../src/config/validate.ts';
 import { isWildcardOrDnsName, parseRouteHost } from '../../src/grammar/host.ts';
 import { parseHashBy } from '../../src/grammar/hash-by.ts';
-import type { Balance, Certificate, Endpoint, EndpointState, PathType, Pool, PoolSource, Route, RoutePolicy, RouteSource, Snapshot, TlsConfig } from '../../src/config/snapshot.ts';
+import type { Balance, Certificate, CookieAffinity, Endpoint, EndpointState, PathType, Pool, PoolSource, Route, RoutePolicy, RouteSource, Snapshot, TlsConfig } from '../../src/config/snapshot.ts';
 
 type FieldKinds<T> = { [K in keyof T]-?: object extends Pick<T, K> ? 'optional' : 'required' };
 type Schema = { properties?: Record<string, Schema>; required?: string[]; additionalProperties?: unknown; $ref?: string; description?: string; enum?: unknown[]; items?: Schema; pattern?: string; type?: string };
@@ -21,7 +21,7 @@ const defs = snapshotSchema.$defs as Record<string, Schema>;
 const root = snapshotSchema as Schema;
 
 const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> = [
-  ['Snapshot', root, { version: 'required', tls: 'optional', routes: 'required', pools: 'required' } satisfies FieldKinds<Snapshot>],
+  ['Snapshot', root, { version: 'required', tls: 'optional', routes: 'required', pools: 'required', affinityKey: 'optional' } satisfies FieldKinds<Snapshot>],
   ['TlsConfig', defs.tls!, { certificates: 'optional', defaultCertificate: 'optional' } satisfies FieldKinds<TlsConfig>],
   ['Certificate', defs.certificate!, { name: 'required', hosts: 'required', cert: 'optional', key: 'optional', certFile: 'optional', keyFile: 'optional' } satisfies FieldKinds<Certificate>],
   [
@@ -57,8 +57,14 @@ const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> =
       rebalance: 'optional',
       rebalanceRate: 'optional',
       rebalanceThreshold: 'optional',
+      affinity: 'optional',
       endpoints: 'required',
     } satisfies FieldKinds<Pool>,
+  ],
+  [
+    'CookieAffinity',
+    defs.pool!.properties!.affinity!,
+    { mode: 'required', cookieName: 'required', maxAge: 'optional', path: 'optional', sameSite: 'optional', secure: 'optional' } satisfies FieldKinds<CookieAffinity>,
   ],
   ['PoolSource', defs.pool!.properties!.source!, { namespace: 'required', service: 'required' } satisfies FieldKinds<PoolSource>],
   ['Endpoint', defs.endpoint!, { address: 'required', port: 'required', state: 'required', name: 'optional' } satisfies FieldKinds<Endpoint>],
@@ -117,6 +123,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function everyField(defaultFromFiles = false): Snapshot {
   return {
     version: 1,
+    affinityKey: 'c2l4dGVlbiBieXRlcyBvZiBrZXk=',
     tls: {
       certificates: [
         { name: 'default/chat-tls', hosts: ['chat.example.com'], cert: pem.cert, key: pem.key },
@@ -184,6 +191,7 @@ function everyField(defaultFromFiles = false): Snapshot {
         rebalance: true,
         rebalanceRate: 5,
         rebalanceThreshold: 1.5,
+        affinity: { mode: 'cookie', cookieName: 'WSGATEAFFINITY', maxAge: 3600, path: '/chat', sameSite: 'Lax', secure: true },
         endpoints: [{ address: '10.0.0.5', port: 8080, state: 'ready', name: 'chat-0' }],
       },
     ],

@@ -117,7 +117,7 @@ test('an unknown field is refused, with the field it probably meant', () => {
   const doc = snapshot();
   doc.routes[0]!.pathtype = 'Exact';
   assert.deepEqual(errorsOf(doc), ['routes[0].pathtype: unknown field (did you mean "pathType"?)']);
-  assert.deepEqual(errorsOf({ ...snapshot(), metadata: {} }), ['metadata: unknown field (known fields: version, tls, routes, pools)']);
+  assert.deepEqual(errorsOf({ ...snapshot(), metadata: {} }), ['metadata: unknown field (known fields: version, tls, routes, pools, affinityKey)']);
 });
 
 test('enumerations list what they accept', () => {

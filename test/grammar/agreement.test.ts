@@ -149,6 +149,21 @@ const TABLES: Record<string, Table> = {
   'wsgate.io/rebalance': { rows: BOOLEAN },
   'wsgate.io/rebalance-rate': { rows: [['5', 5], ['0', REFUSED], ['fast', REFUSED]] },
   'wsgate.io/rebalance-threshold': { rows: [['1.5', 1.5], ['3', 3], ['1', REFUSED], ['0.5', REFUSED], ['150%', REFUSED]] },
+  // Cookie affinity (issue 13 feature 7) and its ingress-nginx aliases.
+  'wsgate.io/affinity': { rows: [['cookie', 'cookie'], ['Cookie', REFUSED], ['ip', REFUSED]] },
+  'nginx.ingress.kubernetes.io/affinity': { rows: [['cookie', 'cookie'], ['ip', REFUSED]] },
+  'nginx.ingress.kubernetes.io/affinity-mode': { rows: [['balanced', 'balanced'], ['persistent', 'persistent'], ['sticky', REFUSED]] },
+  'wsgate.io/session-cookie-name': { rows: [['SIO', 'SIO'], ['a b', REFUSED], ['a=b', REFUSED], ['', REFUSED]] },
+  'wsgate.io/session-cookie-max-age': { rows: [['3600', 3600], ['0', REFUSED], ['1h', REFUSED]] },
+  'wsgate.io/session-cookie-path': { rows: [['/', '/'], ['/socket.io/', '/socket.io/'], ['x', REFUSED], ['/a;b', REFUSED]] },
+  'wsgate.io/session-cookie-samesite': { rows: [['Lax', 'Lax'], ['none', 'None'], ['sometimes', REFUSED]] },
+  'wsgate.io/session-cookie-secure': { rows: BOOLEAN },
+  'nginx.ingress.kubernetes.io/session-cookie-name': { rows: [['SIO', 'SIO'], ['a b', REFUSED], ['a=b', REFUSED], ['', REFUSED]] },
+  'nginx.ingress.kubernetes.io/session-cookie-max-age': { rows: [['3600', 3600], ['0', REFUSED], ['1h', REFUSED]] },
+  'nginx.ingress.kubernetes.io/session-cookie-path': { rows: [['/', '/'], ['/socket.io/', '/socket.io/'], ['x', REFUSED], ['/a;b', REFUSED]] },
+  'nginx.ingress.kubernetes.io/session-cookie-samesite': { rows: [['Lax', 'Lax'], ['none', 'None'], ['sometimes', REFUSED]] },
+  'nginx.ingress.kubernetes.io/session-cookie-secure': { rows: BOOLEAN },
+  'nginx.ingress.kubernetes.io/session-cookie-expires': { rows: [['172800', 172800], ['0', REFUSED]] },
 };
 
 // ---- (b) the snapshot field an annotation fills ----
@@ -158,7 +173,11 @@ const POOL_FIELDS = new Set<PolicyField>([
   'maxConnectionsPerEndpoint', 'drainSpread', 'rebalance', 'rebalanceRate', 'rebalanceThreshold',
 ]);
 // A reference translate resolves (the CA Secret): what reaches the snapshot is the Secret's content.
-const NOT_IN_SNAPSHOT = new Set<PolicyField>(['upstreamTlsCaSecret']);
+// Cookie affinity's fields meet in one nested pool object (snapshot.ts CookieAffinity), whose
+// grammar test/config/schema.test.ts and the affinity e2e check.
+const NOT_IN_SNAPSHOT = new Set<PolicyField>([
+  'upstreamTlsCaSecret', 'affinity', 'affinityMode', 'sessionCookieName', 'sessionCookieMaxAge', 'sessionCookiePath', 'sessionCookieSameSite', 'sessionCookieSecure',
+]);
 const LIST_FIELDS = new Set<PolicyField>(['allowedOrigins', 'allowedSourceRanges']);
 const REDIRECT_FIELDS = new Set<PolicyField>(['sslRedirect', 'forceSslRedirect']);
 

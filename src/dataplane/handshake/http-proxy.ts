@@ -108,6 +108,8 @@ function forward(req: IncomingMessage, res: ServerResponse, to: Forwarding, refu
     const headers: string[] = [];
     const raw = upstreamRes.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) if (!isHopByHop(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
+    const setCookie = pool.endpoints.affinity?.setCookieFor(endpoint, req.headers);
+    if (setCookie !== undefined) headers.push('Set-Cookie', setCookie);
     res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, responseHeaders === undefined ? headers : modifyHeaderList(headers, responseHeaders));
     upstreamRes.pipe(res);
     upstreamRes.on('error', () => res.destroy());

@@ -15,6 +15,7 @@ import { longLivedRelayOptions } from '../relay/long-lived-options.ts';
 import { connectWithRetries, describeConnectError } from '../upstream/connect.ts';
 import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
 import type { EndpointRef } from '../upstream/types.ts';
+import { headWithSetCookie } from '../upstream/affinity.ts';
 import { checkHandshake, resolveRequestTarget, type ResolvedTarget } from './checks.ts';
 import { ConnectionLease } from './lease.ts';
 import { relayRejection, sendRejection, type Answer, type Rejection } from './rejection.ts';
@@ -231,7 +232,9 @@ export class HandshakePipeline {
   #startRelay(request: HandshakeRequest, route: CompiledRoute, metrics: RouteMetrics, lease: ConnectionLease, outcome: Upgraded): void {
     const { socket } = request;
     const responseHeaders = route.route.responseHeaders;
-    socket.write(responseHeaders === undefined ? outcome.responseHead : modifyResponseHead(outcome.responseHead, responseHeaders));
+    const setCookie = route.pool.endpoints.affinity?.setCookieFor(outcome.endpoint, request.req.headers);
+    const head = setCookie === undefined ? outcome.responseHead : headWithSetCookie(outcome.responseHead, setCookie);
+    socket.write(responseHeaders === undefined ? head : modifyResponseHead(head, responseHeaders));
     lease.opened(metrics);
     const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic, ...longLivedRelayOptions(route.longLived, metrics) };
     const relay = new Relay(socket, outcome.socket, options, (result: RelayResult) => {

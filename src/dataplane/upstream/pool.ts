@@ -6,6 +6,7 @@ import { compileHashKey, pickInTurn, pickLeastLoaded, type HashKeyReader } from 
 import { HashRing, hash32 } from './hashring.ts';
 import type { EndpointRegistry } from './registry.ts';
 import { belowCap } from './endpoint-counts.ts';
+import { AffinityCookie } from './affinity.ts';
 import { endpointKey, type EndpointRef, type PickContext } from './types.ts';
 
 export class UpstreamPool {
@@ -22,12 +23,14 @@ export class UpstreamPool {
   /** SPEC §6 max-connections-per-endpoint (endpoint-counts.ts); undefined: no cap. */
   readonly maxPerEndpoint: number | undefined;
   #ring: HashRing | undefined;
+  /** SPEC §6 affinity: cookie (affinity.ts); undefined: off. */
+  readonly affinity: AffinityCookie | undefined;
 
   /**
    * `pool.endpoints` lists each address once: translate merges an address that two
    * EndpointSlices list, and validateSnapshot refuses a snapshot that repeats one.
    */
-  constructor(pool: PoolWithDefaults, registry: EndpointRegistry) {
+  constructor(pool: PoolWithDefaults, registry: EndpointRegistry, affinityKey?: Buffer) {
     this.name = pool.name;
     this.#registry = registry;
     this.#balance = pool.balance;
@@ -44,6 +47,10 @@ export class UpstreamPool {
       if (endpoint.name !== undefined) ref.name = endpoint.name;
       this.#ready.push(ref);
     }
+    const { affinity } = pool;
+    this.affinity = affinity === undefined || affinityKey === undefined
+      ? undefined
+      : new AffinityCookie(affinity, affinityKey, pool.source?.namespace ?? '', pool.source?.service ?? pool.name, this.#ready);
   }
 
   /** What the pool was built with, for the compiled goldens and debugging. */
@@ -82,6 +89,10 @@ export class UpstreamPool {
     if (untried.length === 0) return undefined;
     const healthy = untried.filter((endpoint) => !this.#registry.isEjected(endpoint.key));
     const eligible = healthy.length > 0 ? healthy : untried;
+    // A cookie naming a ready endpoint this pick may still use wins over balancing; one that is
+    // gone, not ready, full, ejected or forged is balanced as if absent (and gets a new cookie).
+    const pinned = this.affinity?.pinned(ctx.headers);
+    if (pinned !== undefined && eligible.includes(pinned)) return pinned;
     if (this.#balance === 'round-robin') return this.#pickRoundRobin(eligible);
     if (this.#hashKey !== undefined) {
       const value = this.#hashKey(ctx);

@@ -19,6 +19,7 @@ export interface KubernetesControllerOptions {
   ingressClass: string;
   watchNamespace?: string;
   defaultCertSecret?: string;
+  affinitySecret?: string;
   publishService?: string;
   /** Namespace of the leader Lease `wsgate-<ingress-class>`. */
   electionNamespace: string;
@@ -112,6 +113,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     clock,
     ingressClass: options.ingressClass,
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
+    ...(options.affinitySecret === undefined ? {} : { affinitySecret: options.affinitySecret }),
     ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
     ...(options.maxDelayMs === undefined ? {} : { maxDelayMs: options.maxDelayMs }),
     sink: {

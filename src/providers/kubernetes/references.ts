@@ -18,9 +18,10 @@ export class References {
   readonly #slices = new Set<string>();
 
   /** Everything an Ingress (ours or not: a superset is safe) names, and the --default-cert-secret. */
-  static of(resources: Resources, defaultCertSecret: string | undefined): References {
+  static of(resources: Resources, defaultCertSecret: string | undefined, affinitySecret?: string): References {
     const references = new References();
     if (defaultCertSecret !== undefined) references.#secrets.add(defaultCertSecret);
+    if (affinitySecret !== undefined) references.#secrets.add(affinitySecret);
     for (const ingress of resources.ingresses) {
       const namespace = ingress.metadata?.namespace;
       for (const entry of ingress.spec?.tls ?? []) {

@@ -12,6 +12,7 @@ import { Debouncer } from '../../common/debounce.ts';
 import type { SnapshotSink } from '../provider.ts';
 import type { ClusterChange, ResourceSource } from './informers/store.ts';
 import { References } from './references.ts';
+import { withAffinityKey } from './affinity-key.ts';
 
 const log = logger('controller');
 
@@ -19,6 +20,8 @@ export interface SnapshotSyncOptions {
   clock: Clock;
   ingressClass: string;
   defaultCertSecret?: string;
+  /** `--affinity-secret` NS/NAME (affinity-key.ts). */
+  affinitySecret?: string;
   quietMs?: number;
   maxDelayMs?: number;
   /**
@@ -126,7 +129,8 @@ export class SnapshotSync {
     });
     this.#translateMs += performance.now() - started;
     this.#lastGood = result.lastGood;
-    this.#references = References.of(resources, this.#options.defaultCertSecret);
+    this.#references = References.of(resources, this.#options.defaultCertSecret, this.#options.affinitySecret);
+    result.snapshot = withAffinityKey(result.snapshot, resources.secrets, this.#options.affinitySecret);
     this.#diagnostics = result.diagnostics;
     this.#options.translated?.(result.diagnostics, result.snapshot, result);
     const accepted = this.#acceptor.accept(result.snapshot);

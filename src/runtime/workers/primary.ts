@@ -16,9 +16,11 @@ import type { ProxyProcessOptions } from '../single-process.ts';
 import { reportFailure, type Serving } from '../serving.ts';
 import { runShutdown } from '../shutdown.ts';
 import { EndpointCountsFanOut, HeldAdmission } from './admission.ts';
+import { FALLBACK_KEY_ENV, newFallbackKey } from '../../dataplane/upstream/affinity.ts';
 import { isChannelMessage, sendToWorker, type ToPrimary, type ToWorker } from './messages.ts';
 
 const log = logger('workers');
+const POD_FALLBACK_KEY = process.env[FALLBACK_KEY_ENV] || newFallbackKey();
 
 export type ClusterPrimary = Serving;
 
@@ -51,7 +53,8 @@ class WorkerSet {
 
   fork(): void {
     cluster.setupPrimary({ execArgv: withDataPlaneFlags(process.execArgv) });
-    const worker = cluster.fork({ WSGATE_WORKER: '1' });
+    // One cookie-affinity fallback key for all of this pod's workers (dataplane/upstream/affinity.ts).
+    const worker = cluster.fork({ WSGATE_WORKER: '1', [FALLBACK_KEY_ENV]: POD_FALLBACK_KEY });
     const state: WorkerState = { worker, listening: false };
     this.#states.set(worker.id, state);
     worker.on('message', (message: unknown) => {

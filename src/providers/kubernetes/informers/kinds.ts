@@ -29,7 +29,8 @@ export const TLS_SECRET_SELECTOR = 'type=kubernetes.io/tls';
 export const CA_SECRET_SELECTOR = 'type=Opaque';
 /** Of a TLS Secret, the pair and a CA; of an Opaque one, the CA alone: nothing else is cached. */
 const TLS_SECRET_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
-const CA_SECRET_KEYS = ['ca.crt'] as const;
+// affinity.key: the --affinity-secret's HMAC key (providers/kubernetes/affinity-key.ts).
+const CA_SECRET_KEYS = ['ca.crt', 'affinity.key'] as const;
 
 export interface WatchedKinds {
   ingressClasses: WatchedKind<V1IngressClass>;

@@ -10,11 +10,13 @@ import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { listKind } from './watcher.ts';
 import { listGatewayOnce } from '../gateway/list-once.ts';
 import type { GatewayStatuses } from '../../../translate/gateway/types.ts';
+import { withAffinityKey } from '../affinity-key.ts';
 
 export interface OnceOptions {
   ingressClass: string;
   watchNamespace?: string;
   defaultCertSecret?: string;
+  affinitySecret?: string;
 }
 
 export interface OnceResult {
@@ -55,11 +57,13 @@ export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Re
 }
 
 export async function translateOnce(kc: KubeConfig, options: OnceOptions): Promise<OnceResult> {
-  const result = translate(await listOnce(kc, options), {
+  const resources = await listOnce(kc, options);
+  const result = translate(resources, {
     ingressClass: options.ingressClass,
     controllerName: CONTROLLER_NAME,
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
   });
+  result.snapshot = withAffinityKey(result.snapshot, resources.secrets, options.affinitySecret);
   const accepted = acceptSnapshot(result.snapshot);
   return { snapshot: result.snapshot, diagnostics: result.diagnostics, issues: accepted.ok ? [] : accepted.issues, gatewayStatuses: result.gatewayStatuses };
 }
