@@ -7,14 +7,15 @@ import type { IngressPolicy } from '../annotations/policy.ts';
 import { WSGATE_ANNOTATIONS } from '../annotations/registry.ts';
 import { SNAPSHOT_VERSION, type Certificate, type Pool, type Route, type RoutePolicy, type Snapshot, type TlsConfig } from '../config/snapshot.ts';
 import { resolveBackend } from './backends.ts';
-import { longLivedPoolFields, longLivedRoutePolicy } from './long-lived.ts';
+import { longLivedRoutePolicy } from './long-lived.ts';
+import { newPool } from './pool.ts';
 import { ingressClassSelector } from './class.ts';
 import { indexCluster, type Cluster } from './resource-index.ts';
 import { Diagnostics, describeWinner, ingressObject, summarise } from './diagnostics.ts';
 import { compareIngressAge, compareStrings, namespacedName } from './order.ts';
 import { routeClaims, routeKey, routeLabel } from './rules.ts';
 import { TlsCollector, ingressTlsCovers } from './tls-hosts.ts';
-import { upstreamVerification, upstreamVerifyFields } from './upstream-ca.ts';
+import { upstreamVerification } from './upstream-ca.ts';
 import { translateGatewayApi } from './gateway/translate-gateway.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
 
@@ -143,22 +144,6 @@ function httpsRedirect(policy: IngressPolicy, hostHasTls: boolean): boolean {
   return policy.forceSslRedirect === true || (hostHasTls && policy.sslRedirect !== false);
 }
 
-function newPool(name: string, namespace: string, service: string, policy: IngressPolicy, endpoints: Pool['endpoints'], verification: { ca?: string } | undefined): Pool {
-  return {
-    name,
-    source: { namespace, service },
-    balance: policy.balance,
-    ...(policy.hashBy === undefined ? {} : { hashBy: policy.hashBy }),
-    connectTimeout: policy.connectTimeout,
-    handshakeTimeout: policy.handshakeTimeout,
-    idleTimeout: policy.idleTimeout,
-    drainTimeout: policy.drainTimeout,
-    upstreamTls: policy.upstreamTls,
-    ...upstreamVerifyFields(verification, policy, namespace, service),
-    ...longLivedPoolFields(policy),
-    endpoints,
-  };
-}
 
 function serveIngress(
   ingress: V1Ingress,

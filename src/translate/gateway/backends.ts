@@ -3,10 +3,11 @@
 // the split as an empty pool, so requests to it are refused (503) rather than sent elsewhere
 // (Gateway API: "requests to an invalid backend are rejected").
 import type { IngressPolicy } from '../../annotations/policy.ts';
-import type { Endpoint, Pool } from '../../config/snapshot.ts';
+import type { Pool } from '../../config/snapshot.ts';
 import { endpointsForPort } from '../endpoints.ts';
 import type { Cluster } from '../resource-index.ts';
-import { CA_KEY, upstreamVerifyFields } from '../upstream-ca.ts';
+import { CA_KEY } from '../upstream-ca.ts';
+import { newPool } from '../pool.ts';
 import { referencePermitted } from './grants.ts';
 import { GATEWAY_GROUP, type BackendTLSPolicy, type HTTPBackendRef, type ReferenceGrant } from './types.ts';
 
@@ -34,20 +35,6 @@ export interface BackendContext {
   verification: { ca?: string } | undefined;
 }
 
-function basePool(name: string, namespace: string, service: string, policy: IngressPolicy, endpoints: Endpoint[]): Pool {
-  return {
-    name,
-    source: { namespace, service },
-    balance: policy.balance,
-    ...(policy.hashBy === undefined ? {} : { hashBy: policy.hashBy }),
-    connectTimeout: policy.connectTimeout,
-    handshakeTimeout: policy.handshakeTimeout,
-    idleTimeout: policy.idleTimeout,
-    drainTimeout: policy.drainTimeout,
-    upstreamTls: policy.upstreamTls,
-    endpoints,
-  };
-}
 
 export function resolveGatewayBackend(ctx: BackendContext, ref: HTTPBackendRef): GatewayBackend {
   const group = ref.group ?? '';
@@ -58,7 +45,7 @@ export function resolveGatewayBackend(ctx: BackendContext, ref: HTTPBackendRef):
   const label = `${namespace === ctx.routeNamespace ? '' : `${namespace}/`}${ref.name}:${port ?? ''}`;
   const poolName = `httproute/${ctx.routeNamespace}/${ctx.routeName}/${namespace}/${ref.name}:${port ?? ''}`;
   const empty = (reason: BackendProblem['reason'], message: string): GatewayBackend => ({
-    pool: basePool(poolName, namespace, ref.name, ctx.policy, []),
+    pool: newPool(poolName, namespace, ref.name, ctx.policy, [], undefined),
     weight,
     label,
     problem: { reason, message },
@@ -73,9 +60,11 @@ export function resolveGatewayBackend(ctx: BackendContext, ref: HTTPBackendRef):
   if (service === undefined) return empty('BackendNotFound', `Service ${namespace}/${ref.name} not found`);
   const servicePort = (service.spec?.ports ?? []).find((p) => p.port === port);
   if (servicePort === undefined) return empty('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${port ?? '(none given)'}`);
-  const pool = basePool(poolName, namespace, ref.name, ctx.policy, endpointsForPort(ctx.cluster.slices(namespace, ref.name), servicePort));
-  if (servicePort.appProtocol === APP_PROTOCOL_WSS) Object.assign(pool, backendTls(ctx, namespace, ref.name));
-  else Object.assign(pool, upstreamVerifyFields(ctx.verification, ctx.policy, namespace, ref.name));
+  const endpoints = endpointsForPort(ctx.cluster.slices(namespace, ref.name), servicePort);
+  // A kubernetes.io/wss port is verified by its BackendTLSPolicy, not by the route's annotations.
+  const wss = servicePort.appProtocol === APP_PROTOCOL_WSS;
+  const pool = newPool(poolName, namespace, ref.name, ctx.policy, endpoints, wss ? undefined : ctx.verification);
+  if (wss) Object.assign(pool, backendTls(ctx, namespace, ref.name));
   return { pool, weight, label };
 }
 
