@@ -166,6 +166,11 @@ export interface Pool {
   rebalanceThreshold?: number;
   /** SPEC §6 affinity: cookie; the proxy-issued cookie that pins a client to an endpoint. */
   affinity?: CookieAffinity;
+  /**
+   * Gateway API: the pool stands for a backendRef that does not resolve (or a rule with nothing to
+   * forward to); its requests are answered 500 (HTTPRoute spec, HTTPBackendRef), never 503.
+   */
+  invalidBackend?: boolean;
   endpoints: Endpoint[];
 }
 

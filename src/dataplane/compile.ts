@@ -37,6 +37,8 @@ export interface CompiledPool {
   upstreamTls: boolean;
   /** Present when upstreamTls verifies (SPEC §6 upstream-tls-verify). */
   upstreamVerify?: UpstreamVerify;
+  /** Gateway API invalid backendRef: every request routed here is answered 500 (invalidBackend in the snapshot). */
+  invalidBackend?: true;
 }
 
 export interface CompiledRoute {
@@ -149,6 +151,7 @@ function compilePool(given: Pool, registry: EndpointRegistry, affinityKey?: Buff
     drainTimeoutMs: durationMs(pool, 'drainTimeout', pool.drainTimeout),
     drainSpreadMs: pool.drainSpread === undefined ? 0 : durationMs(pool, 'drainSpread', pool.drainSpread),
     upstreamTls: pool.upstreamTls,
+    ...(pool.invalidBackend === true ? { invalidBackend: true as const } : {}),
     ...(pool.rebalance === true ? { rebalance: { ratePerSecond: pool.rebalanceRate ?? 5, threshold: pool.rebalanceThreshold ?? 1.5 } } : {}),
     ...(pool.upstreamTls && pool.upstreamTlsVerify === true ? { upstreamVerify: compileUpstreamVerify(pool) } : {}),
   };

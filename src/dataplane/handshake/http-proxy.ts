@@ -11,7 +11,7 @@ import { isHopByHop } from './headers.ts';
 import { normalizeHost } from './router.ts';
 import { forwardedHeaders } from '../upstream/exchange.ts';
 import { resolveRequestTarget, type ResolvedTarget } from './checks.ts';
-import { checkRoutePolicy, httpsRedirect, isRejection, matchRoute, routeRedirect } from './pipeline.ts';
+import { checkRoutePolicy, httpsRedirect, invalidBackendRejection, isRejection, matchRoute, routeRedirect } from './pipeline.ts';
 import { modifyHeaderList, modifyPath } from './gateway-filters.ts';
 import type { Route } from '../../config/snapshot.ts';
 import { sendRejection, type Answer } from './rejection.ts';
@@ -49,6 +49,7 @@ export function proxyHttpRequest(dataplane: DataPlane, req: IncomingMessage, res
   // allowed-origins is a browser's WebSocket check (SPEC §6): plain requests answer to the source ranges only.
   const forbidden = checkRoutePolicy(route, clientIp, undefined);
   if (forbidden) return refuse(forbidden);
+  if (route.pool.invalidBackend) return refuse(invalidBackendRejection(route.pool));
   const endpoint = route.pool.endpoints.pick({ clientIp, headers: req.headers, url: target.url }, new Set());
   if (!endpoint) return refuse({ status: 503, message: `no ready endpoint in ${route.pool.service}` });
   forward(req, res, { pool: route.pool, endpoint, clientIp, proto, target, route: route.route }, refuse, done);

@@ -8,7 +8,7 @@ import { logger } from '../../common/log.ts';
 import type { RouteMetrics } from '../../metrics/metrics.ts';
 import type { FailureReason } from '../vocabulary.ts';
 import type { Admission } from '../admission/admission.ts';
-import type { CompiledRoute } from '../compile.ts';
+import type { CompiledPool, CompiledRoute } from '../compile.ts';
 import { routeMetricsOf, type DataPlane, type ProxiedConnection, type ServedSnapshot } from '../state.ts';
 import { Relay, type RelayResult } from '../relay/relay.ts';
 import { longLivedRelayOptions } from '../relay/long-lived-options.ts';
@@ -86,6 +86,11 @@ export function routeName(route: CompiledRoute | undefined): string | undefined 
   if (!route) return undefined;
   const { namespace, ingress } = route.labels;
   return ingress ? `${namespace}/${ingress}` : `${route.host || '*'}${route.path}`;
+}
+
+/** A Gateway API backendRef that does not resolve: 500 (HTTPRoute spec), counted as `no_endpoints`. */
+export function invalidBackendRejection(pool: CompiledPool): Rejection {
+  return { status: 500, reason: 'no_endpoints', message: `backend ${pool.service} of this route is invalid (see the HTTPRoute's status)` };
 }
 
 export function isRejection<T extends object>(value: T | Rejection): value is Rejection {
@@ -182,6 +187,8 @@ export class HandshakePipeline {
    */
   async #connect(request: HandshakeRequest, route: CompiledRoute, lease: ConnectionLease): Promise<{ socket: Socket; endpoint: EndpointRef } | Rejection | undefined> {
     const pool = route.pool;
+    // Gateway API (HTTPBackendRef): a backendRef that does not resolve answers 500; the reason stays SPEC §7's.
+    if (pool.invalidBackend) return invalidBackendRejection(pool);
     const noEndpoints: Rejection = { status: 503, reason: 'no_endpoints', message: `no ready endpoint in ${pool.service}` };
     if (!pool.endpoints.hasReadyEndpoint()) return noEndpoints;
     if (pool.endpoints.allReadyFull()) return { status: 503, reason: 'limit', message: `every ready endpoint of ${pool.service} holds max-connections-per-endpoint` };

@@ -1,7 +1,9 @@
 // HTTPRoute backendRefs -> pools. A Service in another namespace needs a ReferenceGrant; a ref
 // that does not resolve (wrong kind, not permitted, no such Service or port) keeps its share of
-// the split as an empty pool, so requests to it are refused (503) rather than sent elsewhere
-// (Gateway API: "requests to an invalid backend are rejected").
+// the split as an empty pool marked invalidBackend, so requests to it are answered 500 rather than
+// sent elsewhere (HTTPBackendRef: "500 status MUST be returned for requests that would have
+// otherwise been routed to an invalid backend"). A Service that exists without ready endpoints is
+// an ordinary pool: 503 no_endpoints (SPEC §7), which the spec allows ("SHOULD return a 503").
 import type { IngressPolicy } from '../../annotations/policy.ts';
 import type { Pool } from '../../config/snapshot.ts';
 import { endpointsForPort } from '../endpoints.ts';
@@ -43,9 +45,11 @@ export function resolveGatewayBackend(ctx: BackendContext, ref: HTTPBackendRef):
   const weight = ref.weight ?? 1;
   const port = ref.port;
   const label = `${namespace === ctx.routeNamespace ? '' : `${namespace}/`}${ref.name}:${port ?? ''}`;
-  const poolName = `httproute/${ctx.routeNamespace}/${ctx.routeName}/${namespace}/${ref.name}:${port ?? ''}`;
+  // A ref of another kind is named by it too: it must not share the pool of a Service of the same name.
+  const kindPart = group === '' && kind === 'Service' ? '' : `${kind}.${group === '' ? 'core' : group}/`;
+  const poolName = `httproute/${ctx.routeNamespace}/${ctx.routeName}/${namespace}/${kindPart}${ref.name}:${port ?? ''}`;
   const empty = (reason: BackendProblem['reason'], message: string): GatewayBackend => ({
-    pool: newPool(poolName, namespace, ref.name, ctx.policy, [], undefined),
+    pool: { ...newPool(poolName, namespace, ref.name, ctx.policy, [], undefined), invalidBackend: true },
     weight,
     label,
     problem: { reason, message },

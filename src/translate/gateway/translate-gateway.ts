@@ -130,9 +130,12 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
         if (weighted.length > 0) {
           poolName = weighted[0]!.pool.name;
         } else {
-          // A redirect, or nothing to send to: a pool without endpoints answers 503.
-          poolName = `httproute/${object.namespace}/${object.name}/${shape.filters.redirect === undefined ? '(no backends)' : '(redirect)'}`;
-          if (!pools.has(poolName)) pools.set(poolName, { name: poolName, source: { namespace: object.namespace, service: '' }, endpoints: [] });
+          // A redirect (answered before any pool is used), or nothing to send to: no backendRefs, or
+          // all of weight 0. The latter answers 500, as a rule whose backendRefs are all invalid
+          // (HTTPRouteRule backendRefs: "all traffic which matches this rule MUST receive a 500").
+          const redirect = shape.filters.redirect !== undefined;
+          poolName = `httproute/${object.namespace}/${object.name}/${redirect ? '(redirect)' : '(no backends)'}`;
+          if (!pools.has(poolName)) pools.set(poolName, { name: poolName, source: { namespace: object.namespace, service: '' }, ...(redirect ? {} : { invalidBackend: true }), endpoints: [] });
         }
         // Each host of each attachment, merged over protocols: a route on both listeners is one entry.
         const byKey = new Map<string, { route: Route; protocols: Set<Protocol> }>();
