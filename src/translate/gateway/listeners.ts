@@ -85,10 +85,14 @@ export function servedGateways(
   cache: SecretCertificateCache | undefined,
 ): ServedGateway[] {
   const ours = new Set(classes.map((c) => c.name));
-  return gateways
+  // Oldest first: across Gateways the older listener keeps a port + hostname (crossGatewayConflicts).
+  const served = gateways
     .filter((g) => ours.has(g.spec?.gatewayClassName ?? ''))
     .sort(compareGatewayAge)
     .map((gateway) => serveGateway(gateway, grants, cluster, cache));
+  crossGatewayConflicts(served);
+  for (const g of served) if (g.conditions.length === 0) g.conditions = gatewayConditions(g);
+  return served;
 }
 
 function serveGateway(gateway: Gateway, grants: readonly ReferenceGrant[], cluster: Cluster, cache: SecretCertificateCache | undefined): ServedGateway {
@@ -103,8 +107,15 @@ function serveGateway(gateway: Gateway, grants: readonly ReferenceGrant[], clust
     conditions.push(condition('Accepted', false, 'UnsupportedAddress', 'spec.addresses is not supported: the address is that of the wsgate Service (--publish-service)', generation));
     conditions.push(condition('Programmed', false, 'AddressNotUsable', 'spec.addresses is not supported', generation));
     for (const l of listeners) l.programmed = false;
-    return { gateway, namespace, name, listeners, conditions };
   }
+  // Otherwise the conditions wait for the conflicts with older Gateways (gatewayConditions).
+  return { gateway, namespace, name, listeners, conditions };
+}
+
+/** Gateway Accepted and Programmed, once its listeners' fates are known. */
+function gatewayConditions({ gateway, listeners }: ServedGateway): Condition[] {
+  const generation = gateway.metadata?.generation ?? 1;
+  const conditions: Condition[] = [];
   const invalid = listeners.filter((l) => !l.programmed).map((l) => l.listener.name);
   conditions.push(
     invalid.length === 0
@@ -117,7 +128,7 @@ function serveGateway(gateway: Gateway, grants: readonly ReferenceGrant[], clust
       ? condition('Programmed', true, 'Programmed', `${programmed} listener${programmed === 1 ? '' : 's'} served`, generation)
       : condition('Programmed', false, 'Invalid', 'no listener can be served', generation),
   );
-  return { gateway, namespace, name, listeners, conditions };
+  return conditions;
 }
 
 function serveListener(
@@ -232,5 +243,40 @@ function markConflicts(listeners: ServedListener[], generation: number): void {
     } else {
       l.conditions.push(condition('Conflicted', false, 'NoConflicts', 'no conflicts', generation));
     }
+  }
+}
+
+/**
+ * Every Gateway of wsgate's classes is served on the same two data-plane ports, so listeners of
+ * different Gateways with the same port and hostname conflict (Gateway API ListenerConditionType
+ * Conflicted): the oldest Gateway (creationTimestamp, then namespace/name; `gateways` is in that
+ * order) keeps it; the newer listener gets Conflicted=True (HostnameConflict, or ProtocolConflict
+ * when the protocols differ), Programmed=False, and no route attaches to it.
+ */
+function crossGatewayConflicts(gateways: readonly ServedGateway[]): void {
+  const holders = new Map<string, ServedListener>();
+  for (const gateway of gateways) {
+    const generation = gateway.gateway.metadata?.generation ?? 1;
+    const claimed: [string, ServedListener][] = [];
+    for (const l of gateway.listeners) {
+      if (!l.programmed) continue;
+      const key = `${l.listener.port}\u0000${l.hostname ?? ''}`;
+      const holder = holders.get(key);
+      if (holder === undefined) {
+        claimed.push([key, l]);
+        continue;
+      }
+      const reason = holder.protocol === l.protocol ? 'HostnameConflict' : 'ProtocolConflict';
+      const message = `listener ${holder.listener.name} of the older Gateway ${holder.namespace}/${holder.gatewayName} serves ${holder.protocol} on port ${l.listener.port} for ${l.hostname ?? 'any host'}`;
+      l.programmed = false;
+      l.problem = message;
+      l.conditions = l.conditions.map((c) => {
+        if (c.type === 'Programmed') return condition('Programmed', false, 'Invalid', message, generation);
+        if (c.type === 'Conflicted') return condition('Conflicted', true, reason, message, generation);
+        return c;
+      });
+    }
+    // Listeners of one Gateway do not claim against each other here (markConflicts did that).
+    for (const [key, l] of claimed) holders.set(key, l);
   }
 }
