@@ -190,6 +190,11 @@ export interface Certificate {
   name: string;
   /** Exact or one-label wildcard names this certificate serves. */
   hosts: string[];
+  /**
+   * Gateway API: wildcards (`*.example.com`) whose names of any depth this certificate also serves,
+   * after every certificate's exact names and one-label wildcards (longest suffix first).
+   */
+  wildcardAnyDepth?: string[];
   /** PEM chain, leaf first; or certFile (standalone configs). */
   cert?: string;
   /** PEM private key; or keyFile. Redacted on `/config`. */
@@ -201,7 +206,7 @@ export interface Certificate {
 export interface TlsConfig {
   certificates?: Certificate[];
   /** Served when no certificate matches the SNI name, or there is none. Absent = self-signed. */
-  defaultCertificate?: Omit<Certificate, 'hosts'> & { hosts?: string[] };
+  defaultCertificate?: Omit<Certificate, 'hosts' | 'wildcardAnyDepth'> & { hosts?: string[] };
 }
 
 export interface Snapshot {

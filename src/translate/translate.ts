@@ -78,14 +78,23 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
 function withListenerCertificates(ingress: Certificate[], listeners: readonly Certificate[]): Certificate[] {
   if (listeners.length === 0) return ingress;
   const taken = new Set(ingress.flatMap((c) => c.hosts));
-  const out = ingress.map((c) => ({ ...c, hosts: [...c.hosts] }));
+  // Ingress wildcards cover one label only, so only another listener takes an any-depth wildcard.
+  const takenDeep = new Set<string>();
+  const out: Certificate[] = ingress.map((c) => ({ ...c, hosts: [...c.hosts] }));
   for (const certificate of listeners) {
     const hosts = certificate.hosts.filter((h) => !taken.has(h));
-    if (hosts.length === 0) continue;
+    const deep = (certificate.wildcardAnyDepth ?? []).filter((h) => !takenDeep.has(h));
+    if (hosts.length === 0 && deep.length === 0) continue;
     for (const h of hosts) taken.add(h);
+    for (const h of deep) takenDeep.add(h);
     const same = out.find((c) => c.name === certificate.name);
-    if (same !== undefined) same.hosts = [...new Set([...same.hosts, ...hosts])].sort(compareStrings);
-    else out.push({ ...certificate, hosts });
+    if (same !== undefined) {
+      same.hosts = [...new Set([...same.hosts, ...hosts])].sort(compareStrings);
+      if (deep.length > 0) same.wildcardAnyDepth = [...new Set([...(same.wildcardAnyDepth ?? []), ...deep])].sort(compareStrings);
+    } else {
+      const { wildcardAnyDepth: _ignored, ...rest } = certificate;
+      out.push({ ...rest, hosts, ...(deep.length > 0 ? { wildcardAnyDepth: deep } : {}) });
+    }
   }
   return out.sort((a, b) => compareStrings(a.name, b.name));
 }

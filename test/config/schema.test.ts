@@ -23,7 +23,7 @@ const root = snapshotSchema as Schema;
 const TABLES: Array<[string, Schema, Record<string, 'optional' | 'required'>]> = [
   ['Snapshot', root, { version: 'required', tls: 'optional', routes: 'required', pools: 'required', affinityKey: 'optional' } satisfies FieldKinds<Snapshot>],
   ['TlsConfig', defs.tls!, { certificates: 'optional', defaultCertificate: 'optional' } satisfies FieldKinds<TlsConfig>],
-  ['Certificate', defs.certificate!, { name: 'required', hosts: 'required', cert: 'optional', key: 'optional', certFile: 'optional', keyFile: 'optional' } satisfies FieldKinds<Certificate>],
+  ['Certificate', defs.certificate!, { name: 'required', hosts: 'required', wildcardAnyDepth: 'optional', cert: 'optional', key: 'optional', certFile: 'optional', keyFile: 'optional' } satisfies FieldKinds<Certificate>],
   [
     'TlsConfig.defaultCertificate',
     defs.defaultCertificate!,
@@ -128,7 +128,7 @@ function everyField(defaultFromFiles = false): Snapshot {
     tls: {
       certificates: [
         { name: 'default/chat-tls', hosts: ['chat.example.com'], cert: pem.cert, key: pem.key },
-        { name: 'default/wild-tls', hosts: ['*.example.com'], certFile: 'wild.crt', keyFile: 'wild.key' },
+        { name: 'default/wild-tls', hosts: ['*.example.com'], wildcardAnyDepth: ['*.example.com'], certFile: 'wild.crt', keyFile: 'wild.key' },
       ],
       defaultCertificate: defaultFromFiles
         ? { name: 'wsgate/default', hosts: ['example.com'], certFile: 'default.crt', keyFile: 'default.key' }

@@ -59,6 +59,9 @@ export class CertificateStore {
   #exact = new Map<string, SecureContext>();
   // `*.example.com` is stored under `example.com`: the part a one-label wildcard leaves fixed.
   #wildcard = new Map<string, SecureContext>();
+  // Gateway API wildcards (certificate.wildcardAnyDepth): `*.example.com` under `example.com`,
+  // covering names of any depth below it; tried after the two tables above.
+  #anyDepth = new Map<string, SecureContext>();
   #expiries: Array<{ name: string; notAfter: Date }> = [];
   #servers = new Set<tls.Server>();
 
@@ -89,6 +92,7 @@ export class CertificateStore {
     const byPem = new Map<string, LoadedCertificate>();
     const exact = new Map<string, SecureContext>();
     const wildcard = new Map<string, SecureContext>();
+    const anyDepth = new Map<string, SecureContext>();
     const expiries: Array<{ name: string; notAfter: Date }> = [];
 
     const take = (name: string, pem: PemPair): LoadedCertificate => {
@@ -114,12 +118,17 @@ export class CertificateStore {
         const [table, name] = key.kind === 'wildcard' ? [wildcard, key.domain] : [exact, key.name];
         if (!table.has(name)) table.set(name, loaded.context);
       }
+      for (const host of certificate.wildcardAnyDepth ?? []) {
+        const domain = normaliseRequestHost(host).slice(2);
+        if (!anyDepth.has(domain)) anyDepth.set(domain, loaded.context);
+      }
     }
 
     const defaultChanged = !samePem(defaultPem, this.#default);
     this.#byPem = byPem;
     this.#exact = exact;
     this.#wildcard = wildcard;
+    this.#anyDepth = anyDepth;
     this.#expiries = expiries;
     this.#default = defaultPem;
     this.#defaultContext = defaultLoaded.context;
@@ -129,7 +138,7 @@ export class CertificateStore {
     }
   }
 
-  /** Node's SNICallback: exact name, then one-label wildcard (RFC 6125 §6.4.3), else the default. */
+  /** Node's SNICallback: exact name, then one-label wildcard (RFC 6125 §6.4.3), then a Gateway API any-depth wildcard, else the default. */
   readonly sniCallback: SniCallback = (servername, cb) => {
     cb(null, this.contextFor(servername));
   };
@@ -137,8 +146,19 @@ export class CertificateStore {
   /** The context a handshake naming `servername` gets (the default for `undefined` or an unknown name). */
   contextFor(servername: string | undefined): SecureContext {
     if (servername === undefined || servername === '') return this.#defaultContext;
-    const context = lookupHost(this.#exact, this.#wildcard, normaliseRequestHost(servername), (found) => found);
-    return context ?? this.#defaultContext;
+    const name = normaliseRequestHost(servername);
+    const context = lookupHost(this.#exact, this.#wildcard, name, (found) => found);
+    return context ?? this.#anyDepthContext(name) ?? this.#defaultContext;
+  }
+
+  /** A Gateway API wildcard covering `name` at any depth, the longest suffix first (never the apex). */
+  #anyDepthContext(name: string): SecureContext | undefined {
+    if (this.#anyDepth.size === 0) return undefined;
+    for (let dot = name.indexOf('.'); dot > 0 && dot < name.length - 1; dot = name.indexOf('.', dot + 1)) {
+      const found = this.#anyDepth.get(name.slice(dot + 1));
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
 
   /** Options for `https.createServer`/`tls.createServer`. Pass the server to attach() too. */

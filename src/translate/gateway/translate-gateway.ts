@@ -253,6 +253,9 @@ function listenerCertificates(gateways: readonly ServedGateway[], listenerHosts:
       if (hosts.length === 0) continue;
       const entry = bySecret.get(certificate.name) ?? { name: certificate.name, hosts: [], cert: certificate.cert, key: certificate.key };
       entry.hosts = [...new Set([...entry.hosts, ...hosts])].sort(compareStrings);
+      // A Gateway wildcard covers any depth (hostnames.ts): so does its certificate's SNI choice.
+      const deep = [...new Set([...(entry.wildcardAnyDepth ?? []), ...hosts.filter((h) => h.startsWith('*.'))])].sort(compareStrings);
+      if (deep.length > 0) entry.wildcardAnyDepth = deep;
       bySecret.set(certificate.name, entry);
     }
   }
