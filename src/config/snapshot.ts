@@ -154,6 +154,8 @@ export interface Pool {
   upstreamTlsCa?: string;
   /** The name the certificate must carry (and the SNI sent); default the endpoint's host name. */
   upstreamTlsServerName?: string;
+  /** With upstreamTlsVerify: also trust Node's bundled root CAs (BackendTLSPolicy wellKnownCACertificates: System). */
+  upstreamTlsSystemRoots?: boolean;
   /** SPEC §6 max-connections-per-endpoint: open connections per endpoint across the pod's workers; absent = unlimited. */
   maxConnectionsPerEndpoint?: number;
   /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window (after drainTimeout); absent = 0. */

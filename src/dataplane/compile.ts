@@ -161,9 +161,12 @@ function compilePool(given: Pool, registry: EndpointRegistry, affinityKey?: Buff
 function compileUpstreamVerify(pool: Pool): UpstreamVerify {
   const bundle = pool.upstreamTlsCa === undefined ? { ok: true as const, value: [] } : parseCaBundle(pool.upstreamTlsCa);
   if (!bundle.ok) throw ConfigError.of(`pool ${pool.name}: upstreamTlsCa ${bundle.reason}`);
+  // BackendTLSPolicy wellKnownCACertificates: System: Node's bundled roots, given explicitly
+  // (a `ca` option replaces the default roots rather than adding to them).
+  const ca = pool.upstreamTlsSystemRoots === true ? [...tls.rootCertificates, ...bundle.value] : bundle.value;
   return {
-    ca: bundle.value,
-    secureContext: tls.createSecureContext({ ca: bundle.value }),
+    ca,
+    secureContext: tls.createSecureContext({ ca }),
     ...(pool.upstreamTlsServerName === undefined ? {} : { serverName: pool.upstreamTlsServerName }),
   };
 }

@@ -51,10 +51,14 @@ async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string |
     await eventually(() => controller.events.posted > posted, 'repeat Event patched');
     await controller.events.idle();
     await eventually(() => api.requests.some((r) => r.resource === 'leases' && r.verb === 'update'), 'the Lease renewed');
-    // Gateway API: a class, a Gateway and an HTTPRoute, so each kind's status is written.
-    for (const object of [gatewayClass(), gateway('gw'), httpRoute('chat')]) api.apply(object as unknown as KubeObject);
+    // Gateway API: a class, a Gateway, an HTTPRoute and a BackendTLSPolicy on its Service, so each kind's status is written.
+    const policy: KubeObject = {
+      apiVersion: 'gateway.networking.k8s.io/v1alpha3', kind: 'BackendTLSPolicy', metadata: { name: 'chat', namespace: 'default' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'chat' }], validation: { wellKnownCACertificates: 'System', hostname: 'chat.example.test' } },
+    };
+    for (const object of [gatewayClass(), gateway('gw'), httpRoute('chat'), policy]) api.apply(object as unknown as KubeObject);
     const statusOf = (resource: string): boolean => api.requests.some((r) => r.resource === resource && r.subresource === 'status');
-    await eventually(() => statusOf('gatewayclasses') && statusOf('gateways') && statusOf('httproutes'), 'Gateway API status written');
+    await eventually(() => statusOf('gatewayclasses') && statusOf('gateways') && statusOf('httproutes') && statusOf('backendtlspolicies'), 'Gateway API status written');
     // `wsgate controller --once` lists with the same scope.
     await translateOnce(kc, { ingressClass: 'wsgate', ...(watchNamespace ? { watchNamespace } : {}) });
   } finally {

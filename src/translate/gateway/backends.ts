@@ -8,10 +8,10 @@ import type { IngressPolicy } from '../../annotations/policy.ts';
 import type { Pool } from '../../config/snapshot.ts';
 import { endpointsForPort } from '../endpoints.ts';
 import type { Cluster } from '../resource-index.ts';
-import { CA_KEY } from '../upstream-ca.ts';
 import { newPool } from '../pool.ts';
 import { referencePermitted } from './grants.ts';
-import { GATEWAY_GROUP, type BackendTLSPolicy, type HTTPBackendRef, type ReferenceGrant } from './types.ts';
+import type { BackendTlsPolicies, ResolvedTlsPolicy } from './backend-tls.ts';
+import { GATEWAY_GROUP, type HTTPBackendRef, type ReferenceGrant } from './types.ts';
 
 /** GEP-1911 backend protocols (Service port appProtocol). */
 export const APP_PROTOCOL_WS = 'kubernetes.io/ws';
@@ -29,7 +29,9 @@ export interface GatewayBackend {
 export interface BackendContext {
   cluster: Cluster;
   grants: readonly ReferenceGrant[];
-  tlsPolicies: readonly BackendTLSPolicy[];
+  tlsPolicies: BackendTlsPolicies;
+  /** `namespace/name` of the Gateways the route is attached to: the ancestors of a policy it uses. */
+  gateways: readonly string[];
   routeNamespace: string;
   routeName: string;
   policy: IngressPolicy;
@@ -65,27 +67,27 @@ export function resolveGatewayBackend(ctx: BackendContext, ref: HTTPBackendRef):
   const servicePort = (service.spec?.ports ?? []).find((p) => p.port === port);
   if (servicePort === undefined) return empty('BackendNotFound', `Service ${namespace}/${ref.name} has no port ${port ?? '(none given)'}`);
   const endpoints = endpointsForPort(ctx.cluster.slices(namespace, ref.name), servicePort);
-  // A kubernetes.io/wss port is verified by its BackendTLSPolicy, not by the route's annotations.
-  const wss = servicePort.appProtocol === APP_PROTOCOL_WSS;
-  const pool = newPool(poolName, namespace, ref.name, ctx.policy, endpoints, wss ? undefined : ctx.verification);
-  if (wss) Object.assign(pool, backendTls(ctx, namespace, ref.name));
+  // GEP-1897: a port a BackendTLSPolicy targets is spoken to with TLS (unless its appProtocol says
+  // plain WebSocket), as is a kubernetes.io/wss port; either is verified by the policy, not by
+  // the route's annotations.
+  const tlsPolicy = ctx.tlsPolicies.forPort(namespace, ref.name, servicePort.name);
+  const tls = servicePort.appProtocol === APP_PROTOCOL_WSS || (tlsPolicy !== undefined && servicePort.appProtocol !== APP_PROTOCOL_WS);
+  const pool = newPool(poolName, namespace, ref.name, ctx.policy, endpoints, tls ? undefined : ctx.verification);
+  if (tls) {
+    Object.assign(pool, backendTls(tlsPolicy, namespace, ref.name));
+  }
+  ctx.tlsPolicies.reached(namespace, ref.name, servicePort.name, ctx.gateways);
   return { pool, weight, label };
 }
 
 /**
- * GEP-1897: a `kubernetes.io/wss` port is spoken to with TLS, verified against the CA of the
- * BackendTLSPolicy that targets the Service (ConfigMap key ca.crt) and its hostname. Without a
- * policy it is still verified, against no CA: fail-closed, every connect fails (502).
+ * GEP-1897: verified against the CAs of the BackendTLSPolicy (ConfigMap key ca.crt, or the
+ * system roots) and its hostname. Without a policy, or one whose CAs all failed to resolve, it
+ * is still verified, against no CA: fail-closed, every connect fails (502).
  */
-function backendTls(ctx: BackendContext, namespace: string, service: string): Partial<Pool> {
-  const policy = ctx.tlsPolicies.find(
-    (p) => (p.metadata?.namespace ?? 'default') === namespace && (p.spec?.targetRefs ?? []).some((t) => (t.group ?? '') === '' && t.kind === 'Service' && t.name === service),
-  );
-  const fields: Partial<Pool> = { upstreamTls: true, upstreamTlsVerify: true, upstreamTlsServerName: policy?.spec?.validation?.hostname ?? `${service}.${namespace}.svc` };
-  const caRef = policy?.spec?.validation?.caCertificateRefs?.[0];
-  if (caRef !== undefined && (caRef.group ?? '') === '' && caRef.kind === 'ConfigMap') {
-    const ca = ctx.cluster.configMap(namespace, caRef.name)?.data?.[CA_KEY];
-    if (ca !== undefined && ca.trim() !== '') fields.upstreamTlsCa = ca;
-  }
+function backendTls(policy: ResolvedTlsPolicy | undefined, namespace: string, service: string): Partial<Pool> {
+  const fields: Partial<Pool> = { upstreamTls: true, upstreamTlsVerify: true, upstreamTlsServerName: policy?.hostname ?? `${service}.${namespace}.svc` };
+  if (policy?.ca !== undefined) fields.upstreamTlsCa = policy.ca;
+  if (policy?.systemRoots === true) fields.upstreamTlsSystemRoots = true;
   return fields;
 }

@@ -20,6 +20,7 @@ import { upstreamVerification } from '../upstream-ca.ts';
 import type { DiagnosticObject, LastGoodState } from '../types.ts';
 import { attachRoute, type ParentDecision } from './attach.ts';
 import { resolveGatewayBackend, type GatewayBackend } from './backends.ts';
+import { BackendTlsPolicies } from './backend-tls.ts';
 import { condition } from './conditions.ts';
 import { normaliseGatewayHost } from './hostnames.ts';
 import { compareGatewayAge, ownedClasses, servedGateways, type ServedGateway, type ServedListener } from './listeners.ts';
@@ -89,6 +90,7 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
   const listenerHosts = new Map<ServedListener, Set<string>>();
   const routeStatuses: GatewayStatuses['httpRoutes'] = [];
 
+  const tlsPolicies = new BackendTlsPolicies(resources.backendTLSPolicies ?? [], ctx.cluster);
   const httpRoutes = [...(resources.httpRoutes ?? [])].sort(compareGatewayAge);
   for (const route of httpRoutes) {
     const object = routeObject(route);
@@ -113,6 +115,7 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
     const backendProblems: GatewayBackend['problem'][] = [];
     const lost: string[] = [];
     const attachments = decisions.flatMap((d) => d.attachments);
+    const attachedGateways = [...new Set(attachments.map((a) => `${a.listener.namespace}/${a.listener.gatewayName}`))];
     if (policy !== undefined && attachments.length > 0) {
       const verification = upstreamVerification(policy, ctx.cluster, object, ctx.diagnostics);
       const basePolicy = ctx.routePolicy(policy);
@@ -122,7 +125,7 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
           unsupported.push(`rule ${index}: ${shape.problem}`);
           continue;
         }
-        const backends = shape.filters.redirect === undefined ? ruleBackends(rule.backendRefs ?? [], route, policy, verification, ctx, resources) : [];
+        const backends = shape.filters.redirect === undefined ? ruleBackends(rule.backendRefs ?? [], route, policy, verification, ctx, resources, tlsPolicies, attachedGateways) : [];
         for (const b of backends) if (b.problem !== undefined) backendProblems.push(b.problem);
         const weighted = backends.filter((b) => b.weight > 0);
         for (const b of weighted) if (!pools.has(b.pool.name)) pools.set(b.pool.name, b.pool);
@@ -203,6 +206,7 @@ export function translateGatewayApi(resources: GatewayResources, ctx: GatewayTra
         },
       })),
       httpRoutes: routeStatuses.sort((a, b) => compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name)),
+      backendTLSPolicies: tlsPolicies.statuses(),
     },
   };
 }
@@ -214,11 +218,14 @@ function ruleBackends(
   verification: { ca?: string } | undefined,
   ctx: GatewayTranslateContext,
   resources: GatewayResources,
+  tlsPolicies: BackendTlsPolicies,
+  gateways: readonly string[],
 ): GatewayBackend[] {
   const backendCtx = {
     cluster: ctx.cluster,
     grants: resources.referenceGrants ?? [],
-    tlsPolicies: resources.backendTLSPolicies ?? [],
+    tlsPolicies,
+    gateways,
     routeNamespace: route.metadata?.namespace ?? 'default',
     routeName: route.metadata?.name ?? '',
     policy,

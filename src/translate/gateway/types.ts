@@ -189,6 +189,14 @@ export interface BackendTLSPolicy {
     targetRefs?: { group: string; kind: string; name: string; sectionName?: string }[];
     validation?: { caCertificateRefs?: { group: string; kind: string; name: string }[]; wellKnownCACertificates?: string; hostname?: string };
   };
+  status?: { ancestors?: PolicyAncestorStatus[] };
+}
+
+/** gateway.networking.k8s.io PolicyAncestorStatus: one entry per ancestor and controller. */
+export interface PolicyAncestorStatus {
+  ancestorRef: ParentReference;
+  controllerName: string;
+  conditions: Condition[];
 }
 
 /** The Gateway API part of translate()'s input; every list optional (a cluster without the CRDs has none). */
@@ -207,4 +215,6 @@ export interface GatewayStatuses {
   gatewayClasses: { name: string; generation: number; conditions: Condition[] }[];
   gateways: { namespace: string; name: string; status: GatewayStatus }[];
   httpRoutes: { namespace: string; name: string; parents: RouteParentStatus[] }[];
+  /** Policies reached through wsgate's Gateways; `apiVersion` as read (the version to patch). */
+  backendTLSPolicies: { namespace: string; name: string; apiVersion: string | undefined; ancestors: PolicyAncestorStatus[] }[];
 }

@@ -81,9 +81,15 @@ describe('RBAC: the chart grants every verb the controller uses', () => {
     await running!.events.idle();
     // Gateway API (issue 14): a class, a Gateway and an HTTPRoute, so each kind's status is written
     // (after the Event scenario, whose counts its Events would disturb).
-    for (const object of [gatewayClass(), gateway('gw'), httpRoute('chat')]) api.apply(object as unknown as KubeObject);
+    // A BackendTLSPolicy on the route's Service: its status.ancestors is written too.
+    const policy: KubeObject = {
+      apiVersion: 'gateway.networking.k8s.io/v1alpha3', kind: 'BackendTLSPolicy', metadata: { name: 'chat', namespace: 'default' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'chat' }], validation: { wellKnownCACertificates: 'System', hostname: 'chat.example.test' } },
+    };
+    for (const object of [gatewayClass(), gateway('gw'), httpRoute('chat'), policy]) api.apply(object as unknown as KubeObject);
     await eventually(() => api.requests.some((r) => r.resource === 'leases' && r.verb === 'update'), 'the Lease renewed');
-    await eventually(() => api.requests.some((r) => r.resource === 'httproutes' && r.subresource === 'status') && api.requests.some((r) => r.resource === 'gateways' && r.subresource === 'status') && api.requests.some((r) => r.resource === 'gatewayclasses' && r.subresource === 'status'), 'Gateway API status written');
+    const statusOf = (resource: string): boolean => api.requests.some((r) => r.resource === resource && r.subresource === 'status');
+    await eventually(() => statusOf('httproutes') && statusOf('gateways') && statusOf('gatewayclasses') && statusOf('backendtlspolicies'), 'Gateway API status written');
     await translateOnce(kc, { ingressClass: 'wsgate' });
     assert.ok(snapshots > 0);
 

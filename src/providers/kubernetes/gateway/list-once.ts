@@ -41,5 +41,8 @@ export function gatewayStatusLines(statuses: GatewayStatuses): string[] {
       lines.push(`HTTPRoute ${route.namespace}/${route.name} -> Gateway ${ref}: ${conditions(parent.conditions)}`);
     }
   }
+  for (const policy of statuses.backendTLSPolicies) {
+    for (const ancestor of policy.ancestors) lines.push(`BackendTLSPolicy ${policy.namespace}/${policy.name} -> Gateway ${ancestor.ancestorRef.namespace}/${ancestor.ancestorRef.name}: ${conditions(ancestor.conditions)}`);
+  }
   return lines;
 }

@@ -1,4 +1,4 @@
-// The leader writes Gateway API status (GatewayClass, Gateway, HTTPRoute) as translate() decided
+// The leader writes Gateway API status (GatewayClass, Gateway, HTTPRoute, BackendTLSPolicy) as translate() decided
 // it, through each kind's /status subresource with a merge patch, and only where it differs from
 // what the informer holds, so a resync writes nothing. lastTransitionTime is kept while a
 // condition's status stays, set now when it changes (metav1.Condition). Of an HTTPRoute's
@@ -157,6 +157,7 @@ export class GatewayStatusWriter {
       if (canonicalJson(parents) === canonicalJson(existing)) continue;
       await this.#patch('httpRoutes', route.namespace, route.name, { status: { parents } });
     }
+    await this.#reconcilePolicies(desired, current, now, active);
     // An HTTPRoute no longer attached to any of wsgate's Gateways: its wsgate entries go.
     const wanted = new Set(desired.httpRoutes.map((r) => `${r.namespace}/${r.name}`));
     for (const object of current.httpRoutes ?? []) {
@@ -169,13 +170,38 @@ export class GatewayStatusWriter {
     }
   }
 
-  async #patch(kind: 'gatewayClasses' | 'gateways' | 'httpRoutes', namespace: string | undefined, name: string, body: object): Promise<void> {
+  /**
+   * BackendTLSPolicy status.ancestors[]: wsgate's entries (by controllerName) as desired, every
+   * other controller's kept; a policy no longer reached through wsgate's Gateways loses wsgate's.
+   * Patched in the version the policy was read as (v1, or v1alpha3 from the experimental channel).
+   */
+  async #reconcilePolicies(desired: GatewayStatuses, current: GatewayResources, now: string, active: () => boolean): Promise<void> {
+    const wanted = new Map(desired.backendTLSPolicies.map((p) => [`${p.namespace}/${p.name}`, p]));
+    for (const object of current.backendTLSPolicies ?? []) {
+      if (!active()) return;
+      const namespace = object.metadata?.namespace ?? 'default';
+      const name = object.metadata?.name ?? '';
+      const existing = object.status?.ancestors ?? [];
+      const policy = wanted.get(`${namespace}/${name}`);
+      if (policy === undefined && !existing.some((e) => e.controllerName === GATEWAY_CONTROLLER_NAME)) continue;
+      const ours = (policy?.ancestors ?? []).map((a) => ({
+        ...a,
+        conditions: withTransitionTimes(a.conditions, existing.find((e) => e.controllerName === GATEWAY_CONTROLLER_NAME && sameParent(e.ancestorRef, a.ancestorRef))?.conditions, now),
+      }));
+      const ancestors = [...existing.filter((e) => e.controllerName !== GATEWAY_CONTROLLER_NAME), ...ours];
+      if (canonicalJson(ancestors) === canonicalJson(existing)) continue;
+      const version = object.apiVersion?.split('/')[1] ?? GATEWAY_KINDS.backendTLSPolicies.version;
+      await this.#patch('backendTLSPolicies', namespace, name, { status: { ancestors } }, version);
+    }
+  }
+
+  async #patch(kind: 'gatewayClasses' | 'gateways' | 'httpRoutes' | 'backendTLSPolicies', namespace: string | undefined, name: string, body: object, version: string = GATEWAY_KINDS[kind].version): Promise<void> {
     const spec = GATEWAY_KINDS[kind];
     const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     await this.#options.limiter?.take();
     try {
-      if (namespace === undefined) await this.#custom.patchClusterCustomObjectStatus({ group: GATEWAY_GROUP, version: spec.version, plural: spec.plural, name, body }, options);
-      else await this.#custom.patchNamespacedCustomObjectStatus({ group: GATEWAY_GROUP, version: spec.version, namespace, plural: spec.plural, name, body }, options);
+      if (namespace === undefined) await this.#custom.patchClusterCustomObjectStatus({ group: GATEWAY_GROUP, version, plural: spec.plural, name, body }, options);
+      else await this.#custom.patchNamespacedCustomObjectStatus({ group: GATEWAY_GROUP, version, namespace, plural: spec.plural, name, body }, options);
       this.#writes += 1;
       log.info({ kind: spec.kind, object: namespace === undefined ? name : `${namespace}/${name}` }, 'Gateway API status written');
     } catch (error) {
