@@ -8,7 +8,8 @@ import { translate } from '../../../src/translate/translate.ts';
 import { gateway, gatewayClass, gatewayResources, httpRoute } from '../../support/gateway.ts';
 import { endpointSlice, ingress, ingressClass, service, tlsSecret } from '../../support/k8s.ts';
 import { makeCert, probeTls, type TestCertificate } from '../../support/certs.ts';
-import { connect, nextMessage, startTestProxy, startUpstream, type TestProxy, type TestUpstream } from '../../support/proxy.ts';
+import { WebSocket, type ClientOptions, type RawData } from 'ws';
+import { startTestProxy, startUpstream, type TestProxy, type TestUpstream } from '../../support/proxy.ts';
 
 function wsService(name: string): Record<string, unknown> {
   return service(name, { ports: [{ name: 'ws', port: 80 }] }) as unknown as Record<string, unknown>;
@@ -18,16 +19,25 @@ function slice(name: string, upstream: TestUpstream): Record<string, unknown> {
   return endpointSlice(name, { name: `${name}-1`, ports: [{ name: 'ws', port: upstream.port }], endpoints: [{ address: '127.0.0.1', pod: `${name}-pod` }] }) as unknown as Record<string, unknown>;
 }
 
-async function greeting(proxy: TestProxy, host: string, secure: boolean): Promise<string | number> {
-  try {
-    const url = secure ? proxy.wssUrl('/') : proxy.wsUrl('/');
-    const ws = await connect(url, { headers: { Host: host }, ...(secure ? { servername: host } : {}) });
-    const text = await nextMessage(ws);
-    ws.terminate();
-    return text;
-  } catch (error) {
-    return (error as { status?: number }).status ?? 0;
-  }
+/** The first message (101), or the refusal's status; listening before the 101, as the greeting may come in the same read. */
+function firstMessage(url: string, options: ClientOptions): Promise<string | number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { rejectUnauthorized: false, ...options });
+    ws.once('message', (data: RawData) => {
+      resolve(String(data));
+      ws.terminate();
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+function greeting(proxy: TestProxy, host: string, secure: boolean): Promise<string | number> {
+  return firstMessage(secure ? proxy.wssUrl('/') : proxy.wsUrl('/'), { headers: { Host: host }, ...(secure ? { servername: host } : {}) });
 }
 
 describe('Gateway API wildcard hostnames: any depth, for routes and SNI; Ingress wildcards stay one label', () => {
