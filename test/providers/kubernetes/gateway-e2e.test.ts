@@ -17,7 +17,7 @@ import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, tlsSecret } from '../../support/k8s.ts';
 import { gateway, gatewayClass, httpRoute, referenceGrant } from '../../support/gateway.ts';
 import { makeCa, makeCert } from '../../support/certs.ts';
-import { closed, connect, deadPort, eventually, nextMessage, startUpstream, type TestUpstream } from '../../support/proxy.ts';
+import { closed, connect, deadPort, eventually, metricValue, nextMessage, startUpstream, type TestUpstream } from '../../support/proxy.ts';
 import type { Condition, HTTPRouteRule } from '../../../src/translate/gateway/types.ts';
 
 const HOST = 'gw.example.test';
@@ -221,6 +221,46 @@ describe('Gateway API through wsgate run', () => {
     assert.equal(code, 1001);
     await eventually(() => conditionOf(routeParents('shared')[0]?.conditions, 'ResolvedRefs')?.reason === 'RefNotPermitted', 'RefNotPermitted written');
     await assertOpen('withdrawing a grant', [chat, canary]);
+  });
+
+  it('HTTPRouteInvalidNonExistentBackendRef and HTTPRouteInvalidCrossNamespaceBackendRef: 500 for wss and plain HTTP, BackendNotFound / RefNotPermitted in status', async () => {
+    api.apply(httpRoute('broken', {
+      parentRefs: [{ name: 'gw', sectionName: 'https' }],
+      hostnames: [HOST],
+      rules: [
+        { matches: [{ path: { value: '/missing' } }], backendRefs: [{ name: 'nothing', port: 80 }] },
+        // The grant was withdrawn above: no longer permitted.
+        { matches: [{ path: { value: '/cross' } }], backendRefs: [{ name: 'shared', namespace: 'backends', port: 80 }] },
+      ],
+    }) as unknown as KubeObject);
+    const upgrade = (path: string): Promise<number> =>
+      connect(`wss://127.0.0.1:${httpsPort}${path}`, { servername: HOST, headers: { Host: HOST }, rejectUnauthorized: false } as ClientOptions).then(
+        (ws) => {
+          ws.terminate();
+          return 101;
+        },
+        (error: { status?: number }) => error.status ?? 0,
+      );
+    const plain = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port: httpsPort, path, servername: HOST, headers: { Host: HOST }, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    await eventually(async () => (await upgrade('/missing')) === 500, 'the missing Service answers 500');
+    assert.equal(await upgrade('/cross'), 500);
+    assert.equal(await plain('/missing'), 500);
+    assert.equal(await plain('/cross'), 500);
+    await eventually(() => conditionOf(routeParents('broken')[0]?.conditions, 'ResolvedRefs')?.status === 'False', 'ResolvedRefs=False written');
+    assert.equal(conditionOf(routeParents('broken')[0]!.conditions, 'Accepted')?.status, 'True');
+    const metrics = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    // One upgrade each (the eventually above may have retried /missing while the route was not yet served).
+    assert.equal(metricValue(metrics, 'wsgate_handshake_failures_total', { ingress: 'broken', service: 'shared', reason: 'no_endpoints' }), 1);
+    assert.ok(metricValue(metrics, 'wsgate_handshake_failures_total', { ingress: 'broken', service: 'nothing', reason: 'no_endpoints' }) >= 1);
+    await assertOpen('an invalid backendRef', [chat, canary]);
   });
 
   it('a removed HTTPRoute drains its connections with 1001 after drain-timeout', async () => {
