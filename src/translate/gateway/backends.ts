@@ -75,8 +75,9 @@ export function resolveGatewayBackend(ctx: BackendContext, ref: HTTPBackendRef):
   const pool = newPool(poolName, namespace, ref.name, ctx.policy, endpoints, tls ? undefined : ctx.verification);
   if (tls) {
     Object.assign(pool, backendTls(tlsPolicy, namespace, ref.name));
+    // The policies on this port (the one applied, and any it conflicts with) report on these Gateways.
+    ctx.tlsPolicies.reached(namespace, ref.name, servicePort.name, ctx.gateways);
   }
-  ctx.tlsPolicies.reached(namespace, ref.name, servicePort.name, ctx.gateways);
   return { pool, weight, label };
 }
 
