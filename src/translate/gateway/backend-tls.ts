@@ -7,6 +7,7 @@
 // (ResolvedRefs, InvalidKind, InvalidCACertificateRef). Status is written per ancestor: each of
 // wsgate's Gateways through which a route reaches a targeted Service.
 import { parseCaBundle } from '../../grammar/pem-pair.ts';
+import type { Parsed } from '../../grammar/result.ts';
 import { compareStrings } from '../order.ts';
 import type { Cluster } from '../resource-index.ts';
 import { CA_KEY } from '../upstream-ca.ts';
@@ -36,6 +37,19 @@ export interface BackendTlsStatus {
 }
 
 const WELL_KNOWN_SYSTEM = 'System';
+
+// Parsing X.509 is most of a policy's cost per translate (about 0.2 ms each): remembered per
+// ConfigMap object (the informer's, replaced on every change) and its text, so a rebuild that
+// leaves it alone parses nothing. Weak: gone with the object.
+const bundles = new WeakMap<object, { text: string; parsed: Parsed<string[]> }>();
+
+function parsedBundle(configMap: object, text: string): Parsed<string[]> {
+  const known = bundles.get(configMap);
+  if (known !== undefined && known.text === text) return known.parsed;
+  const parsed = parseCaBundle(text);
+  bundles.set(configMap, { text, parsed });
+  return parsed;
+}
 
 export class BackendTlsPolicies {
   /** `namespace/service/section` ('' = every port) -> the policies targeting it, the keeper first. */
@@ -130,12 +144,13 @@ function resolvePolicy(policy: BackendTLSPolicy, cluster: Cluster): ResolvedTlsP
       problems.push({ reason: 'InvalidKind', message: `caCertificateRef ${ref.group === '' || ref.group === undefined ? 'core' : ref.group}/${ref.kind} ${ref.name} is not a ConfigMap` });
       continue;
     }
-    const text = cluster.configMap(namespace, ref.name)?.data?.[CA_KEY];
-    if (text === undefined || text.trim() === '') {
-      problems.push({ reason: 'InvalidCACertificateRef', message: cluster.configMap(namespace, ref.name) === undefined ? `ConfigMap ${namespace}/${ref.name} not found` : `ConfigMap ${namespace}/${ref.name} has no ${CA_KEY}` });
+    const configMap = cluster.configMap(namespace, ref.name);
+    const text = configMap?.data?.[CA_KEY];
+    if (configMap === undefined || text === undefined || text.trim() === '') {
+      problems.push({ reason: 'InvalidCACertificateRef', message: configMap === undefined ? `ConfigMap ${namespace}/${ref.name} not found` : `ConfigMap ${namespace}/${ref.name} has no ${CA_KEY}` });
       continue;
     }
-    const parsed = parseCaBundle(text);
+    const parsed = parsedBundle(configMap, text);
     if (!parsed.ok) {
       problems.push({ reason: 'InvalidCACertificateRef', message: `ConfigMap ${namespace}/${ref.name} ${CA_KEY} ${parsed.reason}` });
       continue;
