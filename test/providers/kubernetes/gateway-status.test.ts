@@ -14,7 +14,9 @@ import type { Condition, PolicyAncestorStatus } from '../../../src/translate/gat
 import { startApiServer, type ApiServer, type KubeObject } from '../../support/apiserver.ts';
 import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, service } from '../../support/k8s.ts';
-import { gateway, gatewayClass, httpRoute } from '../../support/gateway.ts';
+import { gateway, gatewayClass, gatewayResources, httpRoute } from '../../support/gateway.ts';
+import { gatewayStatusLines } from '../../../src/providers/kubernetes/gateway/list-once.ts';
+import { translate } from '../../../src/translate/translate.ts';
 import { makeCa } from '../../support/certs.ts';
 import { eventually } from '../../support/proxy.ts';
 
@@ -122,4 +124,14 @@ describe('Gateway API status written by the leader', () => {
     await eventually(() => routeAccepted()?.reason === 'NotAllowedByListeners', 'the route refused: its only listener is conflicted');
     assert.equal(routeAccepted()?.status, 'False');
   });
+});
+
+it('controller --once status lines name each BackendTLSPolicy ancestor with its conditions', () => {
+  const documents = [
+    gatewayClass(), gateway('gw'), service('secure', { ports: [{ name: 'https', port: 443 }] }),
+    httpRoute('secure', { rules: [{ backendRefs: [{ name: 'secure', port: 443 }] }] }),
+    tlsPolicy('secure', 'secure', { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'absent' }], hostname: 'secure.example.test' }),
+  ] as unknown as Record<string, unknown>[];
+  const lines = gatewayStatusLines(translate(gatewayResources(documents)).gatewayStatuses);
+  assert.ok(lines.includes('BackendTLSPolicy default/secure -> Gateway default/gw: Accepted=False (NoValidCACertificate) ResolvedRefs=False (InvalidCACertificateRef)'), lines.join('\n'));
 });
