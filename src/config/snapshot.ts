@@ -156,6 +156,12 @@ export interface Pool {
   upstreamTlsServerName?: string;
   /** With upstreamTlsVerify: also trust Node's bundled root CAs (BackendTLSPolicy wellKnownCACertificates: System). */
   upstreamTlsSystemRoots?: boolean;
+  /**
+   * With upstreamTlsVerify: the certificate must carry one of these subject alternative names
+   * (`DNS:<hostname>`, wildcards as RFC 6125 allows, or `URI:<uri>` exactly) instead of
+   * upstreamTlsServerName, which is then the SNI only (BackendTLSPolicy subjectAltNames).
+   */
+  upstreamTlsSubjectAltNames?: string[];
   /** SPEC §6 max-connections-per-endpoint: open connections per endpoint across the pod's workers; absent = unlimited. */
   maxConnectionsPerEndpoint?: number;
   /** SPEC §6 drain-spread: a drain's 1001s go out evenly over this window (after drainTimeout); absent = 0. */

@@ -16,6 +16,7 @@ import { compileAccepts, conditionCount, type WeightedChoice } from './handshake
 import { compileLongLived, type LongLivedRoute } from './long-lived.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import type { UpstreamVerify } from './upstream/connect.ts';
+import { subjectAltNameCheck } from './upstream/subject-alt-names.ts';
 import type { EndpointRegistry } from './upstream/registry.ts';
 import { affinityKey } from './upstream/affinity.ts';
 import type { RebalancePolicy } from './upstream/rebalance.ts';
@@ -168,6 +169,7 @@ function compileUpstreamVerify(pool: Pool): UpstreamVerify {
     ca,
     secureContext: tls.createSecureContext({ ca }),
     ...(pool.upstreamTlsServerName === undefined ? {} : { serverName: pool.upstreamTlsServerName }),
+    ...(pool.upstreamTlsSubjectAltNames === undefined ? {} : { checkServerIdentity: subjectAltNameCheck(pool.upstreamTlsSubjectAltNames) }),
   };
 }
 

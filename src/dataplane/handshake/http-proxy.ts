@@ -71,7 +71,11 @@ function tlsOptions(pool: CompiledPool, endpoint: EndpointRef): https.RequestOpt
   const servername = upstreamServerName(endpoint, verify);
   const name = servername === undefined ? {} : { servername };
   // SPEC §6: without upstream-tls-verify the backend's certificate is not verified.
-  return verify === undefined ? { rejectUnauthorized: false, ...name } : { rejectUnauthorized: true, ca: verify.ca, ...name };
+  if (verify === undefined) return { rejectUnauthorized: false, ...name };
+  // The agent keys its kept-alive sockets by TLS options, which do not include
+  // checkServerIdentity: a socket verified for one pool's names must not serve another's.
+  if (verify.checkServerIdentity !== undefined) return { rejectUnauthorized: true, ca: verify.ca, ...name, checkServerIdentity: verify.checkServerIdentity, agent: false };
+  return { rejectUnauthorized: true, ca: verify.ca, ...name };
 }
 
 /** The request to the endpoint and its response back, both streamed. */

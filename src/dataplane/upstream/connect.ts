@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import type { UpstreamPool } from './pool.ts';
 import type { EndpointRegistry } from './registry.ts';
 import type { EndpointRef, PickContext } from './types.ts';
+import type { ServerIdentityCheck } from './subject-alt-names.ts';
 import { ClientGoneError, UpstreamConnectTimeoutError } from '../../common/errors.ts';
 
 export const MAX_CONNECT_ATTEMPTS = 3;
@@ -32,6 +33,8 @@ export interface UpstreamVerify {
   secureContext: tls.SecureContext;
   /** The name the certificate must carry and the SNI sent; else the endpoint's host name. */
   serverName?: string;
+  /** BackendTLSPolicy subjectAltNames: replaces the check of serverName. */
+  checkServerIdentity?: ServerIdentityCheck;
 }
 
 /** The name to send as SNI and verify: the configured one, else a host-name endpoint's own. */
@@ -74,6 +77,7 @@ export function connectEndpoint(endpoint: EndpointRef, timeoutMs: number, useTls
           rejectUnauthorized: verify !== undefined,
           ...(verify === undefined ? {} : { secureContext: verify.secureContext }),
           servername: upstreamServerName(endpoint, verify),
+          ...(verify?.checkServerIdentity === undefined ? {} : { checkServerIdentity: verify.checkServerIdentity }),
           ALPNProtocols: ['http/1.1'],
         })
       : net.connect({ host: endpoint.address, port: endpoint.port });

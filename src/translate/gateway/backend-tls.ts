@@ -23,6 +23,8 @@ export interface ResolvedTlsPolicy {
   /** wellKnownCACertificates: System (Node's tls.rootCertificates, in the data plane). */
   systemRoots: boolean;
   hostname: string | undefined;
+  /** validation.subjectAltNames as the snapshot spells them (`DNS:` / `URI:`); absent: check hostname. */
+  subjectAltNames?: string[];
   conditions: Condition[];
   /** `namespace/name` of the Gateways it is reached through (filled during route translation). */
   ancestors: Set<string>;
@@ -130,6 +132,9 @@ function resolvePolicy(policy: BackendTLSPolicy, cluster: Cluster): ResolvedTlsP
   };
   const resolvedOk = condition('ResolvedRefs', true, 'ResolvedRefs', refs.length === 0 ? 'no references to resolve' : 'all CA certificate references resolved', generation);
   // The CRD's CEL rules ask for exactly one of the two; without them (an older CRD) say so.
+  const altNames = subjectAltNames(validation?.subjectAltNames);
+  if (typeof altNames === 'string') return set(condition('Accepted', false, 'Invalid', altNames, generation), resolvedOk);
+  if (altNames !== undefined) out.subjectAltNames = altNames;
   if (wellKnown !== undefined && refs.length > 0) return set(condition('Accepted', false, 'Invalid', 'give caCertificateRefs or wellKnownCACertificates, not both', generation), resolvedOk);
   if (wellKnown !== undefined) {
     if (wellKnown !== WELL_KNOWN_SYSTEM) return set(condition('Accepted', false, 'Invalid', `wellKnownCACertificates ${wellKnown} is not supported (supported: System)`, generation), resolvedOk);
@@ -165,4 +170,20 @@ function resolvePolicy(policy: BackendTLSPolicy, cluster: Cluster): ResolvedTlsP
     ? condition('Accepted', true, 'Accepted', 'backend TLS verified against the referenced CA certificates', generation)
     : condition('Accepted', false, 'NoValidCACertificate', 'no caCertificateRef resolved to a CA certificate: connections to the backend fail (verified against no CA)', generation);
   return set(accepted, resolved);
+}
+
+/**
+ * GEP-1897 subjectAltNames: when given, the backend's certificate must carry one of them and
+ * `hostname` is only the SNI. A type without its value (the CRD's CEL rules forbid it) makes the
+ * policy Invalid rather than silently verifying less.
+ */
+function subjectAltNames(entries: { type?: string; hostname?: string; uri?: string }[] | undefined): string[] | string | undefined {
+  if (entries === undefined || entries.length === 0) return undefined;
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (entry.type === 'Hostname' && entry.hostname !== undefined && /^[^\s,]+$/.test(entry.hostname)) out.push(`DNS:${entry.hostname.toLowerCase()}`);
+    else if (entry.type === 'URI' && entry.uri !== undefined && /^[^\s,]+$/.test(entry.uri)) out.push(`URI:${entry.uri}`);
+    else return `subjectAltNames entry ${JSON.stringify(entry)} is not a Hostname with hostname or a URI with uri`;
+  }
+  return out;
 }

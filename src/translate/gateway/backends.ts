@@ -90,5 +90,6 @@ function backendTls(policy: ResolvedTlsPolicy | undefined, namespace: string, se
   const fields: Partial<Pool> = { upstreamTls: true, upstreamTlsVerify: true, upstreamTlsServerName: policy?.hostname ?? `${service}.${namespace}.svc` };
   if (policy?.ca !== undefined) fields.upstreamTlsCa = policy.ca;
   if (policy?.systemRoots === true) fields.upstreamTlsSystemRoots = true;
+  if (policy?.subjectAltNames !== undefined) fields.upstreamTlsSubjectAltNames = policy.subjectAltNames;
   return fields;
 }

@@ -187,7 +187,12 @@ export interface BackendTLSPolicy {
   metadata?: ObjectMeta;
   spec?: {
     targetRefs?: { group: string; kind: string; name: string; sectionName?: string }[];
-    validation?: { caCertificateRefs?: { group: string; kind: string; name: string }[]; wellKnownCACertificates?: string; hostname?: string };
+    validation?: {
+      caCertificateRefs?: { group: string; kind: string; name: string }[];
+      wellKnownCACertificates?: string;
+      hostname?: string;
+      subjectAltNames?: { type?: string; hostname?: string; uri?: string }[];
+    };
   };
   status?: { ancestors?: PolicyAncestorStatus[] };
 }
