@@ -168,7 +168,11 @@ describe('every variant', () => {
         // Watching one namespace moves the namespaced reads from the ClusterRole into a Role there.
         const scoped = Boolean((rendered(name).values.config as { watchNamespace?: string }).watchNamespace);
         const clusterRules = scoped ? file.clusterScoped : [...file.clusterScoped, ...file.watchedNamespaces];
-        const roleRules = [...file.electionNamespace, ...file.publishServiceNamespace, ...(scoped ? file.watchedNamespaces : [])];
+        // Secrets the controller is told to read by name outside the watched namespace: a Role in each of their namespaces.
+        const watchNamespace = (rendered(name).values.config as { watchNamespace?: string }).watchNamespace;
+        const controllerArgs = wsgateContainers(podSpec(objects)).filter((c) => c.args?.[0] !== 'proxy').flatMap((c) => c.args ?? []);
+        const namedSecretNamespaces = new Set(controllerArgs.filter((a) => /^--(affinity-secret|default-cert-secret)=/.test(a)).map((a) => a.split('=')[1]!.split('/')[0]).filter((ns) => scoped && ns !== watchNamespace));
+        const roleRules = [...file.electionNamespace, ...file.publishServiceNamespace, ...(scoped ? file.watchedNamespaces : []), ...[...namedSecretNamespaces].flatMap(() => file.namedSecrets)];
         assert.deepEqual([...granted.cluster].sort(), [...permissions(clusterRules)].sort());
         const all = [...granted.namespaced.values()].flatMap((s) => [...s]).sort();
         assert.deepEqual(all, roleRules.flatMap((r) => [...permissions([r])]).sort());
@@ -314,7 +318,12 @@ describe('ci variants', () => {
       'networking.k8s.io/ingressclasses:list',
       'networking.k8s.io/ingressclasses:watch',
     ]);
-    assert.deepEqual([...(granted.get('wsgate') ?? [])].sort(), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update']);
+    // The release namespace: the Lease, and by name only the two Secrets the flags point at there.
+    assert.deepEqual([...(granted.get('wsgate') ?? [])].sort(), ['coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:update', 'core/secrets:list', 'core/secrets:watch']);
+    assert.equal(flag(controller, 'affinity-secret'), 'wsgate/wsgate-affinity');
+    const role = find(objects, 'Role').find((r) => r.metadata.namespace === 'wsgate') as unknown as { rules: { resources: string[]; resourceNames?: string[] }[] };
+    const secretRules = role.rules.filter((r) => r.resources.includes('secrets'));
+    assert.deepEqual(secretRules.map((r) => r.resourceNames).sort(), [['default-cert'], ['wsgate-affinity']]);
   });
 
   it('hpa: an HPA owns the replica count and the grace period follows a longer shutdown timeout', () => {
@@ -590,5 +599,70 @@ describe('new values are spelled or refused', () => {
     for (const values of [{ service: { ipFamilies: ['IPv5'] } }, { service: { ipFamilyPolicy: 'DualStack' } }, { dnsPolicy: 'clusterfirst' }, { config: { heapPercentOfMemoryLimit: 120 } }, { metrics: { serviceMonitor: { scrapeTimeout: '10 s' } } }]) {
       assert.throws(() => renderChart({ values }), ValuesSchemaError, JSON.stringify(values));
     }
+  });
+});
+
+describe('affinity key Secret (issue 13: replicas agree on a cookie)', () => {
+  interface Secret { type: string; data: Record<string, string> }
+  const keyOf = (objects: KubeObject[]): string => {
+    const secret = one(objects, 'Secret', 'wsgate-affinity') as unknown as Secret;
+    assert.equal(secret.type, 'Opaque');
+    assert.deepEqual(Object.keys(secret.data), ['affinity.key']);
+    return Buffer.from(secret.data['affinity.key'] as string, 'base64').toString('latin1');
+  };
+  const controllerSide = (objects: KubeObject[]): Container => {
+    const pod = podSpec(objects);
+    return pod.containers.find((c) => c.args?.[0] === 'controller' || c.args?.[0] === 'run') as Container;
+  };
+
+  it('creates an Opaque Secret with a random 32-character affinity.key and points the controller at it, in both topologies', () => {
+    for (const name of ['defaults', 'ci/combined-values.yaml']) {
+      const { objects } = rendered(name);
+      assert.match(keyOf(objects), /^[A-Za-z0-9]{32}$/, name);
+      assert.equal(flag(controllerSide(objects), 'affinity-secret'), 'wsgate/wsgate-affinity', name);
+      // The key reaches the proxy in the snapshot, never through a flag of its own.
+      for (const c of podSpec(objects).containers.filter((x) => x.args?.[0] === 'proxy')) assert.equal(flag(c, 'affinity-secret'), undefined, c.name);
+    }
+    // Random per install: no key is shared by every user of the chart.
+    assert.notEqual(keyOf(renderChart().objects), keyOf(renderChart().objects));
+  });
+
+  it('keeps the key of the Secret already in the cluster on upgrade (lookup), so issued cookies stay valid', () => {
+    const existing = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'wsgate-affinity', namespace: 'wsgate' }, type: 'Opaque', data: { 'affinity.key': Buffer.from('k'.repeat(32)).toString('base64') } };
+    assert.equal(keyOf(renderChart({ lookup: [existing] }).objects), 'k'.repeat(32));
+    // Another release's Secret of that name elsewhere is not it.
+    assert.match(keyOf(renderChart({ lookup: [{ ...existing, metadata: { ...existing.metadata, namespace: 'other' } }] }).objects), /^[A-Za-z0-9]{32}$/);
+    assert.notEqual(keyOf(renderChart({ lookup: [{ ...existing, metadata: { ...existing.metadata, namespace: 'other' } }] }).objects), 'k'.repeat(32));
+  });
+
+  it('follows fullnameOverride and namespaceOverride', () => {
+    const { objects } = renderChart({ values: { fullnameOverride: 'edge', namespaceOverride: 'gw' } });
+    const secret = one(objects, 'Secret', 'edge-affinity');
+    assert.equal(secret.metadata.namespace, 'gw');
+    assert.equal(flag(controllerSide(objects), 'affinity-secret'), 'gw/edge-affinity');
+  });
+
+  it('uses an existing Secret instead, or none at all', () => {
+    const own = renderChart({ values: { affinityKey: { existingSecret: 'my-key' } } }).objects;
+    assert.deepEqual(find(own, 'Secret'), []);
+    assert.equal(flag(controllerSide(own), 'affinity-secret'), 'wsgate/my-key');
+    const none = renderChart({ values: { affinityKey: { createSecret: false } } }).objects;
+    assert.deepEqual(find(none, 'Secret'), []);
+    assert.equal(flag(controllerSide(none), 'affinity-secret'), undefined);
+    assert.throws(() => renderChart({ values: { affinityKey: { existingSecret: 'ns/name' } } }), ValuesSchemaError);
+    assert.throws(() => renderChart({ values: { affinityKey: { createSecrets: true } } }), (err: unknown) => err instanceof ValuesSchemaError && err.message.includes('createSecrets'));
+  });
+
+  it('lets a controller scoped to another namespace read that one Secret by name, and no other', () => {
+    const { objects } = renderChart({ values: { config: { watchNamespace: 'apps' } } });
+    const granted = renderedPermissions(objects);
+    assert.ok(!granted.cluster.has('core/secrets:list'));
+    assert.ok(granted.namespaced.get('wsgate')?.has('core/secrets:watch'));
+    const role = find(objects, 'Role').find((r) => r.metadata.namespace === 'wsgate') as unknown as { rules: { resources: string[]; resourceNames?: string[] }[] };
+    assert.deepEqual(role.rules.filter((r) => r.resources.includes('secrets')).map((r) => r.resourceNames), [['wsgate-affinity']]);
+    // Watching the release namespace itself needs nothing more.
+    const same = renderChart({ values: { config: { watchNamespace: 'wsgate' } } }).objects;
+    const sameRole = find(same, 'Role').find((r) => r.metadata.namespace === 'wsgate') as unknown as { rules: { resources: string[]; resourceNames?: string[] }[] };
+    assert.ok(sameRole.rules.every((r) => r.resourceNames === undefined));
   });
 });

@@ -22,13 +22,22 @@ import { allows, renderedPermissions, type ApiRequest, type ChartPermissions } f
 
 const release = { releaseName: 'wsgate', namespace: 'ingress' };
 
-async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string | undefined): Promise<ApiRequest[]> {
+const AFFINITY_KEY = Buffer.alloc(32, 'k').toString('base64');
+
+interface Scenario { requests: ApiRequest[]; secretQueries: { namespace: string; query: string }[]; affinityKey: string | undefined; onceAffinityKey: string | undefined }
+
+/** `affinitySecret`: the --affinity-secret the chart passes (its Secret is applied as the chart would create it). */
+async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string | undefined, affinitySecret: string): Promise<Scenario> {
   const chat = (annotations: Record<string, string>): KubeObject =>
     ingress('chat', { host: 'chat.example.test', annotations, paths: [{ path: '/', service: 'chat', port: 80 }], tls: [{ hosts: ['chat.example.test'], secretName: 'chat-tls' }] }) as unknown as KubeObject;
   for (const object of [ingressClass(), service('chat'), endpointSlice('chat', { endpoints: ['10.0.0.1'] }), tlsSecret('chat-tls')]) api.apply(object as unknown as KubeObject);
   api.apply(chat({}));
   api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'wsgate', namespace: 'ingress' }, spec: { clusterIP: '10.96.0.10', ports: [{ port: 443 }] } });
+  const [affinityNamespace, affinityName] = affinitySecret.split('/') as [string, string];
+  api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: affinityName, namespace: affinityNamespace }, type: 'Opaque', data: { 'affinity.key': AFFINITY_KEY } });
   let running: KubernetesController | undefined;
+  let affinityKey: string | undefined;
+  let onceAffinityKey: string | undefined;
   try {
     running = startKubernetesController(kc, {
       ingressClass: 'wsgate',
@@ -36,9 +45,10 @@ async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string |
       electionNamespace: 'ingress',
       identity: 'rbac-requests',
       defaultCertSecret: 'default/chat-tls',
+      affinitySecret,
       ...(watchNamespace ? { watchNamespace } : {}),
       leader: { renewIntervalMs: 100 },
-    }, { accept: () => {}, refuse: () => {} });
+    }, { accept: (snapshot) => { affinityKey = snapshot.affinityKey; }, refuse: () => {} });
     const controller = running;
     await eventually(() => controller.ready() && controller.leader.leading, 'leading and serving');
     await eventually(() => (api.get('Ingress', 'default', 'chat')?.['status'] as { loadBalancer?: { ingress?: unknown[] } } | undefined)?.loadBalancer?.ingress?.length === 1, 'status written');
@@ -60,13 +70,15 @@ async function scenario(api: ApiServer, kc: KubeConfig, watchNamespace: string |
     const statusOf = (resource: string): boolean => api.requests.some((r) => r.resource === resource && r.subresource === 'status');
     await eventually(() => statusOf('gatewayclasses') && statusOf('gateways') && statusOf('httproutes') && statusOf('backendtlspolicies'), 'Gateway API status written');
     // `wsgate controller --once` lists with the same scope.
-    await translateOnce(kc, { ingressClass: 'wsgate', ...(watchNamespace ? { watchNamespace } : {}) });
+    onceAffinityKey = (await translateOnce(kc, { ingressClass: 'wsgate', affinitySecret, ...(watchNamespace ? { watchNamespace } : {}) })).snapshot.affinityKey;
   } finally {
     await running?.stop();
   }
-  return api.requests
+  const requests = api.requests
     .filter((r) => r.isResourceRequest)
     .map((r) => ({ permission: `${r.apiGroup === '' ? 'core' : r.apiGroup}/${r.resource}${r.subresource ? `/${r.subresource}` : ''}:${r.verb}`, namespace: r.namespace }));
+  const secretQueries = api.requests.filter((r) => r.isResourceRequest && r.resource === 'secrets').map((r) => ({ namespace: r.namespace, query: decodeURIComponent(r.query) }));
+  return { requests, secretQueries, affinityKey, onceAffinityKey };
 }
 
 function grants(chart: ChartPermissions): ApiRequest[] {
@@ -102,9 +114,17 @@ describe('RBAC equals the requests of the controller', () => {
   for (const watchNamespace of [undefined, 'default']) {
     const mode = watchNamespace ? `config.watchNamespace=${watchNamespace} (Roles)` : 'every namespace (ClusterRole)';
     it(`${mode}: every request allowed, every grant used`, async () => {
-      const chart = renderedPermissions(renderChart({ ...release, values: { config: { publishService: 'ingress/wsgate', watchNamespace: watchNamespace ?? '' } } }).objects);
+      const objects = renderChart({ ...release, values: { config: { publishService: 'ingress/wsgate', watchNamespace: watchNamespace ?? '' } } }).objects;
+      const chart = renderedPermissions(objects);
+      // The --affinity-secret the chart gives the controller: its own Secret in the release namespace.
+      const args = (objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec.containers.flatMap((c) => c.args);
+      const affinitySecret = args.find((a) => a.startsWith('--affinity-secret='))?.slice('--affinity-secret='.length);
+      assert.equal(affinitySecret, 'ingress/wsgate-affinity');
       const { api: server, kc } = await cluster();
-      const requests = await scenario(server, kc, watchNamespace);
+      const { requests, secretQueries, affinityKey, onceAffinityKey } = await scenario(server, kc, watchNamespace, affinitySecret);
+      // The key reached the snapshot, through the informers and through --once.
+      assert.equal(affinityKey, AFFINITY_KEY);
+      assert.equal(onceAffinityKey, AFFINITY_KEY);
       const denied = [...new Set(requests.filter((r) => !allows(chart, r)).map((r) => `${r.permission} in ${r.namespace || '(cluster)'}`))].sort();
       assert.deepEqual(denied, [], 'requests the rendered RBAC would refuse');
       const unused = grants(chart).filter((g) => !used(g, requests)).map((g) => `${g.permission} in ${g.namespace}`).sort();
@@ -115,6 +135,10 @@ describe('RBAC equals the requests of the controller', () => {
         const clusterScoped = /^(networking\.k8s\.io\/ingressclasses|gateway\.networking\.k8s\.io\/gatewayclasses(\/status)?|core\/namespaces):/;
         const wide = requests.filter((r) => r.namespace === '' && !clusterScoped.test(r.permission)).map((r) => r.permission);
         assert.deepEqual(wide, [], 'only cluster-scoped kinds are read cluster-wide');
+        // Outside the watched namespace the Role names the one Secret, so each request must name it too.
+        const outside = secretQueries.filter((q) => q.namespace !== watchNamespace);
+        assert.ok(outside.length > 0);
+        for (const q of outside) assert.match(q.query, /fieldSelector=[^&]*metadata\.name=wsgate-affinity/, q.query);
       }
     });
   }

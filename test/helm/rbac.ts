@@ -21,6 +21,8 @@ export interface RbacRulesFile {
   watchedNamespaces: PolicyRule[];
   electionNamespace: PolicyRule[];
   publishServiceNamespace: PolicyRule[];
+  /** In a Role where a Secret named by a flag lies outside the watched namespace, with its name as resourceNames. */
+  namedSecrets: PolicyRule[];
 }
 
 /** charts/wsgate/files/rbac-rules.yaml: the one list of permissions the chart grants. */

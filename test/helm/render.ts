@@ -25,6 +25,13 @@ export const monitoringValues = { metrics: { serviceMonitor: { enabled: true }, 
 const monitoringTemplates = ['servicemonitor.yaml', 'prometheusrule.yaml', 'dashboard-configmap.yaml'];
 const rendererDir = join(dirname(fileURLToPath(import.meta.url)), 'renderer');
 
+/**
+ * The values manifests/ is rendered with besides the defaults: no random affinity key committed
+ * for everyone to share; the controller reads `wsgate-affinity`, which a kubectl user creates
+ * (README "Long-lived connection features"; without it each pod keys its own cookies).
+ */
+export const manifestsValues = { affinityKey: { createSecret: false, existingSecret: 'wsgate-affinity' } };
+
 /** The release `manifests/` holds: `helm install wsgate ./charts/wsgate -n wsgate`. */
 export const defaultRelease = { name: 'wsgate', namespace: 'wsgate' } as const;
 
@@ -57,6 +64,8 @@ export interface RenderOptions {
   values?: Record<string, unknown>;
   /** Extra API versions for `.Capabilities.APIVersions`. */
   apiVersions?: string[];
+  /** Objects the chart's `lookup` finds, as on `helm upgrade` against a cluster holding them; default none (`helm template`). */
+  lookup?: KubeObject[];
 }
 
 export class ValuesSchemaError extends Error {
@@ -130,6 +139,13 @@ export function renderChart(options: RenderOptions = {}): Rendered {
     args.push('-f', file);
   }
   for (const api of options.apiVersions ?? []) args.push('--api-versions', api);
+  if (options.lookup) {
+    inlineDir ??= join(tmpdir(), `wsgate-values-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(inlineDir, { recursive: true });
+    const file = join(inlineDir, 'lookup.json');
+    writeFileSync(file, JSON.stringify(options.lookup));
+    args.push('--lookup', file);
+  }
   let stdout: string;
   try {
     stdout = execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
@@ -209,7 +225,7 @@ function writeFolder(dir: string, files: Map<string, string>): void {
 }
 
 export function writeManifests(): string[] {
-  const files = manifestFiles(renderChart());
+  const files = manifestFiles(renderChart({ values: manifestsValues }));
   writeFolder(manifestsDir, files);
   const monitoring = monitoringManifestFiles(renderChart({ values: monitoringValues }));
   writeFolder(monitoringManifestsDir, monitoring);

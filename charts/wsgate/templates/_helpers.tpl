@@ -129,10 +129,22 @@ shutdownDelay: Kubernetes must not kill it sooner, or open connections lose thei
 {{- end }}
 {{- end -}}
 
+{{/* Name of the Secret holding the affinity cookies' key (release namespace); empty: none. */}}
+{{- define "wsgate.affinitySecretName" -}}
+{{- if .Values.affinityKey.existingSecret -}}
+{{- .Values.affinityKey.existingSecret -}}
+{{- else if .Values.affinityKey.createSecret -}}
+{{- printf "%s-affinity" (include "wsgate.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Flags of the Kubernetes side (`controller`, and `run`). */}}
 {{- define "wsgate.controllerArgs" -}}
 - --publish-service={{ include "wsgate.publishService" . }}
 - --election-namespace={{ include "wsgate.namespace" . }}
+{{- with include "wsgate.affinitySecretName" . }}
+- --affinity-secret={{ include "wsgate.namespace" $ }}/{{ . }}
+{{- end }}
 {{- with .Values.config.watchNamespace }}
 - --watch-namespace={{ . }}
 {{- end }}

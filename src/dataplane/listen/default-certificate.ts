@@ -22,8 +22,13 @@ const bits = (content: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.from([
 const TRUE = Buffer.from([0x01, 0x01, 0xff]);
 
 function integer(bytes: Buffer): Buffer {
-  // A leading 1 bit would make it negative: prefix a zero octet.
-  return tlv(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  // DER wants the fewest octets: leading zero octets go (OpenSSL refuses a random serial that
+  // starts 00 0x with "illegal padding", 1 start in 256), and a leading 1 bit, which would make
+  // it negative, gets one zero octet.
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 function oid(dotted: string): Buffer {
@@ -50,13 +55,13 @@ const extension = (id: string, critical: boolean, value: Buffer): Buffer => sequ
  * A self-signed ECDSA P-256 server certificate named `commonName`, without subjectAltName (RFC
  * 5280 §4.2.1.6 forbids an empty one): basicConstraints cA false and keyUsage digitalSignature
  * (both critical), extKeyUsage serverAuth, a subject key identifier; valid from a minute ago
- * (a peer whose clock is slightly behind) for `days`.
+ * (a peer whose clock is slightly behind) for `days`. `serialNumber`: random 16 octets unless given (tests).
  */
-export function selfSignedServerCertificate(commonName: string, days = 365, now = new Date()): PemPair {
+export function selfSignedServerCertificate(commonName: string, days = 365, now = new Date(), serialNumber?: Buffer): PemPair {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
-  const serial = randomBytes(16);
+  const serial = serialNumber ?? randomBytes(16);
   serial[0] = (serial[0] ?? 0) & 0x7f;
   const notBefore = new Date(now.getTime() - 60_000);
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (the uncompressed point, the last 65 bytes of a P-256 SPKI).

@@ -4,9 +4,19 @@
 // compares its busiest ready endpoint with the pool's mean (pod-wide counts, the registry's) and
 // closes connections on it with 1001, oldest first, at rebalance-rate per second for the pod,
 // until it is back under threshold x mean; the clients reconnect and least-conn places them.
+//
+// With several workers each decides alone, from its own exact counts and the others' as last
+// reported (every 250 ms), so two of them acting on one stale view would both close the whole
+// excess. Instead they act in rounds of ROUND_MS on the shared clock, once a round each, after
+// the previous round's closes, reconnections and reports have settled; and each closes its share
+// of the excess (in proportion to the connections it holds on that endpoint, rounded up or down
+// at random so the shares add up to the excess on average). The rate budget grows between rounds,
+// so the pod still closes at rebalance-rate. A single worker sees exact counts and acts every tick.
 import type { EndpointRegistry } from './registry.ts';
 
 const TICK_MS = 200;
+/** Longer than a report interval (workers/worker.ts COUNTS_INTERVAL_MS) and the reconnections after a close. */
+export const ROUND_MS = 600;
 
 export interface RebalancePolicy {
   /** Closes per second for the whole pod (each worker takes its share). */
@@ -36,6 +46,10 @@ export interface RebalanceSource {
   /** Open connections, oldest first (insertion order). */
   readonly connections: Iterable<RebalancedConnection>;
   pools(): Iterable<RebalancedPool>;
+  /** Wall clock (ms), shared by the workers of a pod; Date.now unless a test sets it. */
+  now?: () => number;
+  /** [0, 1); Math.random unless a test sets it. */
+  random?: () => number;
 }
 
 export class Rebalancer {
@@ -45,6 +59,8 @@ export class Rebalancer {
   readonly #budget = new Map<string, number>();
   /** Closed by us and not yet ended: they still count in the registry. */
   readonly #closing = new Set<RebalancedConnection>();
+  /** The round this worker last acted in (several workers only). */
+  #round = -1;
 
   constructor(source: RebalanceSource) {
     this.#source = source;
@@ -69,13 +85,20 @@ export class Rebalancer {
   tick(elapsedMs: number): void {
     for (const connection of this.#closing) if (connection.relay.ended) this.#closing.delete(connection);
     const local = this.#source.registry.localCounts();
+    // Several workers: act on the first tick of each round only; in between, only the budgets grow.
+    let act = true;
+    if (this.#source.registry.hasRemoteCounts) {
+      const round = Math.floor((this.#source.now ?? Date.now)() / ROUND_MS);
+      act = round !== this.#round;
+      this.#round = round;
+    }
     for (const pool of this.#source.pools()) {
       if (pool.rebalance === undefined) continue;
-      this.#rebalancePool(pool, pool.rebalance, local, elapsedMs);
+      this.#rebalancePool(pool, pool.rebalance, local, elapsedMs, act);
     }
   }
 
-  #rebalancePool(pool: RebalancedPool, policy: RebalancePolicy, local: Map<string, number>, elapsedMs: number): void {
+  #rebalancePool(pool: RebalancedPool, policy: RebalancePolicy, local: Map<string, number>, elapsedMs: number, act: boolean): void {
     const ready = pool.endpoints.readyKeys();
     if (ready.length < 2) return;
     const pending = new Map<string, number>();
@@ -100,10 +123,16 @@ export class Rebalancer {
     // This worker's share of the pod's rate: in proportion to the connections it holds there.
     const mine = (local.get(busiest) ?? 0) - (pending.get(busiest) ?? 0);
     if (mine <= 0) return;
-    const share = mine / Math.max(busiestLoad, 1);
+    const share = Math.min(mine / Math.max(busiestLoad, 1), 1);
     let budget = (this.#budget.get(pool.name) ?? 0) + (policy.ratePerSecond * elapsedMs * share) / 1000;
-    // Never more than needed to get under the limit.
-    let excess = Math.ceil(busiestLoad - limit);
+    if (!act) {
+      // Saved for the next round, up to a round's worth.
+      this.#budget.set(pool.name, Math.min(budget, 1 + (policy.ratePerSecond * ROUND_MS * share) / 1000));
+      return;
+    }
+    // Never more than needed to get under the limit: this worker's share of it when others hold the rest.
+    const needed = Math.ceil(busiestLoad - limit) * share;
+    let excess = Math.floor(needed) + ((this.#source.random ?? Math.random)() < needed - Math.floor(needed) ? 1 : 0);
     for (const connection of this.#source.connections) {
       if (budget < 1 || excess <= 0) break;
       if (connection.poolName !== pool.name || connection.endpointKey !== busiest) continue;

@@ -22,6 +22,8 @@ export class EndpointRegistry {
   readonly #ejectMaxMs: number;
   readonly #open = new Map<string, number>();
   #remote = new Map<string, number>();
+  /** Whether other workers report counts at all (a pod with more than one worker). */
+  #hasRemote = false;
   readonly #ejections = new Map<string, Ejection>();
   #lastSweep = -Infinity;
   readonly #cursors = new Map<string, number>();
@@ -77,6 +79,12 @@ export class EndpointRegistry {
   /** The other workers' open counts summed per endpoint; replaces the previous report. */
   setRemoteCounts(counts: Map<string, number>): void {
     this.#remote = counts;
+    this.#hasRemote = true;
+  }
+
+  /** Other workers report their counts: load() is partly a report, up to a report interval old. */
+  get hasRemoteCounts(): boolean {
+    return this.#hasRemote;
   }
 
   /** Open connections to `key` across every worker: what least-conn compares. */

@@ -70,6 +70,7 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
     clock,
     ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
     ...(options.defaultCertSecret === undefined ? {} : { defaultCertSecret: options.defaultCertSecret }),
+    ...(options.affinitySecret === undefined ? {} : { affinitySecret: options.affinitySecret }),
     ...(options.gatewayProbeMs === undefined ? {} : { gatewayProbeMs: options.gatewayProbeMs }),
     watcher: {
       ...options.watcher,

@@ -53,3 +53,20 @@ for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     }
   });
 }
+
+test('a serial number that starts with zero octets is written in DER\'s fewest octets, so OpenSSL loads it', () => {
+  // 1 random serial in 256 starts 00 0x: written as is, OpenSSL refused it ("illegal padding") and the worker failed to start.
+  for (const serial of [Buffer.from('0001020304050607080910111213141f', 'hex'), Buffer.from('00000000000000000000000000000080', 'hex'), Buffer.alloc(16)]) {
+    const pair = selfSignedServerCertificate('wsgate default certificate', 365, new Date(), Buffer.from(serial));
+    assert.doesNotThrow(() => tls.createSecureContext({ cert: pair.cert, key: pair.key }), serial.toString('hex'));
+    const expected = BigInt(`0x${serial.toString('hex')}`).toString(16).toUpperCase();
+    assert.equal(BigInt(`0x${new X509Certificate(pair.cert).serialNumber}`).toString(16).toUpperCase(), expected);
+  }
+});
+
+test('every start\'s certificate loads into a TLS context (500 in a row)', () => {
+  for (let i = 0; i < 500; i++) {
+    const pair = selfSignedServerCertificate('wsgate default certificate');
+    tls.createSecureContext({ cert: pair.cert, key: pair.key });
+  }
+});

@@ -96,6 +96,7 @@ func main() {
 	var valueFiles, extraAPIs multiFlag
 	flag.Var(&valueFiles, "f", "values file (repeatable, later wins)")
 	flag.Var(&extraAPIs, "api-versions", "extra API version for .Capabilities (repeatable)")
+	flag.StringVar(&lookupFile, "lookup", "", "JSON list of objects `lookup` finds (as on `helm upgrade` against a cluster holding them); default none, like `helm template`")
 	flag.Parse()
 	if *chartDir == "" {
 		fail(errors.New("--chart is required"))
@@ -343,6 +344,9 @@ func toYAML(v interface{}) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
+// --lookup: the file of objects lookup answers from.
+var lookupFile string
+
 func funcMap(root *template.Template) template.FuncMap {
 	f := sprig.TxtFuncMap()
 	// Helm removes these so a chart cannot read the machine it is rendered on.
@@ -402,8 +406,26 @@ func funcMap(root *template.Template) template.FuncMap {
 		}
 		return strings.ReplaceAll(buf.String(), "<no value>", ""), nil
 	}
-	// No cluster to look in: Helm's `template` answers lookup with an empty map too.
-	f["lookup"] = func(string, string, string, string) (map[string]interface{}, error) {
+	// No cluster to look in: Helm's `template` answers lookup with an empty map too. With
+	// --lookup, the objects of that file stand for the cluster (one object by name; no list).
+	f["lookup"] = func(apiVersion, kind, namespace, name string) (map[string]interface{}, error) {
+		if lookupFile == "" {
+			return map[string]interface{}{}, nil
+		}
+		text, err := os.ReadFile(lookupFile)
+		if err != nil {
+			return nil, err
+		}
+		var objects []map[string]interface{}
+		if err := json.Unmarshal(text, &objects); err != nil {
+			return nil, err
+		}
+		for _, o := range objects {
+			meta, _ := o["metadata"].(map[string]interface{})
+			if o["apiVersion"] == apiVersion && o["kind"] == kind && meta["namespace"] == namespace && meta["name"] == name {
+				return o, nil
+			}
+		}
 		return map[string]interface{}{}, nil
 	}
 	return f

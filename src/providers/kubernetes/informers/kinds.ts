@@ -126,3 +126,23 @@ export function defaultCertSecretKind(kc: KubeConfig, watchNamespace: string | u
   if (watchNamespace === undefined || reference === undefined || reference.namespace === watchNamespace) return undefined;
   return tlsSecrets(kc.makeApiClient(CoreV1Api), reference.namespace, reference.name);
 }
+
+/**
+ * The `--affinity-secret` (Opaque, `affinity.key`) watched on its own when it lies outside the one
+ * watched namespace: the chart creates it in the release namespace. Listed by name, so a Role
+ * with `resourceNames` is enough to read it (charts/wsgate/files/rbac-rules.yaml).
+ */
+export function affinitySecretKind(kc: KubeConfig, watchNamespace: string | undefined, affinitySecret: string | undefined): WatchedKind<V1Secret> | undefined {
+  const reference = affinitySecret === undefined ? undefined : splitNamespacedName(affinitySecret);
+  if (watchNamespace === undefined || reference === undefined || reference.namespace === watchNamespace) return undefined;
+  const core = kc.makeApiClient(CoreV1Api);
+  const { namespace, name } = reference;
+  const fieldSelector = `${CA_SECRET_SELECTOR},metadata.name=${name}`;
+  return {
+    kind: `Secret ${namespace}/${name}`,
+    path: collection('/api/v1', 'secrets', namespace),
+    fieldSelector,
+    project: secretKeeping(['affinity.key']),
+    listPage: (page) => core.listNamespacedSecret({ ...page, namespace, fieldSelector }),
+  };
+}

@@ -6,7 +6,7 @@ import { acceptSnapshot } from '../../../config/accept.ts';
 import type { Issue } from '../../../config/schema.ts';
 import { translate } from '../../../translate/translate.ts';
 import { CONTROLLER_NAME, type Diagnostic, type Resources } from '../../../translate/types.ts';
-import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
+import { affinitySecretKind, defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { listKind } from './watcher.ts';
 import { listGatewayOnce } from '../gateway/list-once.ts';
 import type { GatewayStatuses } from '../../../translate/gateway/types.ts';
@@ -53,6 +53,8 @@ export async function listOnce(kc: KubeConfig, options: OnceOptions): Promise<Re
     const extra = await listKind(defaultSecret);
     resources.secrets.push(...extra.items);
   }
+  const affinitySecret = affinitySecretKind(kc, options.watchNamespace, options.affinitySecret);
+  if (affinitySecret !== undefined) resources.secrets.push(...(await listKind(affinitySecret)).items);
   return resources;
 }
 

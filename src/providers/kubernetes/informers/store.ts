@@ -3,7 +3,7 @@
 import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import type { Resources } from '../../../translate/types.ts';
 import type { Clock } from '../../../common/clock.ts';
-import { defaultCertSecretKind, watchedKinds } from './kinds.ts';
+import { affinitySecretKind, defaultCertSecretKind, watchedKinds } from './kinds.ts';
 import { KindWatcher, type KindCondition, type WatcherOptions } from './watcher.ts';
 import { GatewayWatchers, type GatewayChangeKind } from '../gateway/watchers.ts';
 
@@ -25,6 +25,8 @@ export interface ClusterStoreOptions {
   watchNamespace?: string;
   /** `--default-cert-secret` NS/NAME: watched on its own when outside the watched namespace. */
   defaultCertSecret?: string;
+  /** `--affinity-secret` NS/NAME: likewise. */
+  affinitySecret?: string;
   watcher?: Omit<WatcherOptions, 'clock'>;
   /** How often an absent Gateway API is probed again (gateway/kinds.ts). */
   gatewayProbeMs?: number;
@@ -39,6 +41,7 @@ export class ClusterStore implements ResourceSource {
   readonly #caSecrets;
   readonly #configMaps;
   readonly #defaultSecret: KindWatcher<V1Secret> | undefined;
+  readonly #affinitySecret: KindWatcher<V1Secret> | undefined;
   readonly #all: Pick<KindWatcher<KubernetesObject>, 'start' | 'stop' | 'synced' | 'errors' | 'condition'>[];
   /** Gateway API kinds, auto-detected (their CRDs may be absent). */
   readonly gateway: GatewayWatchers;
@@ -60,8 +63,10 @@ export class ClusterStore implements ResourceSource {
     this.#configMaps = new KindWatcher(kc, kinds.configMaps, watcherOptions, onChange('ConfigMap'));
     const defaultSecret = defaultCertSecretKind(kc, options.watchNamespace, options.defaultCertSecret);
     if (defaultSecret !== undefined) this.#defaultSecret = new KindWatcher(kc, defaultSecret, watcherOptions, onChange('Secret'));
+    const affinitySecret = affinitySecretKind(kc, options.watchNamespace, options.affinitySecret);
+    if (affinitySecret !== undefined) this.#affinitySecret = new KindWatcher(kc, affinitySecret, watcherOptions, onChange('Secret'));
     this.gateway = new GatewayWatchers(kc, { ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }), ...(options.gatewayProbeMs === undefined ? {} : { probeMs: options.gatewayProbeMs }) }, watcherOptions, (kind, object) => this.#listener(object === undefined ? undefined : { kind, object }));
-    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#caSecrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : []), ...this.gateway.all] as KindWatcher<KubernetesObject>[];
+    this.#all = [this.#ingressClasses, this.#ingresses, this.#services, this.#endpointSlices, this.#secrets, this.#caSecrets, this.#configMaps, ...(this.#defaultSecret ? [this.#defaultSecret] : []), ...(this.#affinitySecret ? [this.#affinitySecret] : []), ...this.gateway.all] as KindWatcher<KubernetesObject>[];
   }
 
   /** Who hears of every change (set once the rebuild loop exists; nobody before). */
@@ -97,7 +102,7 @@ export class ClusterStore implements ResourceSource {
       ingresses: [...this.#ingresses.list()],
       services: [...this.#services.list()],
       endpointSlices: [...this.#endpointSlices.list()],
-      secrets: [...this.#secrets.list(), ...this.#caSecrets.list(), ...(this.#defaultSecret?.list() ?? [])],
+      secrets: [...this.#secrets.list(), ...this.#caSecrets.list(), ...(this.#defaultSecret?.list() ?? []), ...(this.#affinitySecret?.list() ?? [])],
       configMaps: [...this.#configMaps.list()],
       ...this.gateway.resources(),
     };
