@@ -5,7 +5,6 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FailureReason } from '../vocabulary.ts';
 import { isHopByHop } from './headers.ts';
-import { onChunks, readsShared } from '../upstream/reader.ts';
 
 export interface Rejection {
   status: number;
@@ -110,9 +109,7 @@ export function relayRejection(responseHead: Buffer, afterHead: Buffer, upstream
   upstream.on('end', finish);
   upstream.on('close', finish);
   upstream.setTimeout(quietMs, finish);
-  // A shared-buffer chunk (upstream/reader.ts) is valid only during the call: copied, on this rare path.
-  const shared = readsShared(upstream);
-  onChunks(upstream, (chunk) => forward(shared ? Buffer.from(chunk) : chunk));
+  upstream.on('data', forward);
   if (remaining === 0) return finish();
   if (afterHead.length > 0) forward(afterHead);
   upstream.resume();

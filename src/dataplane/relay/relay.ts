@@ -17,7 +17,6 @@ import { FrameScanner, encodeCloseFrame } from './frames.ts';
 import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
 import { Lifetime, type LifetimeOptions } from './lifetime.ts';
 import { MessageLimiter, type MessageRateOptions } from './rate-limit.ts';
-import { onChunks, readsShared } from '../upstream/reader.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -79,13 +78,6 @@ export class Direction {
   pongsCaught = 0;
   /** Message-rate limit of what the source sends; undefined: none. */
   limiter: MessageLimiter | undefined;
-  /**
-   * The source reads into the shared buffer (upstream/reader.ts), valid only during onData: a
-   * chunk is written as it is only to a TLS sink with nothing queued (which encrypts it at once),
-   * and copied otherwise.
-   */
-  readonly sharedChunks: boolean;
-  readonly sinkEncrypts: boolean;
 
   constructor(relay: Relay, from: 'client' | 'upstream', source: Socket, sink: Socket, maxPayload: number, traffic: TrafficCounters) {
     this.relay = relay;
@@ -95,8 +87,6 @@ export class Direction {
     this.towardUpstream = from === 'client';
     this.scanner = new FrameScanner(maxPayload);
     this.traffic = traffic;
-    this.sharedChunks = readsShared(source);
-    this.sinkEncrypts = (sink as Socket & { encrypted?: boolean }).encrypted === true;
   }
 
   readonly onData = (chunk: Buffer): void => {
@@ -115,10 +105,7 @@ export class Direction {
         this.traffic.bytesDown += n;
         this.traffic.messagesDown += newMessages;
       }
-      const sink = this.sink;
-      // writableLength 0: this write goes straight to the TLS engine rather than into the queue.
-      const data = this.sharedChunks && (!this.sinkEncrypts || sink.writableLength !== 0) ? Buffer.from(out) : out;
-      if (!sink.write(data)) this.source.pause();
+      if (!this.sink.write(out)) this.source.pause();
       if (newMessages !== 0 && this.limiter !== undefined && !this.limiter.take(newMessages)) this.relay.rateExceeded(this);
     }
     if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onCloseOrStop(this);
@@ -205,7 +192,7 @@ export class Relay {
     client.on('end', up.onSourceEnd);
     upstream.on('end', down.onSourceEnd);
     client.on('data', up.onData);
-    onChunks(upstream, down.onData);
+    upstream.on('data', down.onData);
     // The handshake code may have paused them, and a 'data' listener does not undo pause(). Data
     // flows from a later tick, so the heads below still go first, and may pause again.
     client.resume();

@@ -8,7 +8,6 @@ import type { UpstreamPool } from './pool.ts';
 import type { EndpointRegistry } from './registry.ts';
 import type { EndpointRef, PickContext } from './types.ts';
 import { ClientGoneError, UpstreamConnectTimeoutError } from '../../common/errors.ts';
-import { adoptSharedReader, sharedReadOption } from './reader.ts';
 
 export const MAX_CONNECT_ATTEMPTS = 3;
 
@@ -77,7 +76,7 @@ export function connectEndpoint(endpoint: EndpointRef, timeoutMs: number, useTls
           servername: upstreamServerName(endpoint, verify),
           ALPNProtocols: ['http/1.1'],
         })
-      : plainConnect(endpoint);
+      : net.connect({ host: endpoint.address, port: endpoint.port });
     const readyEvent = useTls ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => fail(new UpstreamConnectTimeoutError(endpoint.key, timeoutMs)), timeoutMs);
     const fail = (error: Error): void => {
@@ -97,14 +96,6 @@ export function connectEndpoint(endpoint: EndpointRef, timeoutMs: number, useTls
     socket.once(readyEvent, ok);
     socket.once('error', fail);
   });
-}
-
-/** A ws upstream reads into the shared buffer (reader.ts): no Buffer and no stream push per read. */
-function plainConnect(endpoint: EndpointRef): Socket {
-  const { reader, onread } = sharedReadOption();
-  const socket = net.connect({ host: endpoint.address, port: endpoint.port, onread });
-  adoptSharedReader(socket, reader);
-  return socket;
 }
 
 export interface ConnectAttemptsResult {

@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import type { FailureReason } from '../vocabulary.ts';
 import { isHopByHop } from '../handshake/headers.ts';
 import type { EndpointRef } from './types.ts';
-import { offChunks, onChunks } from './reader.ts';
 
 export interface ClientRequestInfo {
   method: string;
@@ -106,7 +105,7 @@ export function upstreamHandshake(
     let settled = false;
     const cleanup = (): void => {
       clearTimeout(timer);
-      offChunks(socket, onData);
+      socket.removeListener('data', onData);
       socket.removeListener('error', onError);
       socket.removeListener('close', onClose);
     };
@@ -118,8 +117,7 @@ export function upstreamHandshake(
       resolve(outcome);
     };
     const onData = (chunk: Buffer): void => {
-      // A copy: the chunk may be the shared read buffer (reader.ts), valid only during this call.
-      received = received === undefined ? Buffer.from(chunk) : Buffer.concat([received, chunk]);
+      received = received === undefined ? chunk : Buffer.concat([received, chunk]);
       const end = received.indexOf(HEAD_END);
       if (end < 0) {
         if (received.length > MAX_RESPONSE_HEAD_BYTES) {
@@ -149,7 +147,7 @@ export function upstreamHandshake(
       () => fail({ kind: 'failed', status: 504, reason: 'upstream_timeout', message: `no answer from ${endpoint.key} within ${handshakeTimeoutMs}ms`, endpoint }),
       handshakeTimeoutMs,
     );
-    onChunks(socket, onData);
+    socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
     socket.write(upstreamRequestHead(request));
