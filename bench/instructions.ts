@@ -57,6 +57,12 @@ const child = spawn('valgrind', [
 ], { stdio: ['ignore', 'ignore', 'pipe'] });
 let stderr = '';
 child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+// A driver that fails (a rejected top-level await ends the process) must not leave the proxy
+// running under valgrind.
+process.once('exit', () => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
 for (let i = 0; ; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status === 200) break;
