@@ -11,6 +11,8 @@ export interface Endpoint {
 }
 
 export const BENCH_HOST = 'bench.local';
+/** The key-exchange groups the load generator offers (see connectRaw). */
+export const BENCH_GROUPS = process.env.BENCH_GROUPS ?? 'X25519';
 
 export interface OpenSocket {
   socket: Socket | TLSSocket;
@@ -27,7 +29,11 @@ function connectRaw(endpoint: Endpoint, resume?: SessionSlot): Promise<Socket | 
   return new Promise((resolve, reject) => {
     let socket: Socket | TLSSocket;
     if (endpoint.tls) {
-      const tls = tlsConnect({ host: '127.0.0.1', port: endpoint.port, servername: BENCH_HOST, rejectUnauthorized: false, ...(resume?.session ? { session: resume.session } : {}) });
+      // X25519 only, as every target then agrees on the same key exchange: Node 24's OpenSSL would
+      // otherwise pick the post-quantum hybrid X25519MLKEM768 with wsgate, which Debian's nginx and
+      // HAProxy (OpenSSL 3.0) cannot offer, and a handshake would cost wsgate more crypto than them.
+      // BENCH_GROUPS=X25519MLKEM768:X25519 measures what a modern browser gets from wsgate.
+      const tls = tlsConnect({ host: '127.0.0.1', port: endpoint.port, servername: BENCH_HOST, rejectUnauthorized: false, ecdhCurve: BENCH_GROUPS, ...(resume?.session ? { session: resume.session } : {}) });
       // TLS 1.3 tickets arrive after the handshake; keep the latest for the next connection.
       if (resume) tls.on('session', (session: Buffer) => (resume.session = session));
       socket = tls;

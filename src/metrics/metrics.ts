@@ -7,7 +7,7 @@
 // Each metric declares how it is aggregated across node:cluster workers (see worker-aggregation.ts): sums for
 // everything one worker counts on its own, but `max` for the last-reload timestamp and `min` for
 // certificate expiry, where a sum would be meaningless.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from './prom.ts';
 import { closeCodeLabel, labelKey } from './labels.ts';
 import { FAILURE_REASONS, type CloseSide, type FailureReason, type TrafficCounters } from '../dataplane/vocabulary.ts';
 
@@ -368,7 +368,7 @@ export class WsgateMetrics {
     this.#acceptErrors.inc({ reason: 'emfile' }, 0);
 
     if (options.processMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
+      collectDefaultMetrics(this.registry);
       // Gauges named like counters (Prometheus' linter rejects them); their per-type twins
       // nodejs_active_handles etc. carry the same numbers.
       for (const name of REDUNDANT_DEFAULT_METRICS) this.registry.removeSingleMetric(name);

@@ -8,7 +8,7 @@
 // own metrics (the controller's, in `wsgate run`). Its two messages are part of the one channel
 // union (runtime/workers/messages.ts) and share its envelope: `type: 'wsgate:...'`.
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { aggregatorRegistry, type Registry } from './prom.ts';
 import { logger } from '../common/log.ts';
 import type { WsgateMetrics } from './metrics.ts';
 
@@ -84,7 +84,7 @@ export async function clusterMetricsText(options: ClusterMetricsOptions = {}): P
   const results: MetricsJson[] = [];
   if (options.local !== undefined) results.push(await options.local.registry.getMetricsAsJSON());
   results.push(...(await askWorkers(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
-  return AggregatorRegistry.aggregate(results).metrics();
+  return aggregatorRegistry().aggregate(results).metrics();
 }
 
 function askWorkers(timeoutMs: number): Promise<MetricsJson[]> {
