@@ -3,7 +3,8 @@
 // doubled between quiet and loaded runs of bench/run.ts; these counts stay within a few percent).
 // User-space instructions only: the kernel's share (socket writes, connect) is not in them, and an
 // instruction of AES-NI is not one of the JIT's, so compare wsgate with wsgate, not with nginx.
-//   node bench/instructions.ts [--cli dist/cli.js] [--phase echo|resumed|full] [--node-flags "..."] [--annotate]
+//   node bench/instructions.ts [--cli dist/cli.js] [--phase echo|resumed|full] [--node-flags "..."] [--annotate] [--policy JSON]
+// --policy gives the route a policy (issue 13: pings and a rate limit) to count what it costs per message.
 // The proxy runs under valgrind (about 50x slower): the warm-up lets the JIT settle before the
 // count is switched on (callgrind_control -i on) for the measured work only.
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1000' },
     handshakes: { type: 'string', default: '200' },
     annotate: { type: 'boolean', default: false },
+    policy: { type: 'string' },
   },
 });
 const phase = values.phase;
@@ -40,7 +42,7 @@ const upstream = await startUpstream(1);
 const config = join(dir, 'snapshot.json');
 writeFileSync(config, JSON.stringify({
   version: 1,
-  routes: [{ host: '', path: '/', pathType: 'Prefix', pool: 'bench' }],
+  routes: [{ host: '', path: '/', pathType: 'Prefix', pool: 'bench', ...(values.policy === undefined ? {} : { policy: JSON.parse(values.policy) as unknown }) }],
   pools: [{ name: 'bench', endpoints: [{ address: '127.0.0.1', port: upstream.port, state: 'ready' }] }],
   tls: { defaultCertificate: { name: 'bench/cert', cert: certificate.cert, key: certificate.key } },
 }));

@@ -12,6 +12,7 @@ export type WsgateErrorCode =
   | 'WSGATE_ERR_INFORMER_STOPPED'
   | 'WSGATE_ERR_UPSTREAM_CONNECT_TIMEOUT'
   | 'WSGATE_ERR_UPSTREAM_TIMEOUT'
+  | 'WSGATE_ERR_UPSTREAM_ALTNAME'
   | 'WSGATE_ERR_CLIENT_GONE'
   | 'WSGATE_ERR_LISTEN';
 
@@ -116,6 +117,16 @@ export class UpstreamTimeoutError extends WsgateError {
   constructor(endpoint: string, message = `upstream ${endpoint} did not answer in time`) {
     super(message);
     this.endpoint = endpoint;
+  }
+}
+
+/** A backend certificate that carries none of a BackendTLSPolicy's subjectAltNames. */
+export class UpstreamAltNameError extends WsgateError {
+  readonly code = 'WSGATE_ERR_UPSTREAM_ALTNAME';
+  readonly wanted: readonly string[];
+  constructor(wanted: readonly string[], present: string | undefined) {
+    super(`certificate carries none of the subject alternative names ${wanted.join(', ')} (it has ${present ?? 'none'})`);
+    this.wanted = wanted;
   }
 }
 

@@ -29,6 +29,7 @@ test('each class of the catalogue has its own WSGATE_ERR_ code and its own name'
     new errors.InformerStoppedError('Secret'),
     new errors.UpstreamConnectTimeoutError('10.0.0.1:80', 500),
     new errors.UpstreamTimeoutError('10.0.0.1:80'),
+    new errors.UpstreamAltNameError(['DNS:chat.pods.test'], 'DNS:other.test'),
     new errors.ClientGoneError(),
     new errors.ListenError('admin', '127.0.0.1', 9090, new Error('EADDRINUSE')),
   ];

@@ -1,6 +1,7 @@
 // BackendTLSPolicy subjectAltNames (GEP-1897): the backend's certificate must carry one of the
 // listed names; the policy's hostname is then the SNI only. Built once per pool at compile.
 import tls, { type PeerCertificate } from 'node:tls';
+import { UpstreamAltNameError } from '../../common/errors.ts';
 
 export type ServerIdentityCheck = (host: string, cert: PeerCertificate) => Error | undefined;
 
@@ -23,8 +24,6 @@ export function subjectAltNameCheck(wanted: readonly string[]): ServerIdentityCh
     // checkServerIdentity applies the TLS host name rules (wildcards, case) to the DNS names.
     for (const name of hostnames) if (tls.checkServerIdentity(name, cert) === undefined) return undefined;
     if (uris.size > 0 && certificateAltNames(cert.subjectaltname).some((alt) => alt.type === 'URI' && uris.has(alt.value))) return undefined;
-    const error = new Error(`certificate carries none of the subject alternative names ${wanted.join(', ')} (it has ${cert.subjectaltname ?? 'none'})`);
-    Object.assign(error, { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
-    return error;
+    return new UpstreamAltNameError(wanted, cert.subjectaltname);
   };
 }

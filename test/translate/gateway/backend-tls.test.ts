@@ -148,6 +148,6 @@ describe('subjectAltNameCheck', () => {
     assert.equal(check('ignored', cert('DNS:*.pods.test')), undefined);
     assert.equal(check('ignored', cert('DNS:CHAT.pods.test')), undefined);
     const refused = check('ignored', cert('DNS:other.test'));
-    assert.equal((refused as NodeJS.ErrnoException).code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    assert.equal((refused as NodeJS.ErrnoException).code, 'WSGATE_ERR_UPSTREAM_ALTNAME');
   });
 });
