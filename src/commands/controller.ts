@@ -6,7 +6,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { startAdminServer } from '../admin/server.ts';
 import { redactSnapshot } from '../config/redact.ts';
 import { writeFileAtomic } from '../config/atomic-write.ts';
-import { prettyCanonicalJson } from '../config/pretty.ts';
+import { prettyCanonicalJson, PrettyWriter } from '../config/pretty.ts';
+import { acceptedCanonicalText } from '../config/incremental.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
@@ -72,17 +73,19 @@ class SnapshotFileSink implements SnapshotSink {
   current: Snapshot | undefined;
   readonly #file: string;
   readonly #metrics: WsgateMetrics;
-  #written: string | undefined;
+  /** The text of the pools, routes and certificates that did not change is not made again. */
+  readonly #pretty = new PrettyWriter(acceptedCanonicalText);
+  #written: Buffer | undefined;
 
-  constructor(file: string, metrics: WsgateMetrics, written: string | undefined) {
+  constructor(file: string, metrics: WsgateMetrics, written: Buffer | undefined) {
     this.#file = file;
     this.#metrics = metrics;
     this.#written = written;
   }
 
   async accept(snapshot: Snapshot, hash: string): Promise<void> {
-    const text = prettyCanonicalJson(snapshot);
-    if (text !== this.#written) {
+    const text = this.#pretty.bytes(snapshot);
+    if (this.#written === undefined || !text.equals(this.#written)) {
       await writeFileAtomic(this.#file, text);
       this.#written = text;
       this.#metrics.configReload(true);
@@ -102,7 +105,7 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
   const file = options.output!;
   const metrics = new WsgateMetrics();
   // A restarted controller that produces what the file already holds does not touch it.
-  const sink = new SnapshotFileSink(file, metrics, await readFile(file, 'utf8').catch(() => undefined));
+  const sink = new SnapshotFileSink(file, metrics, await readFile(file).catch(() => undefined));
   const controller = startKubernetesController(kc, { ...controllerOptions(options), metrics }, sink);
   let stopping = false;
   const admin = await startAdminServer({

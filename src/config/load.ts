@@ -9,6 +9,7 @@ import type { SnapshotAcceptor } from './incremental.ts';
 import { formatIssue, type Issue, type PathSegment } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
 import { parseText, where, type ParsedText } from './text.ts';
+import type { SnapshotTextReader } from './text-reuse.ts';
 
 
 /** What loading a snapshot file produced, and every file it read (for a watcher to stat). */
@@ -23,9 +24,10 @@ export interface LoadedSource {
 
 /**
  * Read + parse + resolve certFile/keyFile + validate, collecting every error instead of throwing.
- * A watcher passes its acceptor, so that a reload validates only what changed since the last one.
+ * A watcher passes its acceptor, so that a reload validates only what changed since the last one,
+ * and its reader, so that it parses only the pools and routes whose text changed.
  */
-export async function loadSnapshotSource(path: string, acceptor?: SnapshotAcceptor): Promise<LoadedSource> {
+export async function loadSnapshotSource(path: string, acceptor?: SnapshotAcceptor, reader?: SnapshotTextReader): Promise<LoadedSource> {
   const files = [resolve(path)];
   let text: string;
   try {
@@ -35,7 +37,7 @@ export async function loadSnapshotSource(path: string, acceptor?: SnapshotAccept
   }
   let parsed: ParsedText;
   try {
-    parsed = parseText(text, path);
+    parsed = reader === undefined ? parseText(text, path) : reader.parse(text, path);
   } catch (error) {
     if (error instanceof ConfigError) return { errors: error.errors, files };
     throw error;

@@ -54,7 +54,7 @@ function firstNonSpace(text: string): number {
 }
 
 /** Object keys in a JSON text that JSON.parse accepted: strings followed by a colon. */
-function keysInText(text: string, from: number): number {
+export function keysInText(text: string, from = 0): number {
   let keys = 0;
   let i = text.indexOf('"', from);
   while (i >= 0) {
@@ -74,7 +74,7 @@ function keysInText(text: string, from: number): number {
   return keys;
 }
 
-function keysInValue(value: unknown): number {
+export function keysInValue(value: unknown): number {
   if (value === null || typeof value !== 'object') return 0;
   let keys = 0;
   if (Array.isArray(value)) {
@@ -87,7 +87,7 @@ function keysInValue(value: unknown): number {
   return keys;
 }
 
-function parseYaml(text: string, fileName?: string): ParsedText {
+export function parseYaml(text: string, fileName?: string): ParsedText {
   const lineCounter = new LineCounter();
   // logLevel 'error': no process warnings for odd keys; uniqueKeys (the default) makes a repeated
   // key an error rather than a silent last-one-wins.
