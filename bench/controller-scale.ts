@@ -5,7 +5,8 @@
 //     sidecar pair `wsgate controller --output` + `wsgate proxy --config`, each with --workers 1:
 //     start -> /readyz 200 -> the last host answers, API change -> the proxy routes it (a new
 //     Ingress is created; its host answers 308 instead of 404 once routed), and the RSS of each.
-//     WSGATE_BENCH_LOG=info shows the processes' logs.
+//     WSGATE_BENCH_LOG=info shows the processes' logs; WSGATE_BENCH_PROF=DIR profiles each process
+//     (--cpu-prof into DIR; they are stopped with SIGTERM then, so that the profile is written).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -93,7 +94,8 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 function wsgate(args: string[]): ChildProcess {
-  return spawn(process.execPath, [new URL('../src/cli.ts', import.meta.url).pathname, ...args, '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
+  const profile = process.env.WSGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WSGATE_BENCH_PROF}`] : [];
+  return spawn(process.execPath, [...profile, new URL('../src/cli.ts', import.meta.url).pathname, ...args, ...(profile.length > 0 && args[0] !== 'controller' ? ['--shutdown-delay', '0s', '--shutdown-timeout', '1s'] : []), '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 export interface TopologyRow {
@@ -179,6 +181,14 @@ export async function benchTopology(topology: 'run' | 'sidecar', ingresses: numb
       ...(controller === undefined ? {} : { controllerRssMiB: await rssMiB(controller.pid!) }),
     };
   } finally {
+    if (process.env.WSGATE_BENCH_PROF) {
+      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(resolve, 15_000).unref();
+      })));
+    }
     for (const child of children) child.kill('SIGKILL');
     await api.stop();
     await rm(dir, { recursive: true, force: true });
