@@ -5,6 +5,10 @@
 //     sidecar pair `wsgate controller --output` + `wsgate proxy --config`, each with --workers 1:
 //     start -> /readyz 200 -> the last host answers, API change -> the proxy routes it (a new
 //     Ingress is created; its host answers 308 instead of 404 once routed), and the RSS of each.
+//  3. recovery (`node bench/controller-scale.ts recovery [OUTAGE_S]`): the controller in process over
+//     1,000 Ingresses; the API server down for OUTAGE_S (30) with a change made meanwhile, then
+//     back: time to the snapshot with the change; then a restart (down and straight back up) and a
+//     change right after it: time from the server answering to the snapshot with the change.
 //     WSGATE_BENCH_LOG=info shows the processes' logs; WSGATE_BENCH_PROF=DIR profiles each process
 //     (--cpu-prof into DIR; they are stopped with SIGTERM then, so that the profile is written).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -199,11 +203,69 @@ export async function benchTopology(topology: 'run' | 'sidecar', ingresses: numb
   }
 }
 
+export interface RecoveryRow {
+  ingresses: number;
+  outageS: number;
+  /** API back after the outage -> the change made during it is in the snapshot. */
+  afterOutageMs: number;
+  /** API restarted -> a change made once it answers is in the snapshot. */
+  afterRestartMs: number;
+}
+
+export async function benchRecovery(ingresses: number, outageS: number): Promise<RecoveryRow> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { startKubernetesController } = await import('../src/providers/kubernetes/assemble.ts');
+  const { endpointSlice } = await import('../test/support/k8s.ts');
+  const api = await startApiServer();
+  const dir = await mkdtemp(join(tmpdir(), 'wsgate-bench-recovery-'));
+  const kc = new KubeConfig();
+  kc.loadFromFile(await writeKubeconfig(dir, api));
+  await loadCluster(api, ingresses);
+  let last: { pools: Array<{ name: string; endpoints: Array<{ address: string }> }> } | undefined;
+  const controller = startKubernetesController(kc, { ingressClass: 'wsgate', electionNamespace: 'default', identity: 'bench-recovery' }, {
+    accept: (snapshot) => {
+      last = snapshot;
+    },
+    refuse: () => {},
+  });
+  const has = (address: string): boolean => last?.pools.some((p) => p.name === 'ns-0/app-0/app-0:80' && p.endpoints.some((e) => e.address === address)) === true;
+  const until = async (address: string, what: string): Promise<void> => {
+    const t0 = performance.now();
+    while (!has(address)) {
+      if (performance.now() - t0 > 60_000) throw new Error(`${what}: not applied in 60 s`);
+      await sleep(5);
+    }
+  };
+  const slice = (address: string): KubeObject => endpointSlice('app-0', { namespace: 'ns-0', name: 'app-0-ipv4', endpoints: [address] }) as unknown as KubeObject;
+  try {
+    while (!controller.ready()) await sleep(50);
+    await api.stop();
+    await sleep(outageS * 1000);
+    api.apply(slice('10.254.0.1'));
+    let back = performance.now();
+    await api.restart();
+    await until('10.254.0.1', 'after the outage');
+    const afterOutageMs = performance.now() - back;
+    await sleep(2000);
+    await api.restart();
+    back = performance.now();
+    api.apply(slice('10.254.0.2'));
+    await until('10.254.0.2', 'after the restart');
+    const afterRestartMs = performance.now() - back;
+    return { ingresses, outageS, afterOutageMs, afterRestartMs };
+  } finally {
+    await controller.stop();
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.main) {
   const { setLogLevel } = await import('../src/common/log.ts');
   setLogLevel('silent');
   const [what, n, samples] = process.argv.slice(2);
   if (what === 'apply') process.stdout.write(`${JSON.stringify(await benchApply(Number(n)))}\n`);
+  else if (what === 'recovery') process.stdout.write(`${JSON.stringify(await benchRecovery(1_000, Number(n ?? 30)))}\n`);
   else process.stdout.write(`${JSON.stringify(await benchTopology(what as 'run' | 'sidecar', Number(n), Number(samples ?? 0)))}\n`);
   process.exit(0);
 }
