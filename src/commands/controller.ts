@@ -75,21 +75,30 @@ class SnapshotFileSink implements SnapshotSink {
   readonly #metrics: WsgateMetrics;
   /** The text of the pools, routes and certificates that did not change is not made again. */
   readonly #pretty = new PrettyWriter(acceptedCanonicalText);
-  #written: Buffer | undefined;
+  /** What FILE held at start, until the first snapshot is compared with it (a restart rewrites nothing). */
+  #atStart: Buffer | undefined;
+  /** The hash of the snapshot in FILE once this process wrote or matched it: equal hash, equal bytes. */
+  #writtenHash: string | undefined;
 
-  constructor(file: string, metrics: WsgateMetrics, written: Buffer | undefined) {
+  constructor(file: string, metrics: WsgateMetrics, atStart: Buffer | undefined) {
     this.#file = file;
     this.#metrics = metrics;
-    this.#written = written;
+    this.#atStart = atStart;
   }
 
   async accept(snapshot: Snapshot, hash: string): Promise<void> {
-    const text = this.#pretty.bytes(snapshot);
-    if (this.#written === undefined || !text.equals(this.#written)) {
-      await writeFileAtomic(this.#file, text);
-      this.#written = text;
-      this.#metrics.configReload(true);
-      log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+    if (hash !== this.#writtenHash) {
+      const text = this.#pretty.bytes(snapshot);
+      const atStart = this.#atStart;
+      this.#atStart = undefined;
+      if (atStart === undefined || !text.equals(atStart)) {
+        await writeFileAtomic(this.#file, text);
+        this.#metrics.configReload(true);
+        log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+      } else {
+        this.#metrics.configUnchanged();
+      }
+      this.#writtenHash = hash;
     } else {
       this.#metrics.configUnchanged();
     }
