@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseText } from '../src/config/text.ts';
+import { SnapshotTextReader } from '../src/config/text-reuse.ts';
 import { SnapshotAcceptor } from '../src/config/incremental.ts';
 import { prettyCanonicalJson } from '../src/config/pretty.ts';
 import { DataPlane } from '../src/dataplane/state.ts';
@@ -44,7 +44,7 @@ export interface ApplyRow {
   reloadP99Ms: number;
 }
 
-/** What `wsgate proxy --config` does per file change, minus the file watch itself. */
+/** What `wsgate proxy --config` does per file change (parse with its reader, accept, apply), minus the file watch and read. */
 export async function benchApply(ingresses: number, reloads = 20): Promise<ApplyRow> {
   const cluster = syntheticCluster(ingresses, ENDPOINTS);
   const started = performance.now();
@@ -53,9 +53,10 @@ export async function benchApply(ingresses: number, reloads = 20): Promise<Apply
   const text = prettyCanonicalJson(snapshot);
   const dataplane = new DataPlane({ metrics: new WsgateMetrics(), certificates: await CertificateStore.create({}) });
   const acceptor = new SnapshotAcceptor();
+  const reader = new SnapshotTextReader();
   const applyText = (body: string): number => {
     const t0 = performance.now();
-    const accepted = acceptor.accept(parseText(body).value);
+    const accepted = acceptor.accept(reader.parse(body).value);
     if (!accepted.ok) throw new Error(`bench snapshot refused: ${JSON.stringify(accepted.issues[0])}`);
     dataplane.apply(accepted.snapshot, accepted.hash);
     return performance.now() - t0;
