@@ -193,7 +193,7 @@ function keyedParts(parts: Parts): Map<Fields, string> {
     keyed.set(pool, key);
   }
   for (const route of parts.routes) keyed.set(route, jsonText(route, 'r').key);
-  for (const certificate of parts.certificates) keyed.set(certificate, `c${JSON.stringify(certificate)}`);
+  for (const certificate of parts.certificates) keyed.set(certificate, jsonText(certificate, 'c').key);
   if (parts.defaultCertificate !== undefined) keyed.set(parts.defaultCertificate, `d${JSON.stringify(parts.defaultCertificate)}`);
   return keyed;
 }

@@ -37,12 +37,31 @@ test('the controller\'s file, change after change: the data parseText gives, unc
       // Every pool of the last read that is still there is the very object it was.
       const kept = value.pools!.filter((pool) => previous!.pools!.includes(pool));
       assert.ok(kept.length >= 30, `${kept.length} pools reused`);
-      assert.equal(reader.stats.reused + reader.stats.parsed, value.pools!.length + value.routes!.length);
+      const certificates = (value as unknown as { tls: { certificates: unknown[] } }).tls.certificates;
+      assert.equal(reader.stats.reused + reader.stats.parsed, value.pools!.length + value.routes!.length + certificates.length);
+      assert.ok(certificates.some((c) => (previous as unknown as { tls: { certificates: unknown[] } }).tls.certificates.includes(c)), 'certificates reused');
     }
     assert.ok(Object.isFrozen(value.pools![0]) && Object.isFrozen((value.pools![0] as { endpoints: object[] }).endpoints[0]));
     previous = value;
   }
-  assert.ok(reader.stats.parsed <= 4, `${reader.stats.parsed} elements parsed for the last change`);
+  assert.ok(reader.stats.parsed <= 6, `${reader.stats.parsed} elements parsed for the last change`);
+});
+
+test('a certificate naming files is a fresh, writable object at every read (the loader inlines the files into it)', () => {
+  const reader = new SnapshotTextReader();
+  const doc = JSON.parse(clusterText()) as { tls: { certificates: Array<Record<string, unknown>> } };
+  const first = doc.tls.certificates[0]!;
+  delete first.cert;
+  delete first.key;
+  first.certFile = 'tls.crt';
+  first.keyFile = 'tls.key';
+  const text = prettyCanonicalJson(doc);
+  const a = (reader.parse(text).value as typeof doc).tls.certificates;
+  const b = (reader.parse(text).value as typeof doc).tls.certificates;
+  assert.notEqual(a[0], b[0]);
+  assert.ok(!Object.isFrozen(b[0]));
+  assert.equal(a[1], b[1]);
+  assert.deepEqual(b, parseText(text).value && (parseText(text).value as typeof doc).tls.certificates);
 });
 
 test('texts outside the layout, or doubtful in it, are read whole: same data, same errors', async () => {
