@@ -57,7 +57,9 @@ export function selfSignedServerCertificate(commonName: string, days = 365, now 
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive (RFC 5280 §4.1.2.2) and with no leading zero octet, which DER forbids (a zero first
+  // octet before one below 0x80 made 1 start in 512 fail with "illegal padding").
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const notBefore = new Date(now.getTime() - 60_000);
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits (the uncompressed point, the last 65 bytes of a P-256 SPKI).
   const keyId = createHash('sha1').update(spki.subarray(spki.length - 65)).digest();
