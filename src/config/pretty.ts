@@ -43,8 +43,17 @@ export class PrettyWriter {
     return out;
   }
 
+  /** Separators and indentation repeat thousands of times per document: encoded once each. */
+  readonly #structure = new Map<string, Buffer>();
+
   #text(text: string): void {
     this.#pieces.push(Buffer.from(text, 'utf8'));
+  }
+
+  #mark(text: string): void {
+    let bytes = this.#structure.get(text);
+    if (bytes === undefined) this.#structure.set(text, (bytes = Buffer.from(text, 'utf8')));
+    this.#pieces.push(bytes);
   }
 
   /** Adds JSON.stringify(sortedCopy(value), null, 2) for a value placed at `indent`; false (nothing added) when it has no JSON form. */
@@ -75,14 +84,14 @@ export class PrettyWriter {
     const inner = `${indent}  `;
     if (Array.isArray(value)) {
       if (value.length === 0) {
-        this.#text('[]');
+        this.#mark('[]');
         return true;
       }
       value.forEach((item: unknown, i) => {
-        this.#text(i === 0 ? `[\n${inner}` : `,\n${inner}`);
-        if (!this.#at(item, inner, depth + 1)) this.#text('null');
+        this.#mark(i === 0 ? `[\n${inner}` : `,\n${inner}`);
+        if (!this.#at(item, inner, depth + 1)) this.#mark('null');
       });
-      this.#text(`\n${indent}]`);
+      this.#mark(`\n${indent}]`);
       return true;
     }
     let first = true;
@@ -93,7 +102,7 @@ export class PrettyWriter {
       if (this.#at(field, inner, depth + 1)) first = false;
       else this.#pieces.length = mark;
     }
-    this.#text(first ? '{}' : `\n${indent}}`);
+    this.#mark(first ? '{}' : `\n${indent}}`);
     return true;
   }
 }
