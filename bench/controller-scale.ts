@@ -5,13 +5,18 @@
 //     sidecar pair `wsgate controller --output` + `wsgate proxy --config`, each with --workers 1:
 //     start -> /readyz 200 -> the last host answers, API change -> the proxy routes it (a new
 //     Ingress is created; its host answers 308 instead of 404 once routed), and the RSS of each.
-//     WSGATE_BENCH_LOG=info shows the processes' logs.
+//  3. recovery (`node bench/controller-scale.ts recovery [OUTAGE_S]`): the controller in process over
+//     1,000 Ingresses; the API server down for OUTAGE_S (30) with a change made meanwhile, then
+//     back: time to the snapshot with the change; then a restart (down and straight back up) and a
+//     change right after it: time from the server answering to the snapshot with the change.
+//     WSGATE_BENCH_LOG=info shows the processes' logs; WSGATE_BENCH_PROF=DIR profiles each process
+//     (--cpu-prof into DIR; they are stopped with SIGTERM then, so that the profile is written).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseText } from '../src/config/text.ts';
+import { SnapshotTextReader } from '../src/config/text-reuse.ts';
 import { SnapshotAcceptor } from '../src/config/incremental.ts';
 import { prettyCanonicalJson } from '../src/config/pretty.ts';
 import { DataPlane } from '../src/dataplane/state.ts';
@@ -39,7 +44,7 @@ export interface ApplyRow {
   reloadP99Ms: number;
 }
 
-/** What `wsgate proxy --config` does per file change, minus the file watch itself. */
+/** What `wsgate proxy --config` does per file change (parse with its reader, accept, apply), minus the file watch and read. */
 export async function benchApply(ingresses: number, reloads = 20): Promise<ApplyRow> {
   const cluster = syntheticCluster(ingresses, ENDPOINTS);
   const started = performance.now();
@@ -48,9 +53,10 @@ export async function benchApply(ingresses: number, reloads = 20): Promise<Apply
   const text = prettyCanonicalJson(snapshot);
   const dataplane = new DataPlane({ metrics: new WsgateMetrics(), certificates: await CertificateStore.create({}) });
   const acceptor = new SnapshotAcceptor();
+  const reader = new SnapshotTextReader();
   const applyText = (body: string): number => {
     const t0 = performance.now();
-    const accepted = acceptor.accept(parseText(body).value);
+    const accepted = acceptor.accept(reader.parse(body).value);
     if (!accepted.ok) throw new Error(`bench snapshot refused: ${JSON.stringify(accepted.issues[0])}`);
     dataplane.apply(accepted.snapshot, accepted.hash);
     return performance.now() - t0;
@@ -93,7 +99,8 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 function wsgate(args: string[]): ChildProcess {
-  return spawn(process.execPath, [new URL('../src/cli.ts', import.meta.url).pathname, ...args, '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
+  const profile = process.env.WSGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WSGATE_BENCH_PROF}`] : [];
+  return spawn(process.execPath, [...profile, new URL('../src/cli.ts', import.meta.url).pathname, ...args, ...(profile.length > 0 && args[0] !== 'controller' ? ['--shutdown-delay', '0s', '--shutdown-timeout', '1s'] : []), '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 export interface TopologyRow {
@@ -139,19 +146,23 @@ export async function benchTopology(topology: 'run' | 'sidecar', ingresses: numb
   }
   const proxy = children.at(-1)!;
   const lastHost = `app-${ingresses - 1}.a.example.com`;
-  let readyS = 0;
-  let routableS = 0;
   try {
-    while (readyS === 0 || routableS === 0) {
-      const now = (performance.now() - started) / 1000;
-      if (now > 180) throw new Error(`${topology} at ${ingresses}: not ready and routable in 180 s`);
-      if (readyS === 0 && (await get(admin, '/readyz')) === 200) readyS = now;
-      if (routableS === 0) {
-        const status = await get(http, '/ws', lastHost);
-        if (status !== undefined && status !== 404) routableS = (performance.now() - started) / 1000;
+    // Two probes, each on its own: the time of each is when its answer came (a request sent
+    // while the proxy was busy applying is answered once it is done, and counts from then).
+    const until = async (probe: () => Promise<boolean>): Promise<number> => {
+      for (;;) {
+        if (performance.now() - started > 180_000) throw new Error(`${topology} at ${ingresses}: not ready and routable in 180 s`);
+        if (await probe()) return (performance.now() - started) / 1000;
+        await sleep(20);
       }
-      await sleep(20);
-    }
+    };
+    const [readyS, routableS] = await Promise.all([
+      until(async () => (await get(admin, '/readyz')) === 200),
+      until(async () => {
+        const status = await get(http, '/ws', lastHost);
+        return status !== undefined && status !== 404;
+      }),
+    ]);
     const times: number[] = [];
     for (let i = 0; i < samples; i += 1) {
       const host = `probe-${i}.a.example.com`;
@@ -179,7 +190,72 @@ export async function benchTopology(topology: 'run' | 'sidecar', ingresses: numb
       ...(controller === undefined ? {} : { controllerRssMiB: await rssMiB(controller.pid!) }),
     };
   } finally {
+    if (process.env.WSGATE_BENCH_PROF) {
+      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(resolve, 90_000).unref();
+      })));
+    }
     for (const child of children) child.kill('SIGKILL');
+    await api.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface RecoveryRow {
+  ingresses: number;
+  outageS: number;
+  /** API back after the outage -> the change made during it is in the snapshot. */
+  afterOutageMs: number;
+  /** API restarted -> a change made once it answers is in the snapshot. */
+  afterRestartMs: number;
+}
+
+export async function benchRecovery(ingresses: number, outageS: number): Promise<RecoveryRow> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { startKubernetesController } = await import('../src/providers/kubernetes/assemble.ts');
+  const { endpointSlice } = await import('../test/support/k8s.ts');
+  const api = await startApiServer();
+  const dir = await mkdtemp(join(tmpdir(), 'wsgate-bench-recovery-'));
+  const kc = new KubeConfig();
+  kc.loadFromFile(await writeKubeconfig(dir, api));
+  await loadCluster(api, ingresses);
+  let last: { pools: Array<{ name: string; endpoints: Array<{ address: string }> }> } | undefined;
+  const controller = startKubernetesController(kc, { ingressClass: 'wsgate', electionNamespace: 'default', identity: 'bench-recovery' }, {
+    accept: (snapshot) => {
+      last = snapshot;
+    },
+    refuse: () => {},
+  });
+  const has = (address: string): boolean => last?.pools.some((p) => p.name === 'ns-0/app-0/app-0:80' && p.endpoints.some((e) => e.address === address)) === true;
+  const until = async (address: string, what: string): Promise<void> => {
+    const t0 = performance.now();
+    while (!has(address)) {
+      if (performance.now() - t0 > 60_000) throw new Error(`${what}: not applied in 60 s`);
+      await sleep(5);
+    }
+  };
+  const slice = (address: string): KubeObject => endpointSlice('app-0', { namespace: 'ns-0', name: 'app-0-ipv4', endpoints: [address] }) as unknown as KubeObject;
+  try {
+    while (!controller.ready()) await sleep(50);
+    await api.stop();
+    await sleep(outageS * 1000);
+    api.apply(slice('10.254.0.1'));
+    let back = performance.now();
+    await api.restart();
+    await until('10.254.0.1', 'after the outage');
+    const afterOutageMs = performance.now() - back;
+    await sleep(2000);
+    await api.restart();
+    back = performance.now();
+    api.apply(slice('10.254.0.2'));
+    await until('10.254.0.2', 'after the restart');
+    const afterRestartMs = performance.now() - back;
+    return { ingresses, outageS, afterOutageMs, afterRestartMs };
+  } finally {
+    await controller.stop();
     await api.stop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -190,6 +266,7 @@ if (import.meta.main) {
   setLogLevel('silent');
   const [what, n, samples] = process.argv.slice(2);
   if (what === 'apply') process.stdout.write(`${JSON.stringify(await benchApply(Number(n)))}\n`);
+  else if (what === 'recovery') process.stdout.write(`${JSON.stringify(await benchRecovery(1_000, Number(n ?? 30)))}\n`);
   else process.stdout.write(`${JSON.stringify(await benchTopology(what as 'run' | 'sidecar', Number(n), Number(samples ?? 0)))}\n`);
   process.exit(0);
 }

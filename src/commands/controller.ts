@@ -6,7 +6,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { startAdminServer } from '../admin/server.ts';
 import { redactSnapshot } from '../config/redact.ts';
 import { writeFileAtomic } from '../config/atomic-write.ts';
-import { prettyCanonicalJson } from '../config/pretty.ts';
+import { prettyCanonicalJson, PrettyWriter } from '../config/pretty.ts';
+import { acceptedCanonicalText } from '../config/incremental.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { logger } from '../common/log.ts';
 import { WsgateMetrics } from '../metrics/metrics.ts';
@@ -72,21 +73,32 @@ class SnapshotFileSink implements SnapshotSink {
   current: Snapshot | undefined;
   readonly #file: string;
   readonly #metrics: WsgateMetrics;
-  #written: string | undefined;
+  /** The text of the pools, routes and certificates that did not change is not made again. */
+  readonly #pretty = new PrettyWriter(acceptedCanonicalText);
+  /** What FILE held at start, until the first snapshot is compared with it (a restart rewrites nothing). */
+  #atStart: Buffer | undefined;
+  /** The hash of the snapshot in FILE once this process wrote or matched it: equal hash, equal bytes. */
+  #writtenHash: string | undefined;
 
-  constructor(file: string, metrics: WsgateMetrics, written: string | undefined) {
+  constructor(file: string, metrics: WsgateMetrics, atStart: Buffer | undefined) {
     this.#file = file;
     this.#metrics = metrics;
-    this.#written = written;
+    this.#atStart = atStart;
   }
 
   async accept(snapshot: Snapshot, hash: string): Promise<void> {
-    const text = prettyCanonicalJson(snapshot);
-    if (text !== this.#written) {
-      await writeFileAtomic(this.#file, text);
-      this.#written = text;
-      this.#metrics.configReload(true);
-      log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+    if (hash !== this.#writtenHash) {
+      const text = this.#pretty.bytes(snapshot);
+      const atStart = this.#atStart;
+      this.#atStart = undefined;
+      if (atStart === undefined || !text.equals(atStart)) {
+        await writeFileAtomic(this.#file, text);
+        this.#metrics.configReload(true);
+        log.info({ file: this.#file, hash: hash.slice(0, 12) }, 'snapshot written');
+      } else {
+        this.#metrics.configUnchanged();
+      }
+      this.#writtenHash = hash;
     } else {
       this.#metrics.configUnchanged();
     }
@@ -102,7 +114,7 @@ async function runFileController(kc: KubeConfig, options: Options): Promise<void
   const file = options.output!;
   const metrics = new WsgateMetrics();
   // A restarted controller that produces what the file already holds does not touch it.
-  const sink = new SnapshotFileSink(file, metrics, await readFile(file, 'utf8').catch(() => undefined));
+  const sink = new SnapshotFileSink(file, metrics, await readFile(file).catch(() => undefined));
   const controller = startKubernetesController(kc, { ...controllerOptions(options), metrics }, sink);
   let stopping = false;
   const admin = await startAdminServer({

@@ -9,13 +9,13 @@ import { basename, dirname, join } from 'node:path';
  * The default mode 0640 keeps private keys from other users; a pod's containers share a group
  * through fsGroup.
  */
-export async function writeFileAtomic(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   const folder = dirname(path);
   const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', options.mode ?? 0o640);
   try {
     try {
-      await handle.writeFile(data, 'utf8');
+      await handle.writeFile(data, typeof data === 'string' ? 'utf8' : undefined);
       await handle.sync();
     } finally {
       await handle.close();

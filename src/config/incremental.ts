@@ -16,6 +16,38 @@ type Fields = Record<string, unknown>;
 /** The JSON text of each pool of an accepted snapshot, so the data plane's compile reuses it. */
 const POOL_TEXT = new WeakMap<object, string>();
 
+/** The canonical text of each pool, route and certificate of an accepted snapshot (the writer's pretty text reuses it). */
+const CANONICAL_TEXT = new WeakMap<object, string>();
+
+/**
+ * canonicalJson(element) of a pool, route or certificate of a snapshot a SnapshotAcceptor
+ * accepted; undefined for anything else. Unchanged elements get the very string of the last
+ * accept, so a Map keyed by it hashes it once.
+ */
+export function acceptedCanonicalText(element: object): string | undefined {
+  return CANONICAL_TEXT.get(element);
+}
+
+/**
+ * Elements that cannot change (deeply frozen; the snapshot file reader hands the same object out
+ * again for text that did not change): their JSON text is made once, not at every accept.
+ */
+const UNCHANGING = new WeakMap<object, { text: string; key: string } | undefined>();
+
+export function markUnchanging(element: object): void {
+  if (!UNCHANGING.has(element)) UNCHANGING.set(element, undefined);
+}
+
+/** JSON.stringify(element) and `prefix` + it; the very same strings each time for an unchanging element (their hash is then computed once). */
+function jsonText(element: object, prefix: string): { text: string; key: string } {
+  const known = UNCHANGING.get(element);
+  if (known !== undefined) return known;
+  const text = JSON.stringify(element);
+  const made = { text, key: `${prefix}${text}` };
+  if (UNCHANGING.has(element)) UNCHANGING.set(element, made);
+  return made;
+}
+
 /** JSON.stringify(pool), remembered when the pool went through a SnapshotAcceptor. */
 export function poolJsonText(pool: object): string {
   return POOL_TEXT.get(pool) ?? JSON.stringify(pool);
@@ -104,6 +136,7 @@ export class SnapshotAcceptor {
       const text = next.get(key) ?? known.get(key) ?? canonicalJson(element);
       next.set(key, text);
       canonicalOf.set(element, text);
+      CANONICAL_TEXT.set(element, text);
     }
     const hash = canonicalHashReusing(doc, (object) => canonicalOf.get(object));
     this.#known = next;
@@ -155,12 +188,12 @@ function partsOf(doc: unknown): Parts | undefined {
 function keyedParts(parts: Parts): Map<Fields, string> {
   const keyed = new Map<Fields, string>();
   for (const pool of parts.pools) {
-    const text = JSON.stringify(pool);
+    const { text, key } = jsonText(pool, 'p');
     POOL_TEXT.set(pool, text);
-    keyed.set(pool, `p${text}`);
+    keyed.set(pool, key);
   }
-  for (const route of parts.routes) keyed.set(route, `r${JSON.stringify(route)}`);
-  for (const certificate of parts.certificates) keyed.set(certificate, `c${JSON.stringify(certificate)}`);
+  for (const route of parts.routes) keyed.set(route, jsonText(route, 'r').key);
+  for (const certificate of parts.certificates) keyed.set(certificate, jsonText(certificate, 'c').key);
   if (parts.defaultCertificate !== undefined) keyed.set(parts.defaultCertificate, `d${JSON.stringify(parts.defaultCertificate)}`);
   return keyed;
 }

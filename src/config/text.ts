@@ -56,7 +56,7 @@ function firstNonSpace(text: string): number {
 }
 
 /** Object keys in a JSON text that JSON.parse accepted: strings followed by a colon. */
-function keysInText(text: string, from: number): number {
+export function keysInText(text: string, from = 0): number {
   let keys = 0;
   let i = text.indexOf('"', from);
   while (i >= 0) {
@@ -76,7 +76,7 @@ function keysInText(text: string, from: number): number {
   return keys;
 }
 
-function keysInValue(value: unknown): number {
+export function keysInValue(value: unknown): number {
   if (value === null || typeof value !== 'object') return 0;
   let keys = 0;
   if (Array.isArray(value)) {
@@ -94,7 +94,7 @@ function keysInValue(value: unknown): number {
 let yamlModule: typeof Yaml | undefined;
 const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
-function parseYaml(text: string, fileName?: string): ParsedText {
+export function parseYaml(text: string, fileName?: string): ParsedText {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   // logLevel 'error': no process warnings for odd keys; uniqueKeys (the default) makes a repeated

@@ -65,6 +65,9 @@ export class DataPlane {
     this.registry = options.registry ?? new EndpointRegistry();
     this.#rebalancer = new Rebalancer({ registry: this.registry, connections: this.connections, pools: () => this.current?.pools.values() ?? [] });
     this.metrics.setEndpointConnectionsSource(() => (this.current ? endpointConnections(this.current.snapshot.pools, this.registry) : []));
+    this.metrics.setUpstreamEndpointsSource(() =>
+      [...(this.current?.pools.values() ?? [])].map((p) => ({ namespace: p.namespace, service: p.service, endpoints: p.endpoints.gaugeEndpoints() })),
+    );
   }
 
   /** Swaps in a validated snapshot. Returns false (and changes nothing) when the hash is unchanged. */
@@ -86,13 +89,10 @@ export class DataPlane {
     return true;
   }
 
-  /** wsgate_upstream_endpoints and certificate expiry follow the snapshot and ejections. */
+  /** Certificate expiry follows the snapshot (wsgate_upstream_endpoints is counted at scrape time). */
   refreshGauges(): void {
     const current = this.current;
     if (!current) return;
-    this.metrics.setUpstreamEndpoints(
-      [...current.pools.values()].map((p) => ({ namespace: p.namespace, service: p.service, endpoints: p.endpoints.gaugeEndpoints() })),
-    );
     this.metrics.setCertificateExpiries(
       this.certificates.expiries().map(({ name, notAfter }) => {
         const slash = name.indexOf('/');

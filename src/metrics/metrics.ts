@@ -195,6 +195,7 @@ export class WsgateMetrics {
   readonly #lastReloadSuccess: Gauge;
   readonly #lastReloadSuccessful: Gauge;
   readonly #upstreamEndpoints: Gauge<'namespace' | 'service' | 'state'>;
+  #upstreamEndpointsSource: (() => UpstreamPoolEndpoints[]) | undefined;
   readonly #certificateExpiry: Gauge<'namespace' | 'secret'>;
   #endpointConnections: () => readonly UpstreamEndpointConnections[] = () => [];
 
@@ -319,6 +320,11 @@ export class WsgateMetrics {
       registers,
       // Every worker sees the same pools, so a sum would multiply them by the number of workers.
       aggregator: 'max',
+      // With a source (the data plane's pools), counted when scraped, not at every reload.
+      collect: () => {
+        const source = this.#upstreamEndpointsSource;
+        if (source !== undefined) this.setUpstreamEndpoints(source());
+      },
     });
     this.#configReloads = new Counter({
       name: 'wsgate_config_reloads_total',
@@ -384,6 +390,14 @@ export class WsgateMetrics {
     // Asked for by a new connection, so the route is in use: if it came back, keep it.
     entry.retired = false;
     return entry;
+  }
+
+  /**
+   * Where wsgate_upstream_endpoints reads its series at scrape time (the data plane's pools): a
+   * reload at thousands of endpoints then costs no gauge updates.
+   */
+  setUpstreamEndpointsSource(source: () => UpstreamPoolEndpoints[]): void {
+    this.#upstreamEndpointsSource = source;
   }
 
   /** Where wsgate_upstream_connections_active reads its series at scrape time (the data plane). */

@@ -18,7 +18,25 @@ export function endpointState(endpoint: V1Endpoint): EndpointState {
 
 const STATE_RANK: Record<EndpointState, number> = { ready: 0, 'not-ready': 1, terminating: 2 };
 
+/**
+ * A Service with one EndpointSlice (the common case) gets the same endpoints from the same slice
+ * object: the informer replaces an object that changed, never edits it, so the list is kept per
+ * slice and port name, and each translation gets copies (the sort is the cost at scale).
+ */
+const ONE_SLICE = new WeakMap<V1EndpointSlice, Map<string, readonly Endpoint[]>>();
+
 export function endpointsForPort(slices: readonly V1EndpointSlice[], servicePort: V1ServicePort): Endpoint[] {
+  if (slices.length !== 1) return collectEndpoints(slices, servicePort);
+  const slice = slices[0]!;
+  const wanted = servicePort.name ?? '';
+  let byPort = ONE_SLICE.get(slice);
+  if (byPort === undefined) ONE_SLICE.set(slice, (byPort = new Map()));
+  let endpoints = byPort.get(wanted);
+  if (endpoints === undefined) byPort.set(wanted, (endpoints = collectEndpoints(slices, servicePort)));
+  return endpoints.map((endpoint) => ({ ...endpoint }));
+}
+
+function collectEndpoints(slices: readonly V1EndpointSlice[], servicePort: V1ServicePort): Endpoint[] {
   const wanted = servicePort.name ?? '';
   // An address can sit in two slices while the EndpointSlice controller moves it: listed once,
   // with the most available state either copy reports.

@@ -15,6 +15,7 @@ import { Debouncer } from '../../common/debounce.ts';
 import { ConfigError } from '../../common/errors.ts';
 import { SnapshotAcceptor } from '../../config/incremental.ts';
 import { loadSnapshotSource } from '../../config/load.ts';
+import { SnapshotTextReader } from '../../config/text-reuse.ts';
 import type { Snapshot } from '../../config/snapshot.ts';
 
 export interface SnapshotFileHandlers {
@@ -57,6 +58,7 @@ export function watchSnapshotFile(
   });
   let watcher: FSWatcher | undefined;
   const acceptor = new SnapshotAcceptor();
+  const reader = new SnapshotTextReader();
 
   function schedule(): void {
     if (closed) return;
@@ -90,7 +92,7 @@ export function watchSnapshotFile(
 
   async function loadOnce(): Promise<void> {
     const before = await statSignature([file]);
-    const loaded = await loadSnapshotSource(file, acceptor);
+    const loaded = await loadSnapshotSource(file, acceptor, reader);
     const after = await statSignature(loaded.files);
     if (closed) return;
     // The file changed while it was read: an in-place write still in progress. What was read may

@@ -89,7 +89,13 @@ export function startKubernetesController(kc: KubeConfig, options: KubernetesCon
   });
   const isLeader = (): boolean => leader.leading;
   const limiter = new TokenBucket(clock, options.writeLimit);
-  const events = new EventRecorder(kc, { clock, instance: options.identity, isLeader, limiter });
+  const events = new EventRecorder(kc, {
+    clock,
+    instance: options.identity,
+    isLeader,
+    limiter,
+    ...(options.watchNamespace === undefined ? {} : { watchNamespace: options.watchNamespace }),
+  });
   const status =
     options.publishService === undefined
       ? undefined

@@ -24,6 +24,8 @@ export interface SnapshotSyncOptions {
   affinitySecret?: string;
   quietMs?: number;
   maxDelayMs?: number;
+  /** The first change after a quiet spell is rebuilt this soon (Debouncer leadMs). Default 5 ms. */
+  leadMs?: number;
   /**
    * accept: a valid snapshot whose hash differs from the last accepted one. refuse: translation
    * produced a snapshot that failed validation (a translator bug, not a user mistake), or accept
@@ -57,7 +59,7 @@ export class SnapshotSync {
   constructor(source: ResourceSource, options: SnapshotSyncOptions) {
     this.#source = source;
     this.#options = options;
-    this.#debouncer = new Debouncer({ clock: options.clock, quietMs: options.quietMs, maxDelayMs: options.maxDelayMs }, () => {
+    this.#debouncer = new Debouncer({ clock: options.clock, quietMs: options.quietMs, maxDelayMs: options.maxDelayMs, leadMs: options.leadMs ?? 5 }, () => {
       if (!this.#closed) this.rebuild();
     });
   }

@@ -1,5 +1,5 @@
-// The controller's loop with a fake clock: the sync gate, the debounce (about 100 ms after the
-// last change, at most 500 ms after the first), delivery only on a changed hash, last good
+// The controller's loop with a fake clock: the sync gate, the debounce (a lone change at once,
+// a burst about 100 ms after the last change, at most 500 ms after the first), delivery only on a changed hash, last good
 // annotations kept across rebuilds. And the informer wrapper's reconnect rules against the test
 // API server, where the fake clock shows which waits happen.
 import { after, before, describe, it } from 'node:test';
@@ -91,6 +91,38 @@ describe('Debouncer', () => {
     }
     assert.deepEqual(fired, [start + 100, second + 500]);
   });
+
+  it('with leadMs: a change after a quiet spell fires at once, what follows it is coalesced', () => {
+    const clock = new FakeClock();
+    const fired: number[] = [];
+    const debouncer = new Debouncer({ clock, leadMs: 5 }, () => fired.push(clock.now()));
+    const start = clock.now();
+    debouncer.trigger();
+    clock.advance(2);
+    // Joins the leading fire rather than pushing it back.
+    debouncer.trigger();
+    clock.advance(3);
+    assert.deepEqual(fired, [start + 5]);
+    // Within the quiet period of that fire: the usual 100 ms after the last change.
+    clock.advance(20);
+    debouncer.trigger();
+    clock.advance(99);
+    assert.equal(fired.length, 1);
+    clock.advance(1);
+    assert.deepEqual(fired, [start + 5, start + 125]);
+    // Quiet for 100 ms since: the next change is leading again.
+    clock.advance(100);
+    debouncer.trigger();
+    clock.advance(5);
+    assert.deepEqual(fired, [start + 5, start + 125, start + 230]);
+    // A steady stream right after it still fires only at the cap.
+    const stream = clock.now();
+    for (let i = 0; i < 12; i += 1) {
+      debouncer.trigger();
+      clock.advance(50);
+    }
+    assert.deepEqual(fired.slice(3), [stream + 500]);
+  });
 });
 
 describe('SnapshotSync', async () => {
@@ -128,6 +160,24 @@ describe('SnapshotSync', async () => {
     const rebuilds = controller.rebuilds - 1;
     assert.ok(rebuilds >= 4 && rebuilds <= 6, `${rebuilds} rebuilds for 100 updates`);
     assert.equal(delivered.at(-1)!.pools[0]!.endpoints.length, 100);
+  });
+
+  it('rebuilds a lone change 5 ms after it, not a quiet period later', async () => {
+    const { clock, source, delivered, controller } = setup(cluster(['10.0.0.1']));
+    controller.notify();
+    clock.advance(5);
+    await controller.settled();
+    assert.equal(delivered.length, 1);
+    clock.advance(1_000);
+    source.current = cluster(['10.0.0.2']);
+    controller.notify();
+    clock.advance(4);
+    await controller.settled();
+    assert.equal(delivered.length, 1);
+    clock.advance(1);
+    await controller.settled();
+    assert.equal(delivered.length, 2);
+    assert.equal(delivered[1]!.pools[0]!.endpoints[0]!.address, '10.0.0.2');
   });
 
   it('delivers only when the snapshot changed', async () => {

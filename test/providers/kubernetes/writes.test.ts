@@ -128,5 +128,9 @@ describe('the controller writes at a bounded rate, and only what changed', () =>
     assert.equal(JSON.stringify(api.list('Event', 'default').map((e) => [e['metadata'], e['count']])), eventsBefore, 'no Event new or repeated');
     assert.equal(api.requests.filter((r) => r.subresource === 'status').length, 0, 'no status patch');
     assert.equal(api.requests.filter((r) => r.resource === 'events' && r.verb === 'patch').length, 0);
+    // Not even a create answered 409: the Events already there were listed once, and left alone.
+    assert.equal(api.requests.filter((r) => r.resource === 'events' && r.verb === 'create').length, 0, 'no Event create');
+    assert.equal(controller.events.skipped, INGRESSES);
+    assert.ok(api.requests.filter((r) => r.resource === 'events' && r.verb === 'list').length >= 1);
   });
 });

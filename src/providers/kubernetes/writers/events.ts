@@ -1,8 +1,11 @@
 // Diagnostics become core/v1 Events on their objects (SPEC §5), one per problem: translate() runs
 // on every change and resync, but an Event is posted only when a problem first appears (or comes
 // back after it was fixed), never again while it persists. Each problem has a stable Event name,
-// so a restarted or newly elected controller finds the Event already there and leaves it alone,
-// and a problem that comes back bumps that Event's count and lastTimestamp.
+// so a restarted or newly elected controller leaves an Event that is already there alone: before
+// its first write it lists the Events wsgate wrote (source=wsgate, one paged list) and writes none
+// for a problem already posted, so a restart with nothing changed writes no Event at all (without
+// the list permission, a create answered 409 still means "already there"). A problem that comes
+// back bumps that Event's count and lastTimestamp.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { logger } from '../../../common/log.ts';
@@ -23,6 +26,8 @@ export interface EventRecorderOptions {
   isLeader(): boolean;
   /** Every write waits for a token (shared with the status writer). */
   limiter?: TokenBucket;
+  /** `--watch-namespace`: the Events already posted are listed there only (a Role allows no more). */
+  watchNamespace?: string;
 }
 
 /** One key per problem: the object (its uid, so a re-created Ingress is a new object) and the words. */
@@ -50,6 +55,10 @@ export class EventRecorder {
   #latest: Diagnostic[] = [];
   #queue: Promise<void> = Promise.resolve();
   #posted = 0;
+  /** Names of the Events wsgate had posted when this leadership began; undefined: not listed (yet, or not allowed). */
+  #existing: Set<string> | undefined;
+  #listed = false;
+  #skipped = 0;
 
   constructor(kc: KubeConfig, options: EventRecorderOptions) {
     this.#api = kc.makeApiClient(CoreV1Api);
@@ -59,6 +68,11 @@ export class EventRecorder {
   /** Events created or patched so far. */
   get posted(): number {
     return this.#posted;
+  }
+
+  /** Problems not written because their Event was already there (listed at the start of leadership). */
+  get skipped(): number {
+    return this.#skipped;
   }
 
   /** Resolves when every queued write has been tried. */
@@ -76,13 +90,41 @@ export class EventRecorder {
     for (const [key, diagnostic] of current) {
       if (this.#reported.has(key)) continue;
       this.#reported.add(key);
+      if (!this.#listed) {
+        this.#listed = true;
+        this.#queue = this.#queue.then(() => this.#listExisting());
+      }
       this.#queue = this.#queue.then(() => this.#post(key, diagnostic));
     }
   }
 
   /** Leadership changed: a new leader reports what is current (already-posted problems are left alone). */
   leadershipChanged(): void {
+    // Another leader may have posted meanwhile: what is there is listed again before writing.
+    this.#listed = false;
     this.record(this.#latest);
+  }
+
+  /** The names of the Events wsgate posted, in pages of 500; on any failure, none (creates then meet 409). */
+  async #listExisting(): Promise<void> {
+    const names = new Set<string>();
+    try {
+      let token: string | undefined;
+      do {
+        await this.#options.limiter?.take();
+        const request = { fieldSelector: `source=${EVENT_SOURCE}`, limit: 500, ...(token === undefined ? {} : { _continue: token }) };
+        const page =
+          this.#options.watchNamespace === undefined
+            ? await this.#api.listEventForAllNamespaces(request)
+            : await this.#api.listNamespacedEvent({ namespace: this.#options.watchNamespace, ...request });
+        for (const event of page.items) if (event.metadata?.name !== undefined) names.add(`${event.metadata.namespace ?? ''}/${event.metadata.name}`);
+        token = page.metadata?._continue || undefined;
+      } while (token !== undefined);
+      this.#existing = names;
+    } catch (error) {
+      this.#existing = undefined;
+      log.info({ code: statusCode(error) }, 'cannot list the Events already posted: each is created and a 409 taken as already there');
+    }
   }
 
   async #post(key: string, d: Diagnostic): Promise<void> {
@@ -91,6 +133,12 @@ export class EventRecorder {
     const now = new Date(this.#options.clock.now());
     const repeat = this.#everReported.has(key);
     try {
+      if (!repeat && this.#existing?.has(`${namespace}/${name}`)) {
+        // Posted before this leadership (a restart, an earlier leader): same problem, same Event.
+        this.#everReported.add(key);
+        this.#skipped += 1;
+        return;
+      }
       if (!repeat) {
         try {
           await this.#options.limiter?.take();
