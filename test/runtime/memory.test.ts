@@ -9,8 +9,11 @@ test('buffers that died are reclaimed once their total grows past the threshold'
   const reclaimer = startBufferReclaimer({ growthBytes: 4 * 1024 * 1024, intervalMs: 50 });
   try {
     // Garbage the way a relay makes it: many chunk-sized buffers, each dropped after use.
-    for (let i = 0; i < 512; i++) Buffer.allocUnsafeSlow(64 * 1024).fill(i);
+    // Held until measured: V8 may collect on its own between the allocations and the check.
+    let held: Buffer[] | undefined = Array.from({ length: 512 }, (_, i) => Buffer.allocUnsafeSlow(64 * 1024).fill(i));
     assert.ok(process.memoryUsage().arrayBuffers - before > 16 * 1024 * 1024, 'the garbage is there before the reclaimer runs');
+    assert.equal(held.length, 512);
+    held = undefined;
     await eventually(() => process.memoryUsage().arrayBuffers - before < 4 * 1024 * 1024, 'dead buffers freed');
   } finally {
     reclaimer.stop();

@@ -86,8 +86,13 @@ describe('Gateway API status written by the leader', () => {
     await eventually(() => condition(ours('secure')[0]?.conditions, 'Accepted')?.status === 'True', 'Accepted written');
     assert.equal(condition(ours('secure')[0]!.conditions, 'ResolvedRefs')?.reason, 'ResolvedRefs');
     assert.ok(ancestors('secure').some((a) => a.controllerName === OTHER_CONTROLLER));
-    const writes = running!.gatewayStatus.writes;
     const patches = (): number => api.requests.filter((r) => r.resource === 'backendtlspolicies' && r.subresource === 'status').length;
+    // A patch of the change itself may still be in flight on a loaded machine: let it land first.
+    for (let settled = -1; settled !== patches();) {
+      settled = patches();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    const writes = running!.gatewayStatus.writes;
     const before = patches();
     // Several resync periods (statusResyncMs 200): the status already matches, so nothing is patched.
     await new Promise((resolve) => setTimeout(resolve, 1000));
