@@ -1,32 +1,8 @@
 // Message-rate limit per connection and direction (SPEC §6 max-messages-per-second,
-// message-burst): a token bucket of whole data messages. The bucket refills from a coarse clock
-// (one shared interval per worker updating a number), so the relay's hot path reads a variable,
-// never the system clock; the refill is still exact over time, only its steps are 20 ms apart.
-
-const COARSE_TICK_MS = 20;
-
-let coarseNow = performance.now();
-let users = 0;
-let ticker: ReturnType<typeof setInterval> | undefined;
-
-function tick(): void {
-  coarseNow = performance.now();
-}
-
-function acquireClock(): void {
-  if (users++ === 0) {
-    coarseNow = performance.now();
-    ticker = setInterval(tick, COARSE_TICK_MS);
-    ticker.unref();
-  }
-}
-
-function releaseClock(): void {
-  if (--users === 0 && ticker !== undefined) {
-    clearInterval(ticker);
-    ticker = undefined;
-  }
-}
+// message-burst): a token bucket of whole data messages. The clock is read only on a read that
+// completed a message (performance.now() is a fast call, tens of nanoseconds); an earlier coarse
+// clock (a 20 ms interval per worker updating a number) woke the worker 50 times a second, which
+// cost more than it saved (issue 13: measured with bench/instructions.ts --policy).
 
 export interface MessageRateOptions {
   perSecond: number;
@@ -41,31 +17,20 @@ export class MessageLimiter {
   readonly #burst: number;
   #tokens: number;
   #last: number;
-  #released = false;
 
   constructor(options: MessageRateOptions) {
-    acquireClock();
     this.#perMs = options.perSecond / 1000;
     this.#burst = options.burst;
     this.#tokens = options.burst;
-    this.#last = coarseNow;
+    this.#last = performance.now();
   }
 
   /** Spend `messages` tokens; false when the sender went over its rate. */
   take(messages: number): boolean {
-    const now = coarseNow;
-    if (now !== this.#last) {
-      const refilled = this.#tokens + (now - this.#last) * this.#perMs;
-      this.#tokens = refilled < this.#burst ? refilled : this.#burst;
-      this.#last = now;
-    }
-    this.#tokens -= messages;
+    const now = performance.now();
+    const refilled = this.#tokens + (now - this.#last) * this.#perMs;
+    this.#tokens = (refilled < this.#burst ? refilled : this.#burst) - messages;
+    this.#last = now;
     return this.#tokens >= 0;
-  }
-
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    releaseClock();
   }
 }

@@ -400,8 +400,6 @@ export class Relay {
     this.#finished = true;
     this.#keepalive?.stop();
     this.#lifetime?.stop();
-    this.#up.limiter?.release();
-    this.#down.limiter?.release();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
     this.#client.setTimeout(0);
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');
