@@ -12,11 +12,18 @@
 // of the excess (in proportion to the connections it holds on that endpoint, rounded up or down
 // at random so the shares add up to the excess on average). The rate budget grows between rounds,
 // so the pod still closes at rebalance-rate. A single worker sees exact counts and acts every tick.
+//
+// An imbalance is acted on only once it has lasted SETTLE_MS: while clients are still arriving
+// (a deploy, a reconnect wave) least-conn is spreading them, and a pool of a few connections is
+// briefly "over 1.5x the mean" at every other arrival; shedding then would cut connections that
+// had nowhere better to go.
 import type { EndpointRegistry } from './registry.ts';
 
 const TICK_MS = 200;
 /** Longer than a report interval (workers/worker.ts COUNTS_INTERVAL_MS) and the reconnections after a close. */
 export const ROUND_MS = 600;
+/** How long an endpoint must stay over the limit before connections are shed. */
+export const SETTLE_MS = 1000;
 
 export interface RebalancePolicy {
   /** Closes per second for the whole pod (each worker takes its share). */
@@ -57,6 +64,8 @@ export class Rebalancer {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Fractional closes owed per pool, carried from tick to tick. */
   readonly #budget = new Map<string, number>();
+  /** How long each pool has been over its limit without a break (ms of ticks). */
+  readonly #overFor = new Map<string, number>();
   /** Closed by us and not yet ended: they still count in the registry. */
   readonly #closing = new Set<RebalancedConnection>();
   /** The round this worker last acted in (several workers only). */
@@ -75,6 +84,7 @@ export class Rebalancer {
       clearInterval(this.#timer);
       this.#timer = undefined;
       this.#budget.clear();
+      this.#overFor.clear();
     }
   }
 
@@ -100,7 +110,10 @@ export class Rebalancer {
 
   #rebalancePool(pool: RebalancedPool, policy: RebalancePolicy, local: Map<string, number>, elapsedMs: number, act: boolean): void {
     const ready = pool.endpoints.readyKeys();
-    if (ready.length < 2) return;
+    if (ready.length < 2) {
+      this.#overFor.delete(pool.name);
+      return;
+    }
     const pending = new Map<string, number>();
     for (const c of this.#closing) if (c.poolName === pool.name) pending.set(c.endpointKey, (pending.get(c.endpointKey) ?? 0) + 1);
     const registry = this.#source.registry;
@@ -118,8 +131,12 @@ export class Rebalancer {
     const limit = policy.threshold * (total / ready.length);
     if (busiestLoad <= limit) {
       this.#budget.delete(pool.name);
+      this.#overFor.delete(pool.name);
       return;
     }
+    const overFor = (this.#overFor.get(pool.name) ?? 0) + elapsedMs;
+    this.#overFor.set(pool.name, overFor);
+    if (overFor < SETTLE_MS) return;
     // This worker's share of the pod's rate: in proportion to the connections it holds there.
     const mine = (local.get(busiest) ?? 0) - (pending.get(busiest) ?? 0);
     if (mine <= 0) return;

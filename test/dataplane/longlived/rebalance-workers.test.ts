@@ -83,6 +83,52 @@ test('two workers with stale views of each other close what the pool needs, not 
     // 90 connections over 5 ready endpoints: the limit is 1.5 x 18 = 27; 30, 30, 30 need 3 closes each.
     assert.ok(Math.max(...counts) <= 27, `seed ${seed}: balanced ${counts.join(',')}`);
     assert.equal(counts.reduce((a, b) => a + b, 0), 90);
-    assert.ok(closes <= 10, `seed ${seed}: ${closes} closes where 9 are needed (${counts.join(',')})`);
+    // Each worker rounds its share of a round's excess up or down at random, so the round that
+    // finishes the job may close one more per worker than needed: 9 + 2, never twice 9.
+    assert.ok(closes <= 11, `seed ${seed}: ${closes} closes where 9 are needed (${counts.join(',')})`);
   }
+});
+
+test('an imbalance is shed only once it has lasted a second: arrivals least-conn is still spreading are left alone', () => {
+  const registry = new EndpointRegistry();
+  const connections = new Set<RebalancedConnection>();
+  const pool: RebalancedPool = { name: 'p', rebalance: { ratePerSecond: 100, threshold: 1.5 }, endpoints: { readyKeys: () => ['a', 'b', 'c'] } };
+  let closed = 0;
+  const open = (key: string): void => {
+    const connection: RebalancedConnection = {
+      poolName: 'p',
+      endpointKey: key,
+      relay: {
+        ended: false,
+        close() {
+          (this as { ended: boolean }).ended = true;
+          closed++;
+          connections.delete(connection);
+          registry.connectionClosed(key);
+        },
+      },
+    };
+    connections.add(connection);
+    registry.connectionOpened(key);
+  };
+  const rebalancer = new Rebalancer({ registry, connections, pools: () => [pool], random: () => 0 });
+  // 3, 0, 0: far over 1.5x the mean of 1, for 800 ms, then least-conn evens it out.
+  for (let i = 0; i < 3; i++) open('a');
+  for (let t = 0; t < 800; t += 200) rebalancer.tick(200);
+  assert.equal(closed, 0, 'a passing imbalance closes nothing');
+  open('b');
+  open('c');
+  open('b');
+  open('c');
+  rebalancer.tick(200);
+  assert.equal(closed, 0);
+  // Now one that lasts: 9, 3, 3 (limit 7.5) stays over and is shed after a second.
+  for (let i = 0; i < 6; i++) open('a');
+  for (let i = 0; i < 1; i++) open('b');
+  for (let i = 0; i < 1; i++) open('c');
+  for (let t = 0; t < 800; t += 200) rebalancer.tick(200);
+  assert.equal(closed, 0, 'not before a second');
+  for (let t = 0; t < 600; t += 200) rebalancer.tick(200);
+  assert.ok(closed > 0, 'shed once it lasted');
+  assert.ok(registry.load('a') <= 1.5 * ((registry.load('a') + registry.load('b') + registry.load('c')) / 3) + 1, `a holds ${registry.load('a')}`);
 });
