@@ -7,7 +7,7 @@ import type { V1Ingress } from '@kubernetes/client-node';
 import type { AnnotationResult } from '../annotations/parse.ts';
 import type { IngressPolicy } from '../annotations/policy.ts';
 import { markUnchanging } from '../config/incremental.ts';
-import type { Pool, Route } from '../config/snapshot.ts';
+import type { Certificate, Pool, Route } from '../config/snapshot.ts';
 import { Diagnostics } from './diagnostics.ts';
 import type { Cluster } from './resource-index.ts';
 import type { Diagnostic, DiagnosticObject, DiagnosticReason } from './types.ts';
@@ -58,6 +58,21 @@ export class TranslateMemo {
   remember(ingress: V1Ingress, served: ServedIngress): void {
     this.#served.set(ingress, served);
   }
+
+  #certificates = new Map<string, Certificate>();
+
+  /** The Ingress certificates, each the very object of the last translation when its fields are equal. */
+  certificates(list: readonly Certificate[]): Certificate[] {
+    const next = new Map<string, Certificate>();
+    const out = list.map((certificate) => {
+      const old = this.#certificates.get(certificate.name);
+      const kept = old !== undefined && sameFields(old, certificate) ? old : settle(certificate);
+      next.set(kept.name, kept);
+      return kept;
+    });
+    this.#certificates = next;
+    return out;
+  }
 }
 
 /** A view of the cluster that writes down every lookup and what it returned. */
@@ -102,6 +117,17 @@ export class RecordingDiagnostics extends Diagnostics {
     this.#list.push({ object, type, reason, message });
     this.#target.add(object, type, reason, message);
   }
+}
+
+function sameFields(a: object, b: object): boolean {
+  const left = Object.entries(a);
+  if (left.length !== Object.keys(b).length) return false;
+  const right = b as Record<string, unknown>;
+  return left.every(([key, value]) => {
+    const other = right[key];
+    if (!Array.isArray(value)) return value === other;
+    return Array.isArray(other) && other.length === value.length && value.every((item, i) => item === other[i]);
+  });
 }
 
 /** Frozen all the way down and known to the acceptor as unchanging (its JSON text is made once). */

@@ -58,7 +58,8 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
   for (const pool of gatewayApi.pools) pools.set(pool.name, pool);
 
   const tlsConfig: TlsConfig = {};
-  const certificates = withListenerCertificates(tls.certificates(), gatewayApi.certificates);
+  const ingressCertificates = options.memo === undefined ? tls.certificates() : options.memo.certificates(tls.certificates());
+  const certificates = withListenerCertificates(ingressCertificates, gatewayApi.certificates);
   if (certificates.length > 0) tlsConfig.certificates = certificates;
   if (options.defaultCertSecret !== undefined) {
     const defaultCertificate = tls.defaultCertificate(options.defaultCertSecret);

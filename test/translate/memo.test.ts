@@ -162,6 +162,8 @@ test('an unchanged Ingress gives the very same frozen routes and pools; a change
     world.ingresses.set(name, ingress(name, { host: `${name}.example.com`, paths: [{ service: 's0', port: 'http' }], namespace: 'default' }));
   }
   world.ingresses.set('i1', ingress('i1', { host: 'i1.example.com', paths: [{ service: 's1', port: 'http' }] }));
+  world.ingresses.set('i2', ingress('i2', { host: 'i2.example.com', paths: [{ service: 's0', port: 'http' }], tls: [{ secretName: 't0' }] }));
+  world.secrets.set('t0', tlsSecret('t0'));
   world.services.set('s0', service('s0'));
   world.services.set('s1', service('s1'));
   world.classes.set('wsgate', ingressClass('wsgate'));
@@ -176,4 +178,10 @@ test('an unchanged Ingress gives the very same frozen routes and pools; a change
   assert.ok(Object.isFrozen(route(first, 'i0.example.com')) && Object.isFrozen(pool(first, 'i0.example.com').endpoints));
   assert.notEqual(route(second, 'i1.example.com'), route(first, 'i1.example.com'));
   assert.equal(route(second, 'i1.example.com').pool, 'default/i1/s1:81');
+  assert.equal(second.tls?.certificates?.[0], first.tls?.certificates?.[0]);
+  assert.ok(first.tls?.certificates?.[0] !== undefined && Object.isFrozen(first.tls.certificates[0]));
+  world.secrets.set('t0', tlsSecret('t0', { cert: CERT_B, key: KEY_B }));
+  const third = translate(world.resources(), { memo }).snapshot;
+  assert.notEqual(third.tls?.certificates?.[0], first.tls?.certificates?.[0]);
+  assert.equal(third.tls?.certificates?.[0]?.cert, CERT_B);
 });
