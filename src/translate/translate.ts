@@ -25,7 +25,15 @@ export function ingressIdentity(ingress: V1Ingress): string {
   return ingress.metadata?.uid ?? namespacedName(ingress);
 }
 
-export function translate(resources: Resources, options: TranslateOptions = {}): TranslateResult {
+export interface TranslateMemoOptions extends TranslateOptions {
+  /**
+   * Per-Ingress results of earlier translations: an Ingress whose inputs did not change gives the
+   * very same (frozen) routes, pools and certificates again. Without it everything is translated afresh.
+   */
+  memo?: TranslateMemo;
+}
+
+export function translate(resources: Resources, options: TranslateMemoOptions = {}): TranslateResult {
   const cluster = indexCluster(resources);
   const isOurs = ingressClassSelector(resources.ingressClasses ?? [], options.ingressClass ?? DEFAULT_INGRESS_CLASS, options.controllerName ?? CONTROLLER_NAME);
   // Oldest first: whoever claims a route or TLS host first keeps it (SPEC §5 conflicts).

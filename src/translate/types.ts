@@ -3,7 +3,6 @@ import type { V1ConfigMap, V1EndpointSlice, V1Ingress, V1IngressClass, V1Secret,
 import type { IngressPolicy } from '../annotations/policy.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import type { SecretCertificateCache } from './secret-certificate.ts';
-import type { TranslateMemo } from './memo.ts';
 import type { GatewayResources, GatewayStatuses } from './gateway/types.ts';
 
 export interface Resources extends GatewayResources {
@@ -37,11 +36,6 @@ export interface TranslateOptions {
   lastGood?: LastGoodState;
   /** Certificate checks remembered from earlier translations; without it every Secret is checked. */
   certificateCache?: SecretCertificateCache;
-  /**
-   * Per-Ingress results of earlier translations: an Ingress whose inputs did not change gives the
-   * very same (frozen) routes and pools again. Without it everything is translated afresh.
-   */
-  memo?: TranslateMemo;
 }
 
 export type DiagnosticReason =
