@@ -17,6 +17,7 @@ import { routeClaims, routeKey, routeLabel } from './rules.ts';
 import { TlsCollector, ingressTlsCovers } from './tls-hosts.ts';
 import { upstreamVerification } from './upstream-ca.ts';
 import { translateGatewayApi } from './gateway/translate-gateway.ts';
+import { RecordingDiagnostics, recordingCluster, sameReads, settle, type ServedIngress, type TranslateMemo } from './memo.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS, type LastGoodState, type Resources, type TranslateOptions, type TranslateResult } from './types.ts';
 
 /** The key lastGood remembers an Ingress by: its uid, which a delete and re-create changes. */
@@ -24,7 +25,15 @@ export function ingressIdentity(ingress: V1Ingress): string {
   return ingress.metadata?.uid ?? namespacedName(ingress);
 }
 
-export function translate(resources: Resources, options: TranslateOptions = {}): TranslateResult {
+export interface TranslateMemoOptions extends TranslateOptions {
+  /**
+   * Per-Ingress results of earlier translations: an Ingress whose inputs did not change gives the
+   * very same (frozen) routes, pools and certificates again. Without it everything is translated afresh.
+   */
+  memo?: TranslateMemo;
+}
+
+export function translate(resources: Resources, options: TranslateMemoOptions = {}): TranslateResult {
   const cluster = indexCluster(resources);
   const isOurs = ingressClassSelector(resources.ingressClasses ?? [], options.ingressClass ?? DEFAULT_INGRESS_CLASS, options.controllerName ?? CONTROLLER_NAME);
   // Oldest first: whoever claims a route or TLS host first keeps it (SPEC §5 conflicts).
@@ -37,9 +46,10 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
   const tls = new TlsCollector(cluster, diagnostics, options.certificateCache);
 
   for (const ingress of ingresses) {
-    const policy = annotationPolicy(ingress, options.lastGood, lastGood, diagnostics);
+    const policy = annotationPolicy(ingress, options.lastGood, lastGood, diagnostics, options.memo);
     if (policy === undefined) continue;
-    serveIngress(ingress, policy, cluster, routes, pools, diagnostics);
+    if (options.memo === undefined) serveIngress(ingress, policy, cluster, routes, pools, diagnostics);
+    else serveIngressReusing(options.memo, ingress, policy, cluster, routes, pools, diagnostics);
     tls.addIngress(ingress);
   }
 
@@ -56,7 +66,8 @@ export function translate(resources: Resources, options: TranslateOptions = {}):
   for (const pool of gatewayApi.pools) pools.set(pool.name, pool);
 
   const tlsConfig: TlsConfig = {};
-  const certificates = withListenerCertificates(tls.certificates(), gatewayApi.certificates);
+  const ingressCertificates = options.memo === undefined ? tls.certificates() : options.memo.certificates(tls.certificates());
+  const certificates = withListenerCertificates(ingressCertificates, gatewayApi.certificates);
   if (certificates.length > 0) tlsConfig.certificates = certificates;
   if (options.defaultCertSecret !== undefined) {
     const defaultCertificate = tls.defaultCertificate(options.defaultCertSecret);
@@ -112,9 +123,10 @@ function compareRoutes(a: Route, b: Route): number {
  * The Ingress's policy: parsed now, or (when an annotation is invalid) the last one that parsed,
  * or undefined when there is none (an Ingress invalid from its first version is not served).
  */
-function annotationPolicy(ingress: V1Ingress, previous: LastGoodState | undefined, lastGood: Map<string, IngressPolicy>, diagnostics: Diagnostics): IngressPolicy | undefined {
+function annotationPolicy(ingress: V1Ingress, previous: LastGoodState | undefined, lastGood: Map<string, IngressPolicy>, diagnostics: Diagnostics, memo: TranslateMemo | undefined): IngressPolicy | undefined {
   const object = ingressObject(ingress);
-  const parsed = parseIngressAnnotations(ingress.metadata?.annotations);
+  const parse = () => parseIngressAnnotations(ingress.metadata?.annotations);
+  const parsed = memo === undefined ? parse() : memo.parsed(ingress, parse);
   if (parsed.ignored.length > 0) {
     diagnostics.normal(object, 'IgnoredAnnotations', `ingress-nginx annotations wsgate does not honour: ${parsed.ignored.join(', ')}`);
   }
@@ -153,6 +165,79 @@ function httpsRedirect(policy: IngressPolicy, hostHasTls: boolean): boolean {
   return policy.forceSslRedirect === true || (hostHasTls && policy.sslRedirect !== false);
 }
 
+
+/**
+ * serveIngress, or its last result for this very Ingress object when nothing it depended on
+ * changed: the same policy object, the same objects from every cluster lookup, the same holder of
+ * every route it claims (or none), the same pools already present or not.
+ */
+function serveIngressReusing(
+  memo: TranslateMemo,
+  ingress: V1Ingress,
+  policy: IngressPolicy,
+  cluster: Cluster,
+  routes: Map<string, RouteHolder>,
+  pools: Map<string, Pool>,
+  diagnostics: Diagnostics,
+): void {
+  const known = memo.served(ingress);
+  if (
+    known !== undefined &&
+    known.resourceVersion === ingress.metadata?.resourceVersion &&
+    known.policy === policy &&
+    known.claims.every((claim) => routes.get(claim.key)?.owner === claim.owner) &&
+    known.poolChecks.every((check) => pools.has(check.name) === check.existed) &&
+    sameReads(cluster, known.reads)
+  ) {
+    memo.stats.reused += 1;
+    for (const pool of known.pools) pools.set(pool.name, pool);
+    for (const { key, route } of known.routes) routes.set(key, { route, owner: ingress });
+    for (const d of known.diagnostics) diagnostics.add(d.object, d.type, d.reason, d.message);
+    return;
+  }
+  memo.stats.translated += 1;
+  const served: ServedIngress = { resourceVersion: ingress.metadata?.resourceVersion, policy, reads: [], claims: [], poolChecks: [], routes: [], pools: [], diagnostics: [] };
+  const claimsBefore = new Map<string, V1Ingress | undefined>();
+  for (const claim of routeClaims(ingress)) {
+    const key = routeKey(claim);
+    claimsBefore.set(key, routes.get(key)?.owner);
+  }
+  const poolsBefore = new Set(pools.keys());
+  const seenPools = new Set<string>();
+  const watchedPools: Map<string, Pool> = new Proxy(pools, {
+    get(target, property) {
+      if (property === 'has') {
+        return (name: string) => {
+          if (!seenPools.has(name)) {
+            seenPools.add(name);
+            served.poolChecks.push({ name, existed: poolsBefore.has(name) });
+          }
+          return target.has(name);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  serveIngress(ingress, policy, recordingCluster(cluster, served.reads), routes, watchedPools, new RecordingDiagnostics(diagnostics, served.diagnostics));
+  for (const [key, owner] of claimsBefore) {
+    served.claims.push({ key, owner });
+    const holder = routes.get(key);
+    if (owner === undefined && holder !== undefined && holder.owner === ingress) {
+      holder.route = settle(holder.route);
+      served.routes.push({ key, route: holder.route });
+    }
+  }
+  for (const name of seenPools) {
+    if (poolsBefore.has(name)) continue;
+    const pool = pools.get(name);
+    if (pool === undefined) continue;
+    const settled = settle(pool);
+    pools.set(name, settled);
+    served.pools.push(settled);
+  }
+  memo.remember(ingress, served);
+}
 
 function serveIngress(
   ingress: V1Ingress,

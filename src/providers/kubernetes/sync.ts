@@ -6,6 +6,7 @@ import type { Snapshot } from '../../config/snapshot.ts';
 import { logger } from '../../common/log.ts';
 import { SecretCertificateCache } from '../../translate/secret-certificate.ts';
 import { translate } from '../../translate/translate.ts';
+import { TranslateMemo } from '../../translate/memo.ts';
 import { CONTROLLER_NAME, type Diagnostic, type LastGoodState, type TranslateResult } from '../../translate/types.ts';
 import type { Clock } from '../../common/clock.ts';
 import { Debouncer } from '../../common/debounce.ts';
@@ -48,6 +49,8 @@ export class SnapshotSync {
   #rebuilds = 0;
   #ignored = 0;
   readonly #certificates = new SecretCertificateCache();
+  /** Unchanged Ingresses give the same frozen routes and pools: the acceptor skips them by identity. */
+  readonly #memo = new TranslateMemo();
   /** Validates and hashes only what changed since the last accepted snapshot. */
   readonly #acceptor = new SnapshotAcceptor();
   #translateMs = 0;
@@ -126,6 +129,7 @@ export class SnapshotSync {
       ingressClass: this.#options.ingressClass,
       controllerName: CONTROLLER_NAME,
       certificateCache: this.#certificates,
+      memo: this.#memo,
       ...(this.#options.defaultCertSecret === undefined ? {} : { defaultCertSecret: this.#options.defaultCertSecret }),
       ...(this.#lastGood === undefined ? {} : { lastGood: this.#lastGood }),
     });
