@@ -10,7 +10,7 @@ import type { FailureReason } from '../vocabulary.ts';
 import type { Admission } from '../admission/admission.ts';
 import type { CompiledPool, CompiledRoute } from '../compile.ts';
 import { routeMetricsOf, type DataPlane, type ProxiedConnection, type ServedSnapshot } from '../state.ts';
-import { Relay, type RelayResult } from '../relay/relay.ts';
+import { Relay, type RelayOptions, type RelayResult } from '../relay/relay.ts';
 import { longLivedRelayOptions } from '../relay/long-lived-options.ts';
 import { connectWithRetries, describeConnectError } from '../upstream/connect.ts';
 import { upstreamHandshake, type UpstreamOutcome } from '../upstream/exchange.ts';
@@ -244,32 +244,14 @@ export class HandshakePipeline {
     socket.write(responseHeaders === undefined ? head : modifyResponseHead(head, responseHeaders));
     lease.opened(metrics);
     const options = { maxMessageSize: route.maxMessageSize, idleTimeoutMs: route.pool.idleTimeoutMs, traffic: metrics.traffic, ...longLivedRelayOptions(route.longLived, metrics) };
-    const relay = new Relay(socket, outcome.socket, options, (result: RelayResult) => {
-      lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
-      this.#logConnection(request, route, outcome.endpoint.key, result);
-    });
+    // What the access line needs, copied out: the closures below must not hold the request (its
+    // IncomingMessage, headers and head buffer), the route or the upstream's response head for
+    // the connection's lifetime (issue 9: memory per idle connection).
+    const line: ConnectionLine = { client: request.clientIp, host: request.host, path: request.path, route: routeName(route), upstream: outcome.endpoint.key, started: request.started };
+    const relay = relayFor(socket, outcome.socket, options, lease, line);
     const connection: ProxiedConnection = { relay, poolName: route.pool.name, endpointKey: outcome.endpoint.key, drainTimeoutMs: route.pool.drainTimeoutMs, onRebalance: () => metrics.rebalanceClosed() };
     lease.track(this.#dataplane, connection);
     relay.start(request.head, outcome.afterHead);
-  }
-
-  /** Step 8: one access line per connection end (SPEC §10). */
-  #logConnection(request: HandshakeRequest, route: CompiledRoute, upstream: string, result: RelayResult): void {
-    accessLog.info({
-      client: request.clientIp,
-      host: request.host,
-      path: request.path,
-      route: routeName(route),
-      upstream,
-      status: 101,
-      durationMs: Math.round(performance.now() - request.started),
-      bytesUp: result.bytesUp,
-      bytesDown: result.bytesDown,
-      messagesUp: result.messagesUp,
-      messagesDown: result.messagesDown,
-      closeCode: result.code,
-      closeSide: result.side,
-    }, 'connection closed');
   }
 
   #refuse(request: HandshakeRequest, route: CompiledRoute | undefined, rejection: Rejection): void {
@@ -292,3 +274,40 @@ export class HandshakePipeline {
 }
 
 function ignore(): void {}
+
+/** The fields of a connection's access line known at the 101. */
+interface ConnectionLine {
+  client: string;
+  host: string;
+  path: string;
+  route: string | undefined;
+  upstream: string;
+  started: number;
+}
+
+/** The relay of one connection; its end closure holds only the lease and the line. */
+function relayFor(client: Socket, upstream: Socket, options: RelayOptions, lease: ConnectionLease, line: ConnectionLine): Relay {
+  return new Relay(client, upstream, options, (result: RelayResult) => {
+    lease.end({ durationSeconds: result.durationMs / 1000, code: result.code, side: result.side });
+    logConnection(line, result);
+  });
+}
+
+/** Step 8: one access line per connection end (SPEC §10). */
+function logConnection(line: ConnectionLine, result: RelayResult): void {
+  accessLog.info({
+    client: line.client,
+    host: line.host,
+    path: line.path,
+    route: line.route,
+    upstream: line.upstream,
+    status: 101,
+    durationMs: Math.round(performance.now() - line.started),
+    bytesUp: result.bytesUp,
+    bytesDown: result.bytesDown,
+    messagesUp: result.messagesUp,
+    messagesDown: result.messagesDown,
+    closeCode: result.code,
+    closeSide: result.side,
+  }, 'connection closed');
+}

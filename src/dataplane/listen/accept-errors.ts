@@ -99,15 +99,17 @@ export function watchAcceptErrors(servers: Server[], count: (reason: AcceptError
     for (const [server, mine] of own) server.maxConnections = Math.max(0, budget - (total - mine));
   };
   for (const server of servers) {
+    // One listener per server, shared by its sockets ('close' comes once): no closure per connection.
+    const onClose = (): void => {
+      own.set(server, own.get(server)! - 1);
+      total -= 1;
+      apply();
+    };
     server.on('connection', (socket: Socket) => {
       own.set(server, own.get(server)! + 1);
       total += 1;
       apply();
-      socket.once('close', () => {
-        own.set(server, own.get(server)! - 1);
-        total -= 1;
-        apply();
-      });
+      socket.on('close', onClose);
     });
   }
   apply();

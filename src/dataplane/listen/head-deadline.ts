@@ -17,8 +17,13 @@ export function armHeadDeadlines(server: Server, timeoutMs: number, onExpired: (
     }, timeoutMs);
     timer.unref();
     deadlines.set(socket, timer);
-    socket.once('close', () => headArrived(socket));
+    // 'close' comes once; a shared listener, not a closure (and once()'s wrapper) per connection.
+    socket.on('close', onSocketClose);
   });
+}
+
+function onSocketClose(this: Socket): void {
+  headArrived(this);
 }
 
 /** The head of the first request on `socket` is complete. */

@@ -89,7 +89,7 @@ export class Direction {
     this.traffic = traffic;
   }
 
-  readonly onData = (chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     if (this.pongWanted && catchPong(this, chunk)) return;
     const scanner = this.scanner;
     const out = scanner.scan(chunk);
@@ -109,17 +109,19 @@ export class Direction {
       if (newMessages !== 0 && this.limiter !== undefined && !this.limiter.take(newMessages)) this.relay.rateExceeded(this);
     }
     if (scanner.closeCode !== 0 || scanner.stopped) this.relay.onCloseOrStop(this);
-  };
+  }
 
   /** The sink flushed: read again, unless the source is finished. */
-  readonly onDrain = (): void => {
+  onDrain(): void {
     if (!this.sourceDone) this.source.resume();
-  };
-
-  readonly onSourceEnd = (): void => {
-    this.relay.sourceGone(this);
-  };
+  }
 }
+
+// The relay's socket listeners are shared by every relay of the process (issue 9: a closure per
+// listener and connection was 13 closures an idle connection). A listener is called with the
+// socket as `this`, which finds its relay through one symbol-keyed property.
+const kRelay = Symbol('wsgate.relay');
+type RelaySocket = Socket & { [kRelay]?: Relay };
 
 export class Relay {
   readonly #client: Socket;
@@ -150,9 +152,73 @@ export class Relay {
     const maxPayload = options.maxMessageSize ?? Infinity;
     this.#up = new Direction(this, 'client', client, upstream, maxPayload, options.traffic);
     this.#down = new Direction(this, 'upstream', upstream, client, maxPayload, options.traffic);
+    (client as RelaySocket)[kRelay] = this;
+    (upstream as RelaySocket)[kRelay] = this;
     // At once: an error between construction and start() must not throw out of the process.
-    client.on('error', this.#onClientError);
-    upstream.on('error', this.#onUpstreamError);
+    client.on('error', Relay.#onClientError);
+    upstream.on('error', Relay.#onUpstreamError);
+  }
+
+  // --- shared socket listeners (`this` is the socket) -------------------------------------
+
+  static #of(socket: Socket): Relay {
+    return (socket as RelaySocket)[kRelay]!;
+  }
+
+  static readonly #onClientData = function (this: Socket, chunk: Buffer): void {
+    Relay.#of(this).#up.onData(chunk);
+  };
+
+  static readonly #onUpstreamData = function (this: Socket, chunk: Buffer): void {
+    Relay.#of(this).#down.onData(chunk);
+  };
+
+  /** The client flushed: what the upstream sends may flow again. */
+  static readonly #onClientDrain = function (this: Socket): void {
+    Relay.#of(this).#down.onDrain();
+  };
+
+  static readonly #onUpstreamDrain = function (this: Socket): void {
+    Relay.#of(this).#up.onDrain();
+  };
+
+  static readonly #onClientEnd = function (this: Socket): void {
+    const relay = Relay.#of(this);
+    relay.sourceGone(relay.#up);
+  };
+
+  static readonly #onUpstreamEnd = function (this: Socket): void {
+    const relay = Relay.#of(this);
+    relay.sourceGone(relay.#down);
+  };
+
+  static readonly #onClientError = function (this: Socket): void {
+    const relay = Relay.#of(this);
+    relay.#socketFailed(relay.#up, relay.#down);
+  };
+
+  static readonly #onUpstreamError = function (this: Socket): void {
+    const relay = Relay.#of(this);
+    relay.#socketFailed(relay.#down, relay.#up);
+  };
+
+  static readonly #onClientClose = function (this: Socket): void {
+    const relay = Relay.#of(this);
+    relay.#socketClosed(relay.#up, relay.#down);
+  };
+
+  static readonly #onUpstreamClose = function (this: Socket): void {
+    const relay = Relay.#of(this);
+    relay.#socketClosed(relay.#down, relay.#up);
+  };
+
+  static readonly #onIdle = function (this: Socket): void {
+    Relay.#of(this).#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
+  };
+
+  static #onCloseTimeout(relay: Relay): void {
+    relay.#client.destroy();
+    relay.#upstream.destroy();
   }
 
   get ended(): boolean {
@@ -169,10 +235,10 @@ export class Relay {
     const up = this.#up;
     const down = this.#down;
 
-    client.on('close', this.#onClientClose);
-    upstream.on('close', this.#onUpstreamClose);
-    if (client.closed) this.#onClientClose();
-    if (upstream.closed) this.#onUpstreamClose();
+    client.on('close', Relay.#onClientClose);
+    upstream.on('close', Relay.#onUpstreamClose);
+    if (client.closed) this.#socketClosed(up, down);
+    if (upstream.closed) this.#socketClosed(down, up);
     if (this.#finished) return;
 
     // Documented as settable before 'end' (stream.Duplex#allowHalfOpen): one side's FIN is passed
@@ -184,20 +250,20 @@ export class Relay {
     const idle = this.#options.idleTimeoutMs;
     if (idle > 0) {
       client.setTimeout(Math.min(idle, MAX_TIMER_MS));
-      client.on('timeout', this.#onIdle);
+      client.on('timeout', Relay.#onIdle);
     }
 
-    client.on('drain', down.onDrain);
-    upstream.on('drain', up.onDrain);
-    client.on('end', up.onSourceEnd);
-    upstream.on('end', down.onSourceEnd);
-    client.on('data', up.onData);
-    upstream.on('data', down.onData);
+    client.on('drain', Relay.#onClientDrain);
+    upstream.on('drain', Relay.#onUpstreamDrain);
+    client.on('end', Relay.#onClientEnd);
+    upstream.on('end', Relay.#onUpstreamEnd);
+    client.on('data', Relay.#onClientData);
+    upstream.on('data', Relay.#onUpstreamData);
     // The handshake code may have paused them, and a 'data' listener does not undo pause(). Data
     // flows from a later tick, so the heads below still go first, and may pause again.
     client.resume();
     upstream.resume();
-    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, this.#onPingTimeout);
+    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, (side) => this.#onPingTimeout(side));
     if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY));
     const rate = this.#options.messageRate;
     if (rate !== undefined) {
@@ -218,15 +284,11 @@ export class Relay {
 
   // --- events ------------------------------------------------------------------------------
 
-  readonly #onIdle = (): void => {
-    this.#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
-  };
-
   /**
    * SPEC §6 ping-timeout: the silent side's TCP is cut (counted 1006 with that side), the other side
    * hears 1001 (the client is missing) or 1014 (the upstream is, RFC 6455 §7.4.1).
    */
-  readonly #onPingTimeout = (side: PingSide): void => {
+  #onPingTimeout(side: PingSide): void {
     if (this.#closing || this.#finished) return;
     this.#options.onPingTimeout?.(side);
     this.#recordFirstClose(CLOSE_ABNORMAL, side);
@@ -234,23 +296,7 @@ export class Relay {
     this.#requestProxyClose(side === 'client' ? this.#up : this.#down, side === 'client' ? CLOSE_GOING_AWAY : CLOSE_BAD_GATEWAY);
     (side === 'client' ? this.#client : this.#upstream).destroy();
     this.#endToldSides();
-  };
-
-  readonly #onClientError = (): void => {
-    this.#socketFailed(this.#up, this.#down);
-  };
-
-  readonly #onUpstreamError = (): void => {
-    this.#socketFailed(this.#down, this.#up);
-  };
-
-  readonly #onClientClose = (): void => {
-    this.#socketClosed(this.#up, this.#down);
-  };
-
-  readonly #onUpstreamClose = (): void => {
-    this.#socketClosed(this.#down, this.#up);
-  };
+  }
 
   /** A socket failed: it reads and takes writes no more. `from` reads it, `toward` writes to it. */
   #socketFailed(from: Direction, toward: Direction): void {
@@ -334,14 +380,9 @@ export class Relay {
 
   #armCloseTimer(): void {
     if (this.#closeTimer !== undefined || this.#finished) return;
-    this.#closeTimer = setTimeout(this.#onCloseTimeout, this.#closeTimeoutMs);
+    this.#closeTimer = setTimeout(Relay.#onCloseTimeout, this.#closeTimeoutMs, this);
     this.#closeTimer.unref();
   }
-
-  readonly #onCloseTimeout = (): void => {
-    this.#client.destroy();
-    this.#upstream.destroy();
-  };
 
   /** Owe d's sink a close frame at the next boundary of d. */
   #requestProxyClose(d: Direction, code: number): void {
