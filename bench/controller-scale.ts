@@ -100,7 +100,8 @@ async function rssMiB(pid: number): Promise<number> {
 
 function wsgate(args: string[]): ChildProcess {
   const profile = process.env.WSGATE_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.WSGATE_BENCH_PROF}`] : [];
-  return spawn(process.execPath, [...profile, new URL('../src/cli.ts', import.meta.url).pathname, ...args, ...(profile.length > 0 && args[0] !== 'controller' ? ['--shutdown-delay', '0s', '--shutdown-timeout', '1s'] : []), '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
+  // The node flags the image's ENTRYPOINT gives every wsgate process (Dockerfile), so memory is what production holds.
+  return spawn(process.execPath, ['--max-semi-space-size=1', ...profile, new URL('../src/cli.ts', import.meta.url).pathname, ...args, ...(profile.length > 0 && args[0] !== 'controller' ? ['--shutdown-delay', '0s', '--shutdown-timeout', '1s'] : []), '--log-level', process.env.WSGATE_BENCH_LOG ?? 'warn', '--workers', '1'], { stdio: ['ignore', process.env.WSGATE_BENCH_LOG ? 'inherit' : 'ignore', 'inherit'] });
 }
 
 export interface TopologyRow {
