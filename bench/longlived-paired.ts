@@ -9,14 +9,12 @@
 // gives both routes the same (empty) policy: the method's own bias and spread.
 //   node bench/longlived-paired.ts [--connections 150] [--rate 20] [--seconds 5] [--rounds 8] [--policy JSON]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
+import { startLongLivedBench, longLivedPolicy } from './longlived-setup.ts';
 import { cpuSeconds, processTree } from './procfs.ts';
+import { freePort } from './targets.ts';
 
 const { values } = parseArgs({ options: {
   connections: { type: 'string', default: '150' },
@@ -32,29 +30,8 @@ const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const upstream = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-upstream.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-await new Promise((resolve) => upstream.once('listening', resolve));
-const upstreamPort = (upstream.address() as { port: number }).port;
-
-const dir = mkdtempSync(join(tmpdir(), 'wsgate-bench-longlived-paired-'));
-const config = join(dir, 'snapshot.json');
-writeFileSync(config, JSON.stringify({
-  version: 1,
-  routes: [
-    { host: '', path: '/plain', pathType: 'Prefix', pool: 'echo' },
-    { host: '', path: '/longlived', pathType: 'Prefix', pool: 'echo', policy: values.policy === undefined ? { pingInterval: '30s', pingTimeout: '10s', maxMessagesPerSecond: RATE * 10, messageRateDirection: 'both' } : JSON.parse(values.policy) as unknown },
-  ],
-  pools: [{ name: 'echo', endpoints: [{ address: '127.0.0.1', port: upstreamPort, state: 'ready' }] }],
-}));
+const bench = await startLongLivedBench('longlived-paired', values.policy === undefined ? longLivedPolicy(RATE) : JSON.parse(values.policy) as unknown);
+const config = bench.config;
 const pinned = spawnSync('taskset', ['--version']).status === 0;
 
 interface Proxy { child: ChildProcess; httpPort: number; pids: number[] }
@@ -132,5 +109,4 @@ console.log(`pings 30s + rate limit:  ${median(rows.map((r) => r.longlived)).toF
 console.log(`difference per round:    ${ratios.map((x) => `${x.toFixed(1)}%`).join(', ')}; median ${median(ratios).toFixed(1)}%, range ${Math.min(...ratios).toFixed(1)}% to ${Math.max(...ratios).toFixed(1)}%`);
 for (const proxy of proxies) proxy.child.kill('SIGTERM');
 await Promise.all(proxies.map((proxy) => new Promise((resolve) => proxy.child.once('exit', resolve))));
-upstream.close();
-rmSync(dir, { recursive: true, force: true });
+bench.close();

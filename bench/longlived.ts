@@ -8,14 +8,14 @@
 // `--profile DIR` shows how much of the proxy's time the features' own code takes. `npm run bench` runs
 // bench/longlived-paired.ts instead (both routes at once: the figure in docs/benchmarks.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
+import { startLongLivedBench, longLivedPolicy } from './longlived-setup.ts';
 import { cpuSeconds, processTree } from './procfs.ts';
+import { freePort } from './targets.ts';
 import { summariseProfile } from './profile.ts';
 
 const { values } = parseArgs({ options: {
@@ -33,29 +33,8 @@ const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const upstream = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-upstream.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-await new Promise((resolve) => upstream.once('listening', resolve));
-const upstreamPort = (upstream.address() as { port: number }).port;
-
-const dir = mkdtempSync(join(tmpdir(), 'wsgate-bench-longlived-'));
-const config = join(dir, 'snapshot.json');
-writeFileSync(config, JSON.stringify({
-  version: 1,
-  routes: [
-    { host: '', path: '/plain', pathType: 'Prefix', pool: 'echo' },
-    { host: '', path: '/longlived', pathType: 'Prefix', pool: 'echo', policy: { pingInterval: '30s', pingTimeout: '10s', maxMessagesPerSecond: RATE * 10, messageRateDirection: 'both' } },
-  ],
-  pools: [{ name: 'echo', endpoints: [{ address: '127.0.0.1', port: upstreamPort, state: 'ready' }] }],
-}));
+const bench = await startLongLivedBench('longlived', longLivedPolicy(RATE));
+const config = bench.config;
 const httpPort = await freePort();
 const adminPort = await freePort();
 const profileDir = values.profile;
@@ -132,8 +111,7 @@ console.log(`pings 30s + rate limit:  ${b.toFixed(2)} us proxy CPU per echoed me
 console.log(`difference:              ${(((b - a) / a) * 100).toFixed(1)}% of the medians; per round ${paired.map((x) => `${x.toFixed(1)}%`).join(', ')}, median ${median(paired).toFixed(1)}%`);
 proxy.kill('SIGTERM');
 await new Promise((resolve) => proxy.once('exit', resolve));
-upstream.close();
-rmSync(dir, { recursive: true, force: true });
+bench.close();
 if (profileDir !== undefined) {
   // Self time inside the measured long-lived phases, summed over the proxy's processes' profiles.
   const ours = /^(.*) (pings|rate-limit|sweeper|lifetime)\.ts:\d+$/;
