@@ -220,7 +220,8 @@ describe('the image runs', () => {
     const demo = startFromImage(['demo', '--workers', '1', ...listenFlags(ports), '--shutdown-delay', '0s']);
     try {
       await waitUntilReady(ports.admin, 'demo ready in the image').catch((err: Error) => assert.fail(`${err.message}\n${demo.output()}`));
-      assert.match(demo.output(), new RegExp(`wss://localhost:${ports.https}/`));
+      // Readiness turns on just before the banner is written, and the pipe delivers it later still.
+      await eventually(() => demo.output().includes(`wss://localhost:${ports.https}/`), 'the banner names the wss URL');
 
       const pids = wsgatePids(ports.admin);
       assert.ok(pids.length >= 1);
