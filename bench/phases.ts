@@ -74,6 +74,7 @@ export interface SlowReaderResult {
   /** Longest GC pause of the proxy during the phase (node --trace-gc), wsgate only. */
   gcMaxPauseMs?: number;
   gcCount?: number;
+  gcLongestKind?: string;
   /** Growth over the baseline at ten even points, to tell a plateau from a leak. */
   growthSeriesBytes: number[];
 }
@@ -380,7 +381,7 @@ export async function slowReader(ctx: PhaseContext, direction: 'downstream' | 'u
     maxGrowthBytes: Math.max(0, ...samples),
     growthAtHalfBytes: around(Math.floor(samples.length / 2)),
     growthAtEndBytes: around(samples.length - 2),
-    ...(gc ? { gcMaxPauseMs: gc.maxMs, gcCount: gc.count } : {}),
+    ...(gc ? { gcMaxPauseMs: gc.maxMs, gcCount: gc.count, gcLongestKind: gc.longestKind } : {}),
     growthSeriesBytes: Array.from({ length: 10 }, (_, i) => samples[Math.min(samples.length - 1, Math.round(((i + 1) * samples.length) / 10) - 1)] ?? 0),
   };
 }

@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeCertificate } from './certs.ts';
+import { cpuQuota } from './cgroup.ts';
 import { BENCH_HOST } from './client.ts';
 import { atRest, echo, handshakes, idleConnections, latencyInterleaved, slowReader, type PhaseContext, type PhaseResult } from './phases.ts';
 import { cpuModel } from './procfs.ts';
 import { formatSummary, summariseProfile, type WindowUs } from './profile.ts';
-import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, type PhaseName, type Row, type Runs } from './report.ts';
+import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, WORKER_QUOTA, type PhaseName, type Row, type Runs } from './report.ts';
 import { HAPROXY_BINARY, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
@@ -155,6 +156,17 @@ async function runPass(ctx: Context, pass: Pass, phases: PhaseName[], targets: T
       for (const [key, workers, cores] of [['w1', 1, String(PROXY_CORE)], ['w2', 2, `${PROXY_CORE},${LOAD_CORE}`]] as const) {
         add(runs, 'workers', key, await withTargets(ctx, `workers: wsgate-proxy --workers ${workers}`, ['wsgate-proxy'], { workers, proxyCores: cores }, (c) => echo(c.get('wsgate-proxy')!, 1024, echoOptions)));
       }
+      // The same with the proxy capped at WORKER_QUOTA of a core per worker, so that the load
+      // generator is not what limits the two-worker run.
+      for (const [key, workers, cores] of [['w1cap', 1, String(PROXY_CORE)], ['w2cap', 2, `${PROXY_CORE},${LOAD_CORE}`]] as const) {
+        const quota = cpuQuota(`wsgate-bench-${process.pid}-${key}`, WORKER_QUOTA * workers);
+        if (!quota) break;
+        try {
+          add(runs, 'workers', key, await withTargets(ctx, `workers: wsgate-proxy --workers ${workers}, capped at ${WORKER_QUOTA * workers} of a core`, ['wsgate-proxy'], { workers, proxyCores: cores, cpuQuota: quota }, (c) => echo(c.get('wsgate-proxy')!, 1024, echoOptions)));
+        } finally {
+          quota.remove();
+        }
+      }
     }
     // Once: 5000 connections per target take long, and RSS is not what a noisy neighbour moves.
     if (firstPass && round === 0 && phases.includes('idle')) {
@@ -279,7 +291,7 @@ function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; fai
     `- handshake: ${sizes.handshakeConnections} connections, ${sizes.handshakeParallel} at a time, each a TLS handshake (full; or resumed with the ticket the lane got last, ≥ 90% must resume), the WebSocket handshake, then a clean close; CPU read after the upstream has seen every close and 300 ms more.`,
     `- idle: RSS with ${sizes.idleConnections} open idle wss connections minus RSS before them (after 200 warm-up connections), divided by ${sizes.idleConnections}.`,
     `- slow reader: ${sizes.slowBytes / MiB} MiB of 64 KiB messages written as fast as TCP takes them, read at ${sizes.slowRate / MiB} MiB/s by the client (downstream: the upstream floods) or by the upstream (upstream: the client floods); proxy RSS every 50 ms over the RSS just before. Second half: growth at the end minus growth at the half (3-sample means). GC pauses: wsgate runs with \`node --trace-gc\` in this phase; the longest main-thread pause.`,
-    '- workers: `wsgate proxy --workers 2` pinned to both cores against `--workers 1` on core 0, the 1 KiB echo above, round trips per second; the load generator stays on core 1, so with 2 workers it shares that core with a worker.',
+    `- workers: \`wsgate proxy --workers 2\` pinned to both cores against \`--workers 1\` on core 0, the 1 KiB echo above, round trips per second; the load generator stays on core 1, so with 2 workers it shares that core with a worker, and the row shows how much CPU the load generator leaves over more than how the workers scale. The capped row runs the same pair with the proxy's processes together held to ${WORKER_QUOTA} of a core per worker (cgroup v1 cpu quota, bench/cgroup.ts; the row is absent where that controller is not writable), so that the proxy, not the load generator, is the bottleneck in both runs.`,
     '',
     DOC_END,
   );

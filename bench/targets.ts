@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchCertificate } from './certs.ts';
 import type { Endpoint } from './client.ts';
+import type { CpuQuota } from './cgroup.ts';
 import { processTree } from './procfs.ts';
 import { kubeconfigYaml } from '../test/support/kubeconfig.ts';
 
@@ -36,6 +37,8 @@ export interface TargetOptions {
   cpuProfileDir?: string;
   /** wsgate only: node --trace-gc, its lines in the target's log (read with gcPauses()). */
   traceGc?: boolean;
+  /** wsgate only: cap the proxy's processes together at this many cores' worth of CPU (bench/cgroup.ts). */
+  cpuQuota?: CpuQuota;
 }
 
 export interface RunningTarget {
@@ -44,7 +47,7 @@ export interface RunningTarget {
   /** The proxy's processes right now; empty for the direct path. */
   pids(): number[];
   /** The longest and the count of GC pauses the proxy logged since `sinceByte` (wsgate with traceGc). */
-  gcPauses?(sinceByte: number): { maxMs: number; count: number };
+  gcPauses?(sinceByte: number): GcPauses;
   /** Bytes in the target's log so far, to read what a phase added. */
   logSize?(): number;
   stop(): Promise<void>;
@@ -116,14 +119,26 @@ function fileSize(path: string): number {
  * node --trace-gc lines: "[pid:0x..]  1234 ms: Scavenge 4.5 (5.2) -> 3.9 (6.2) MB, pooled: 0 MB,
  * 1.23 / 0.00 ms  (average mu ...". The first number after the sizes is the main thread's pause.
  */
-export function parseGcPauses(text: string): { maxMs: number; count: number } {
+export function parseGcPauses(text: string): GcPauses {
   let maxMs = 0;
   let count = 0;
-  for (const match of text.matchAll(/ms: (?:Scavenge|Mark-Compact|Minor Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^\n]*? MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms/g)) {
+  let longestKind = '';
+  for (const match of text.matchAll(/ms: (Scavenge|Mark-Compact|Minor Mark-Compact|Mark-Sweep|Minor Mark-Sweep)[^\n]*? MB, (?:pooled: [\d.]+ MB, )?([\d.]+) \/ [\d.]+ ms(?:[^)\n]*\) ([^;\n]*))?/g)) {
     count++;
-    maxMs = Math.max(maxMs, Number(match[1]));
+    const ms = Number(match[2]);
+    if (ms > maxMs) {
+      maxMs = ms;
+      longestKind = match[3] ? `${match[1]!}, ${match[3].trim()}` : match[1]!;
+    }
   }
-  return { maxMs, count };
+  return { maxMs, count, longestKind };
+}
+
+export interface GcPauses {
+  maxMs: number;
+  count: number;
+  /** The collector of the longest pause and V8's reason, as --trace-gc names them ("Mark-Compact, finalize incremental marking via task"). */
+  longestKind: string;
 }
 
 function readFrom(path: string, sinceByte: number): string {
@@ -193,12 +208,14 @@ async function startWsgate(name: 'wsgate-proxy' | 'wsgate-run', options: TargetO
     ...(options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : []),
     ...(options.traceGc ? ['--trace-gc'] : []),
   ];
-  const child = spawn('taskset', [
-    '-c', options.proxyCores, process.execPath, ...nodeFlags, options.cli, ...source,
+  const argv = [
+    'taskset', '-c', options.proxyCores, process.execPath, ...nodeFlags, options.cli, ...source,
     '--workers', String(options.workers ?? 1), '--http-port', String(httpPort), '--https-port', String(httpsPort),
     '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--log-level', options.accessLog ? 'info' : 'warn',
     '--shutdown-delay', '0s', '--shutdown-timeout', '2s',
-  ], { cwd: repoRoot, stdio: ['ignore', log, log] });
+  ];
+  const [command, ...args] = options.cpuQuota ? options.cpuQuota.wrap(argv) : argv;
+  const child = spawn(command!, args, { cwd: repoRoot, stdio: ['ignore', log, log] });
   closeSync(log);
   try {
     await waitUntil(async () => (await adminReady(adminPort)) && (await accepts(httpsPort)), child, logPath, name);

@@ -79,7 +79,7 @@ test('parseGcPauses finds the longest main-thread pause in node --trace-gc outpu
     '{"level":"warn","msg":"not a gc line 9.99 / 0.00 ms"}',
     '[1234:0x5a0]     2512 ms: Mark-Compact 12.1 (14.0) -> 8.0 (14.0) MB, 6.75 / 0.10 ms  (average mu = 0.990, current mu = 0.980) finalize incremental marking via task; GC in old space requested',
   ].join('\n');
-  assert.deepEqual(parseGcPauses(text), { maxMs: 6.75, count: 2 });
+  assert.deepEqual(parseGcPauses(text), { maxMs: 6.75, count: 2, longestKind: 'Mark-Compact, finalize incremental marking via task' });
 });
 
 test('summariseProfile sums self time by function and leaves idle out of the shares', () => {
