@@ -36,16 +36,31 @@ export interface BufferReclaimer {
   stop(): void;
 }
 
-export function startBufferReclaimer(options: { growthBytes?: number; intervalMs?: number } = {}): BufferReclaimer {
+export interface ReclaimerOptions {
+  /** External growth since the last look that asks for a scavenge. */
+  growthBytes?: number;
+  /** External memory above its lowest point that a scavenge did not free: buffers in the old generation. */
+  oldGrowthBytes?: number;
+  /** At most one full collection per this long: each is an atomic pause. */
+  fullIntervalMs?: number;
+  intervalMs?: number;
+}
+
+export function startBufferReclaimer(options: ReclaimerOptions = {}): BufferReclaimer {
   const growthBytes = options.growthBytes ?? 1024 * 1024;
+  const oldGrowthBytes = options.oldGrowthBytes ?? 16 * 1024 * 1024;
+  const fullIntervalMs = options.fullIntervalMs ?? 5_000;
   const gc = collector();
   if (!gc) return { stop: () => {} };
   // A microsecond to read (process.memoryUsage() reads /proc); external memory is mostly buffers.
   let { external_memory: baseline, used_heap_size: lastUsed } = getHeapStatistics();
+  let floor = baseline;
+  let lastFull = -Infinity;
   const timer = setInterval(() => {
     const { external_memory: now, used_heap_size: used } = getHeapStatistics();
     // Memory given back on its own lowers the mark, so growth is measured from the low point.
     if (now < baseline) baseline = now;
+    if (now < floor) floor = now;
     // A heap that shrank was collected since the last look: V8 keeps up on its own (a busy relay
     // allocates enough to scavenge dozens of times a second), so forcing one would only add work.
     const collected = used < lastUsed;
@@ -54,6 +69,16 @@ export function startBufferReclaimer(options: { growthBytes?: number; intervalMs
     if (now - baseline < growthBytes) return;
     gc({ type: 'minor', execution: 'sync' });
     ({ external_memory: baseline, used_heap_size: lastUsed } = getHeapStatistics());
+    // Buffers that were alive when V8 last marked (a major collection that started during a
+    // burst) were promoted, and a scavenge cannot free them once they die; V8 would wait for its
+    // external limit, tens of MiB away. Past oldGrowthBytes, one full collection, rarely.
+    const nowMs = performance.now();
+    if (baseline - floor >= oldGrowthBytes && nowMs - lastFull >= fullIntervalMs) {
+      lastFull = nowMs;
+      gc({ type: 'major', execution: 'sync' });
+      ({ external_memory: baseline, used_heap_size: lastUsed } = getHeapStatistics());
+      floor = baseline;
+    }
   }, options.intervalMs ?? 50);
   timer.unref();
   return { stop: () => clearInterval(timer) };

@@ -6,7 +6,7 @@ import { eventually } from '../support/proxy.ts';
 
 test('buffers that died are reclaimed once their total grows past the threshold', async () => {
   const before = process.memoryUsage().arrayBuffers;
-  const reclaimer = startBufferReclaimer({ growthBytes: 4 * 1024 * 1024, intervalMs: 50 });
+  const reclaimer = startBufferReclaimer({ growthBytes: 4 * 1024 * 1024, oldGrowthBytes: 4 * 1024 * 1024, intervalMs: 50 });
   try {
     // Garbage the way a relay makes it: many chunk-sized buffers, each dropped after use.
     // Held until measured: V8 may collect on its own between the allocations and the check.
