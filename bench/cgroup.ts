@@ -32,7 +32,7 @@ export function cpuQuota(name: string, coresWorth: number): CpuQuota | undefined
       try {
         rmdirSync(dir);
       } catch {
-        // Still holds a process that did not exit; the next run's mkdir reuses it.
+        // A process of the target outlived its stop; the empty group is left behind, capping nothing.
       }
     },
   };

@@ -153,18 +153,19 @@ async function runPass(ctx: Context, pass: Pass, phases: PhaseName[], targets: T
     }
     if (firstPass && phases.includes('workers') && targets.includes('wsgate-proxy')) {
       const echoOptions = { connections: ctx.sizes.echoConnections, warmupMs: ctx.sizes.echoWarmupMs, measureMs: ctx.sizes.echoMeasureMs };
-      for (const [key, workers, cores] of [['w1', 1, String(PROXY_CORE)], ['w2', 2, `${PROXY_CORE},${LOAD_CORE}`]] as const) {
-        add(runs, 'workers', key, await withTargets(ctx, `workers: wsgate-proxy --workers ${workers}`, ['wsgate-proxy'], { workers, proxyCores: cores }, (c) => echo(c.get('wsgate-proxy')!, 1024, echoOptions)));
-      }
-      // The same with the proxy capped at WORKER_QUOTA of a core per worker, so that the load
-      // generator is not what limits the two-worker run.
-      for (const [key, workers, cores] of [['w1cap', 1, String(PROXY_CORE)], ['w2cap', 2, `${PROXY_CORE},${LOAD_CORE}`]] as const) {
-        const quota = cpuQuota(`wsgate-bench-${process.pid}-${key}`, WORKER_QUOTA * workers);
-        if (!quota) break;
-        try {
-          add(runs, 'workers', key, await withTargets(ctx, `workers: wsgate-proxy --workers ${workers}, capped at ${WORKER_QUOTA * workers} of a core`, ['wsgate-proxy'], { workers, proxyCores: cores, cpuQuota: quota }, (c) => echo(c.get('wsgate-proxy')!, 1024, echoOptions)));
-        } finally {
-          quota.remove();
+      // Uncapped, then with the proxy capped at WORKER_QUOTA of a core per worker, so that the
+      // load generator is not what limits the two-worker run.
+      for (const capped of [false, true]) {
+        for (const [workers, cores] of [[1, String(PROXY_CORE)], [2, `${PROXY_CORE},${LOAD_CORE}`]] as const) {
+          const key = `w${workers}${capped ? 'cap' : ''}`;
+          const quota = capped ? cpuQuota(`wsgate-bench-${process.pid}-${key}`, WORKER_QUOTA * workers) : undefined;
+          if (capped && !quota) break;
+          const label = `workers: wsgate-proxy --workers ${workers}${quota ? `, capped at ${WORKER_QUOTA * workers} of a core` : ''}`;
+          try {
+            add(runs, 'workers', key, await withTargets(ctx, label, ['wsgate-proxy'], { workers, proxyCores: cores, ...(quota ? { cpuQuota: quota } : {}) }, (c) => echo(c.get('wsgate-proxy')!, 1024, echoOptions)));
+          } finally {
+            quota?.remove();
+          }
         }
       }
     }

@@ -6,9 +6,9 @@
 // touching the hot path. Relay buffers mostly die young (backpressure bounds how long one waits),
 // so the collection is a scavenge (1-3 ms with the 1 MiB young generation). A full collection
 // stalls every connection of the worker for its whole length (the loaded p99.9 and the GC pause
-// row of issue 9) and a forced one is atomic (14-20 ms measured here); buffers that live long
-// enough to be promoted are left to V8's own incremental marking, which its external-memory limit
-// starts. While that marking runs, V8 (--separate-gc-phases, its default) turns any young
+// row of issue 9) and a forced one is atomic (14-20 ms measured here), so it runs only when
+// promoted buffers hold 16 MiB that a scavenge could not free, at most every 5 s; anything less
+// is left to V8's own incremental marking. While that marking runs, V8 (--separate-gc-phases, its default) turns any young
 // collection, this one included, into the marking's final pause: an early finalisation, which
 // docs/perf-notes.md measured at up to 20 ms, in 4 of 10 slow-reader runs.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
