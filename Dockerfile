@@ -6,11 +6,13 @@
 # The final image holds Node 24, the files `npm pack` ships and the production dependencies:
 # no shell, no package manager, and it runs as the distroless `nonroot` user (65532).
 
-# Build: the full toolchain compiles TypeScript to dist/ and packs the package as npm would.
+# Build: the full toolchain compiles TypeScript to dist/, bundles it into dist/bundle/wsgate.cjs
+# (tools/bundle.ts: what runs, one file) and packs the package as npm would.
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# --ignore-scripts: nothing the build needs runs an install script, and none runs unreviewed.
+# --ignore-scripts: nothing the build needs runs an install script, and none runs unreviewed
+# (esbuild finds its binary in its platform package without one).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build \
@@ -45,5 +47,5 @@ USER nonroot
 EXPOSE 8080 8443 9090
 # Exec form: distroless has no shell, and wsgate must be PID 1 to receive SIGTERM and drain.
 # The node flags are the data plane's (src/runtime/v8-flags.ts says why; the bench reads them here).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/dist/cli.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/wsgate.cjs"]
 CMD ["--help"]

@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import { makeCertificate } from './certs.ts';
 import { BENCH_HOST, openWebSocket, runParallel } from './client.ts';
 import { rssBytes } from './procfs.ts';
-import { startTarget, wsgateNodeFlags } from './targets.ts';
+import { imageScript, startTarget, wsgateNodeFlags } from './targets.ts';
 import { startUpstream } from './upstream.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -81,14 +81,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, top: { type: 'string', default: '40' } } });
   const connections = Number(values.connections);
   const top = Number(values.top);
-  execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   const workDir = mkdtempSync(join(tmpdir(), 'wsgate-idle-heap-'));
   const snapDir = join(workDir, 'snapshots');
   execFileSync('mkdir', ['-p', snapDir]);
   process.env.WSGATE_BENCH_NODE_FLAGS = [...wsgateNodeFlags(), '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`].join(' ');
   const certificate = makeCertificate(workDir, BENCH_HOST);
   const upstream = await startUpstream(1);
-  const target = await startTarget('wsgate-proxy', { workDir, upstreamPort: upstream.port, certificate, proxyCores: '0', loadCore: 1, accessLog: false, cli: 'dist/cli.js' });
+  const target = await startTarget('wsgate-proxy', { workDir, upstreamPort: upstream.port, certificate, proxyCores: '0', loadCore: 1, accessLog: false, cli: imageScript() });
   const held: Socket[] = [];
   try {
     const pid = target.pids()[0]!;

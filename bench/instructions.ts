@@ -3,7 +3,7 @@
 // doubled between quiet and loaded runs of bench/run.ts; these counts stay within a few percent).
 // User-space instructions only: the kernel's share (socket writes, connect) is not in them, and an
 // instruction of AES-NI is not one of the JIT's, so compare wsgate with wsgate, not with nginx.
-//   node bench/instructions.ts [--cli dist/cli.js] [--phase echo|resumed|full] [--node-flags "..."] [--annotate] [--policy JSON]
+//   node bench/instructions.ts [--cli dist/bundle/wsgate.cjs] [--phase echo|resumed|full] [--node-flags "..."] [--annotate] [--policy JSON]
 // --policy gives the route a policy (issue 13: pings and a rate limit) to count what it costs per message.
 // The proxy runs under valgrind (about 50x slower): the warm-up lets the JIT settle before the
 // count is switched on (callgrind_control -i on) for the measured work only.
@@ -16,13 +16,13 @@ import type { TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { makeCertificate } from './certs.ts';
 import { BENCH_HOST, openWebSocket, runParallel, type Endpoint, type SessionSlot } from './client.ts';
-import { freePort } from './targets.ts';
+import { freePort, imageScript } from './targets.ts';
 import { startUpstream } from './upstream.ts';
 import { closeFrame, frameBatch, FrameCounter } from './wsproto.ts';
 
 const { values } = parseArgs({
   options: {
-    cli: { type: 'string', default: 'dist/cli.js' },
+    cli: { type: 'string', default: imageScript() },
     phase: { type: 'string', default: 'echo' },
     'node-flags': { type: 'string', default: '--max-semi-space-size=1' },
     connections: { type: 'string', default: '10' },

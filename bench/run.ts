@@ -8,7 +8,7 @@
 //   npm run bench -- --only echo1k,handshake --targets wsgate-proxy,nginx
 //   npm run bench -- --repeat 5 --access-log on
 //   npm run bench -- --no-profile         skip the CPU profiles of wsgate's misses
-//   npm run bench -- --from-source        run wsgate from src/cli.ts (type stripping) instead of building dist/
+//   npm run bench -- --from-source        run wsgate from src/cli.ts (type stripping) instead of building the bundle
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import { atRest, echo, handshakes, idleConnections, latencyInterleaved, slowRead
 import { cpuModel } from './procfs.ts';
 import { formatSummary, summariseProfile, type WindowUs } from './profile.ts';
 import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, WORKER_QUOTA, type PhaseName, type Row, type Runs } from './report.ts';
-import { HAPROXY_BINARY, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
+import { HAPROXY_BINARY, imageScript, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
 const PROXY_CORE = 0;
@@ -240,8 +240,8 @@ interface Report {
   details: string[];
 }
 
-function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; failures: string[]; command: string; started: Date; sizes: Sizes; repeat: number; machineLines: string[]; loadStart: string; loadEnd: string; minutes: number }): string {
-  const { reports, profiles, failures, command, started, sizes, repeat, machineLines } = input;
+function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; failures: string[]; command: string; started: Date; sizes: Sizes; cli: string; repeat: number; machineLines: string[]; loadStart: string; loadEnd: string; minutes: number }): string {
+  const { reports, profiles, failures, command, started, sizes, cli, repeat, machineLines } = input;
   const out = [
     DOC_BEGIN,
     '## Data plane',
@@ -281,7 +281,7 @@ function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; fai
     '### Method',
     '',
     '- Client to proxy: wss (TLS 1.3, one ECDSA P-256 certificate made with openssl, served by every proxy; the client offers the X25519 key exchange only, which every target then uses: Node 24 would otherwise negotiate X25519MLKEM768 with wsgate alone, `BENCH_GROUPS` changes it); proxy to upstream: ws. Direct: ws from the client straight to the upstream.',
-    '- wsgate runs as its image runs it, `node dist/cli.js` (built by `npm run build` at the start of the bench; `--from-source` runs src/cli.ts). wsgate proxy: `wsgate proxy --config FILE --workers 1`; wsgate run: `wsgate run --kubeconfig K --default-cert-secret default/bench-tls --workers 1` against the test API server (test/support/apiserver.ts, in its own process on the load core) holding one Ingress to the bench upstream. Access log off = `--log-level warn`, on = `--log-level info` (one JSON line per connection to a file).',
+    `- wsgate runs as its image runs it, \`node ${cli}\` (the one-file bundle \`npm run build\` makes, built at the start of the bench; \`--from-source\` runs src/cli.ts). wsgate proxy: \`wsgate proxy --config FILE --workers 1\`; wsgate run: \`wsgate run --kubeconfig K --default-cert-secret default/bench-tls --workers 1\` against the test API server (test/support/apiserver.ts, in its own process on the load core) holding one Ingress to the bench upstream. Access log off = \`--log-level warn\`, on = \`--log-level info\` (one JSON line per connection to a file).`,
     '- nginx: Debian\'s, `worker_processes 1`, Upgrade/Connection/Host/X-Forwarded-For set, `proxy_read_timeout 1h`; nginx-16k adds `ssl_buffer_size 16k; proxy_buffer_size 16k; proxy_buffers 4 16k`. HAProxy: Debian\'s, `nbthread 1`, `mode http`, `option forwardfor`, `timeout tunnel 1h`. Access log on: nginx `access_log FILE`, HAProxy `log stdout` + `option httplog` to a file.',
     '- Every proxy is pinned to core 0 (`taskset -c 0`); the load generator (this process), the upstream (bench/upstream-server.ts) and the API server share core 1. Both ends are raw-socket programs: a real opening handshake (Sec-WebSocket-Accept checked), pre-built frames, frame headers walked, never payloads.',
     '- Proxy CPU: utime + stime from /proc/PID/stat over the proxy\'s process tree, read around the measured work. RSS: VmRSS, summed the same way.',
@@ -359,9 +359,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
 
-  // wsgate as its image runs it (node dist/cli.js): compiled once here, so no type stripping is measured.
-  const cli = values['from-source'] ? 'src/cli.ts' : 'dist/cli.js';
-  if (!values['from-source']) execFileSync(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: repoRoot, stdio: 'inherit' });
+  // wsgate as its image runs it (the bundle npm run build makes): built once here, so no type stripping is measured.
+  const cli = values['from-source'] ? 'src/cli.ts' : imageScript();
+  if (!values['from-source']) execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   // The load generator shares core 1 with the upstream; the proxies get core 0 to themselves.
   execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
   const workDir = mkdtempSync(join(tmpdir(), 'wsgate-bench-'));
@@ -384,13 +384,13 @@ async function main(): Promise<void> {
       log(`\naccess log ${pass}:\n${consoleTable(rows)}\n`);
       for (const line of [...report.spread, ...report.details]) log(line);
       // Written after each pass too, so a run cut short still leaves its figures.
-      if (write) writeSection(renderSection({ reports, profiles: [], failures: ctx.failures, command, started, sizes, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes: (Date.now() - started.getTime()) / 60_000 }));
+      if (write) writeSection(renderSection({ reports, profiles: [], failures: ctx.failures, command, started, sizes, cli, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes: (Date.now() - started.getTime()) / 60_000 }));
     }
     const profiles = values['no-profile'] ? [] : await profileMisses(ctx, reports[0]?.rows ?? []);
     for (const failure of ctx.failures) log(`FAILED: ${failure}`);
     if (write) {
       const minutes = (Date.now() - started.getTime()) / 60_000;
-      const path = writeSection(renderSection({ reports, profiles, failures: ctx.failures, command, started, sizes, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes }));
+      const path = writeSection(renderSection({ reports, profiles, failures: ctx.failures, command, started, sizes, cli, repeat, machineLines, loadStart, loadEnd: loadAverage(), minutes }));
       log(`wrote ${path}`);
     }
     if (ctx.failures.length > 0) process.exitCode = 1;

@@ -29,7 +29,7 @@ export interface TargetOptions {
   /** The core helper processes (the test API server) run on. */
   loadCore: number;
   accessLog: boolean;
-  /** wsgate only: the entry point, relative to the repo (dist/cli.js as the image runs it, or src/cli.ts). */
+  /** wsgate only: the entry point, relative to the repo (imageScript() as the image runs it, or src/cli.ts). */
   cli: string;
   /** wsgate only: --workers (default 1). */
   workers?: number;
@@ -149,6 +149,11 @@ function readFrom(path: string, sinceByte: number): string {
   }
 }
 
+function imageEntryPoint(): string[] {
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+  return entry ? (JSON.parse(entry[1]!) as string[]) : [];
+}
+
 /**
  * The node flags wsgate runs with: those of the image's entry point (Dockerfile ENTRYPOINT), or
  * WSGATE_BENCH_NODE_FLAGS when set (empty for none), to measure a flag before the image takes it.
@@ -156,9 +161,14 @@ function readFrom(path: string, sinceByte: number): string {
 export function wsgateNodeFlags(): string[] {
   const override = process.env.WSGATE_BENCH_NODE_FLAGS;
   if (override !== undefined) return override.split(' ').filter(Boolean);
-  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
-  const argv = entry ? (JSON.parse(entry[1]!) as string[]) : [];
-  return argv.slice(1).filter((arg) => arg.startsWith('--'));
+  return imageEntryPoint().slice(1).filter((arg) => arg.startsWith('--'));
+}
+
+/** The script the image's entry point runs (/app/dist/bundle/wsgate.cjs), relative to the repo: what `npm run build` makes. */
+export function imageScript(): string {
+  const script = imageEntryPoint().at(-1);
+  if (!script?.startsWith('/app/')) throw new Error(`Dockerfile ENTRYPOINT does not end with a script under /app/: ${script}`);
+  return script.slice('/app/'.length);
 }
 
 async function adminReady(adminPort: number): Promise<boolean> {

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS, FLAGS, parseOptions } from '../../src/commands/options.ts';
 import { deadPort } from '../support/proxy.ts';
+import { CLI_SCRIPT } from '../support/cli.ts';
 
-const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli.ts', ...args], { encoding: 'utf8', timeout: 30_000 });
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI_SCRIPT, ...args], { encoding: 'utf8', timeout: 30_000 });
 const runWith = (env: Record<string, string>, ...args: string[]) =>
-  spawnSync(process.execPath, ['src/cli.ts', ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+  spawnSync(process.execPath, [CLI_SCRIPT, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
 
 test('defaults are the SPEC §3 ones', () => {
   const o = parseOptions(['proxy', '--config', 'x.yaml'], {});

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Snapshot } from '../../src/config/snapshot.ts';
 import { closed, connect, deadPort, endpoint, eventually, metricValue, nextMessage, pool, route, scrape, snapshot, startUpstream, type TestUpstream } from '../support/proxy.ts';
+import { CLI_SCRIPT } from '../support/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -22,7 +23,7 @@ interface Wsgate {
 }
 
 function startWsgate(args: string[], env: Record<string, string> = {}): Wsgate {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_SCRIPT, ...args], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const stderr: string[] = [];
   let partial = '';

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { freePorts, listenFlags, spawnWsgate, waitUntilReady } from '../support/
 import { closed, connect, eventually, nextMessage } from '../support/proxy.ts';
 
 const repo = new URL('../..', import.meta.url).pathname;
+/** The script `wsgate` runs once installed (the bundle), as package.json names it. */
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { bin: { wsgate: string } };
 let dir: string;
 let cli: string;
 
@@ -24,7 +26,7 @@ before(async () => {
   execFileSync('mkdir', ['-p', app]);
   await writeFile(join(app, 'package.json'), '{ "name": "wsgate-install-check", "private": true }\n');
   execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--silent', join(dir, tarball)], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'] });
-  cli = join(app, 'node_modules', 'wsgate', 'dist', 'cli.js');
+  cli = join(app, 'node_modules', 'wsgate', pkg.bin.wsgate);
 });
 
 after(async () => {
@@ -33,7 +35,7 @@ after(async () => {
 
 test('the package holds the build and no development dependency', () => {
   const installed = join(dir, 'app', 'node_modules');
-  assert.ok(existsSync(cli), 'dist/cli.js is in the package');
+  assert.ok(existsSync(cli), `${pkg.bin.wsgate} is in the package`);
   assert.ok(existsSync(join(installed, '.bin', 'wsgate')), 'the bin is linked');
   assert.ok(existsSync(join(installed, 'wsgate', 'schema', 'snapshot.schema.json')), 'the published schema ships');
   for (const dev of ['typescript', 'eslint', 'fast-check', 'node']) assert.ok(!existsSync(join(installed, dev)), `${dev} is not installed`);

@@ -12,6 +12,9 @@ export async function freePorts(): Promise<ListenPorts> {
   return { http: await deadPort(), https: await deadPort(), admin: await deadPort() };
 }
 
+/** The wsgate the process-level tests run: src/cli.ts, or the file WSGATE_TEST_CLI names (the bundle, dist/bundle/wsgate.cjs). */
+export const CLI_SCRIPT = process.env.WSGATE_TEST_CLI ?? 'src/cli.ts';
+
 /** The flags that put every listener of a wsgate process on 127.0.0.1 and the given ports. */
 export function listenFlags(ports: ListenPorts): string[] {
   return ['--bind-address', '127.0.0.1', '--http-port', String(ports.http), '--https-port', String(ports.https), '--admin-port', String(ports.admin)];
@@ -23,9 +26,9 @@ export interface RunningWsgate {
   exit: Promise<number | null>;
 }
 
-/** Starts `wsgate ARGS` from source (or `cli` when given) with the Node running the tests. */
+/** Starts `wsgate ARGS` (CLI_SCRIPT, or `cli` when given) with the Node running the tests. */
 export function spawnWsgate(args: string[], options: { cli?: string; stdio?: StdioOptions } = {}): RunningWsgate {
-  const child = spawn(process.execPath, [options.cli ?? 'src/cli.ts', ...args], { stdio: options.stdio ?? ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [options.cli ?? CLI_SCRIPT, ...args], { stdio: options.stdio ?? ['ignore', 'inherit', 'inherit'] });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, exit };
 }

@@ -18,6 +18,7 @@ import { startApiServer, type ApiServer, type KubeObject } from '../../support/a
 import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service } from '../../support/k8s.ts';
 import { deadPort, eventually, startUpstream, type TestUpstream } from '../../support/proxy.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const HOST = 'sio.example.test';
@@ -38,7 +39,7 @@ interface Replica {
 }
 
 function start(args: string[], logs: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
+  const child = spawn(process.execPath, [CLI_SCRIPT, ...args], {
     cwd: ROOT,
     env: { ...process.env, WSGATE_LOG_LEVEL: process.env.WSGATE_TEST_LOG_LEVEL ?? 'warn', POD_NAME: `wsgate-${args[0]}` },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { acceptErrorReason, AcceptErrorLog, watchAcceptErrors } from '../../../src/dataplane/listen/accept-errors.ts';
-import { freePorts, listenFlags, waitUntilReady, type ListenPorts } from '../../support/cli.ts';
+import { CLI_SCRIPT, freePorts, listenFlags, type ListenPorts, waitUntilReady } from '../../support/cli.ts';
 import { closed, connect, endpoint, eventually, metricValue, nextMessage, pool, route, scrape, snapshot, startUpstream, type TestUpstream } from '../../support/proxy.ts';
 
 const FD_LIMIT = 128;
@@ -28,7 +28,7 @@ before(async () => {
   await writeFile(config, JSON.stringify(snapshot([route('/', 'echo')], [pool('echo', [endpoint(upstream.port)])])));
   ports = await freePorts();
   // Held connections that never send a head must stay for the whole test.
-  const args = ['src/cli.ts', 'proxy', '--config', config, '--workers', '1', '--header-timeout', '120s', ...listenFlags(ports)];
+  const args = [CLI_SCRIPT, 'proxy', '--config', config, '--workers', '1', '--header-timeout', '120s', ...listenFlags(ports)];
   const command = `ulimit -n ${FD_LIMIT} && exec "$0" "$@"`;
   child = spawn('bash', ['-c', command, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: child.stdout! }).on('line', (text) => {

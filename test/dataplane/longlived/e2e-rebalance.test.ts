@@ -15,6 +15,7 @@ import { startApiServer, type ApiServer, type KubeObject } from '../../support/a
 import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service } from '../../support/k8s.ts';
 import { connect, deadPort, eventually, metricValue, scrape, startUpstream, type TestUpstream } from '../../support/proxy.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const HOST = 'balanced.example.test';
 const CONNECTIONS = 90;
@@ -64,7 +65,7 @@ describe('rebalance after scale-out through wsgate run (2 workers)', () => {
     adminPort = await deadPort();
     wsgate = spawn(
       process.execPath,
-      ['src/cli.ts', 'run', '--kubeconfig', kubeconfig, '--workers', '2', '--http-port', String(httpPort), '--https-port', String(await deadPort()),
+      [CLI_SCRIPT, 'run', '--kubeconfig', kubeconfig, '--workers', '2', '--http-port', String(httpPort), '--https-port', String(await deadPort()),
         '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'],
       { cwd: join(import.meta.dirname, '..', '..', '..'), env: { ...process.env, WSGATE_LOG_LEVEL: process.env.WSGATE_TEST_LOG_LEVEL ?? 'warn', POD_NAME: 'wsgate-test-0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -15,6 +15,7 @@ import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service, tlsSecret } from '../../support/k8s.ts';
 import { makeCert, type TestCertificate } from '../../support/certs.ts';
 import { closed, connect, deadPort, eventually, metricValue, nextMessage, scrape, startUpstream, type TestUpstream } from '../../support/proxy.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const HOST = 'chat.example.test';
 const CHAT_POOL = 'default/chat/chat:80';
@@ -117,7 +118,7 @@ describe('wsgate run against a Kubernetes API server', () => {
     adminPort = await deadPort();
     wsgate = spawn(
       process.execPath,
-      ['src/cli.ts', 'run', '--kubeconfig', kubeconfig, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
+      [CLI_SCRIPT, 'run', '--kubeconfig', kubeconfig, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
         '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--publish-service', 'default/wsgate', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'],
       { cwd: join(import.meta.dirname, '..', '..', '..'), env: { ...process.env, WSGATE_LOG_LEVEL: process.env.WSGATE_TEST_LOG_LEVEL ?? 'warn', POD_NAME: 'wsgate-test-0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

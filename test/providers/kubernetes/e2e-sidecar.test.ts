@@ -21,6 +21,7 @@ import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, kubernetesObject, service, tlsSecret } from '../../support/k8s.ts';
 import { makeCert, type TestCertificate } from '../../support/certs.ts';
 import { connect, deadPort, eventually, metricValue, nextMessage, scrape, startUpstream, type TestUpstream } from '../../support/proxy.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const HOST = 'chat.example.test';
@@ -41,7 +42,7 @@ function chatIngress(): KubeObject {
 }
 
 function wsgate(args: string[], logs: string[]): ChildProcess {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], {
+  const child = spawn(process.execPath, [CLI_SCRIPT, ...args], {
     cwd: ROOT,
     env: { ...process.env, WSGATE_LOG_LEVEL: process.env.WSGATE_TEST_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,7 +156,7 @@ describe('the sidecar pair: controller --output beside proxy --config', () => {
   });
 
   it('controller --once prints the snapshot the cluster would produce and exits 0', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'controller', '--once', '--kubeconfig', kubeconfig], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI_SCRIPT, 'controller', '--once', '--kubeconfig', kubeconfig], {
       cwd: ROOT,
       env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' },
     });
@@ -182,7 +183,7 @@ describe('the sidecar pair: controller --output beside proxy --config', () => {
 
   it('controller --once --output FILE writes the complete snapshot (mode 0600) that proxy --config serves', async () => {
     const onceFile = join(dir, 'once.json');
-    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'controller', '--once', '--kubeconfig', kubeconfig, '--output', onceFile], {
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI_SCRIPT, 'controller', '--once', '--kubeconfig', kubeconfig, '--output', onceFile], {
       cwd: ROOT,
       env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' },
     });

@@ -16,6 +16,7 @@ import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service } from '../../support/k8s.ts';
 import { makeCa, makeCert, type TestCertificate } from '../../support/certs.ts';
 import { connect, deadPort, eventually, nextMessage } from '../../support/proxy.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const HOST = 'chat.example.test';
 const BACKEND_NAME = 'chat.default.svc';
@@ -96,7 +97,7 @@ describe('upstream-tls-verify with an Opaque CA Secret, through wsgate run', () 
     adminPort = await deadPort();
     wsgate = spawn(
       process.execPath,
-      ['src/cli.ts', 'run', '--kubeconfig', kubeconfig, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(await deadPort()),
+      [CLI_SCRIPT, 'run', '--kubeconfig', kubeconfig, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(await deadPort()),
         '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'],
       { cwd: join(import.meta.dirname, '..', '..', '..'), env: { ...process.env, WSGATE_LOG_LEVEL: 'warn', POD_NAME: 'wsgate-ca-0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );

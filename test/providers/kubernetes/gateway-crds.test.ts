@@ -16,6 +16,7 @@ import { writeKubeconfig } from '../../support/kubeconfig.ts';
 import { endpointSlice, ingress, ingressClass, service } from '../../support/k8s.ts';
 import { gateway, gatewayClass, httpRoute } from '../../support/gateway.ts';
 import { eventually } from '../../support/proxy.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 
@@ -42,7 +43,7 @@ describe('Gateway API CRDs absent, then installed', () => {
   });
 
   it('controller --once without the CRDs prints the Ingress snapshot and exits 0', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'controller', '--once', '--kubeconfig', kubeconfig], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI_SCRIPT, 'controller', '--once', '--kubeconfig', kubeconfig], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' } });
     const printed = JSON.parse(stdout) as Snapshot;
     assert.deepEqual(printed.routes.map((r) => `${r.host}${r.path}`), ['chat.example.test/ws']);
   });
@@ -64,7 +65,7 @@ describe('Gateway API CRDs absent, then installed', () => {
   });
 
   it('controller --once lists Gateways and HTTPRoutes and prints what their status would be', async () => {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/cli.ts', 'controller', '--once', '--kubeconfig', kubeconfig], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI_SCRIPT, 'controller', '--once', '--kubeconfig', kubeconfig], { cwd: ROOT, env: { ...process.env, WSGATE_LOG_LEVEL: 'warn' } });
     const printed = JSON.parse(stdout) as Snapshot;
     assert.ok(printed.routes.some((r) => r.source?.kind === 'HTTPRoute' && r.source.ingress === 'chat' && r.host === 'gw.example.test'));
     assert.match(stderr, /^status GatewayClass wsgate: Accepted=True SupportedVersion=True$/m);

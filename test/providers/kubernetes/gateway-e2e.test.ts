@@ -19,6 +19,7 @@ import { gateway, gatewayClass, httpRoute, referenceGrant } from '../../support/
 import { makeCa, makeCert } from '../../support/certs.ts';
 import { closed, connect, deadPort, eventually, metricValue, nextMessage, startUpstream, type TestUpstream } from '../../support/proxy.ts';
 import type { Condition, HTTPRouteRule } from '../../../src/translate/gateway/types.ts';
+import { CLI_SCRIPT } from '../../support/cli.ts';
 
 const HOST = 'gw.example.test';
 const DRAIN = { 'wsgate.io/drain-timeout': '300ms' };
@@ -118,7 +119,7 @@ describe('Gateway API through wsgate run', () => {
     adminPort = await deadPort();
     wsgate = spawn(
       process.execPath,
-      ['src/cli.ts', 'run', '--kubeconfig', kubeconfig, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
+      [CLI_SCRIPT, 'run', '--kubeconfig', kubeconfig, '--workers', '1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
         '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--publish-service', 'default/wsgate', '--shutdown-delay', '0s', '--shutdown-timeout', '2s'],
       { cwd: join(import.meta.dirname, '..', '..', '..'), env: { ...process.env, WSGATE_LOG_LEVEL: process.env.WSGATE_TEST_LOG_LEVEL ?? 'warn', POD_NAME: 'wsgate-gw-0' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
