@@ -10,16 +10,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'node:net';
 import { makeCertificate } from './certs.ts';
 import { BENCH_HOST, openWebSocket, runParallel } from './client.ts';
 import { rssBytes } from './procfs.ts';
-import { imageScript, startTarget, wsgateNodeFlags } from './targets.ts';
+import { buildImageScript, startTarget, wsgateNodeFlags } from './targets.ts';
 import { startUpstream } from './upstream.ts';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 interface Totals {
   count: number;
@@ -81,14 +78,14 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, top: { type: 'string', default: '40' } } });
   const connections = Number(values.connections);
   const top = Number(values.top);
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  const cli = buildImageScript();
   const workDir = mkdtempSync(join(tmpdir(), 'wsgate-idle-heap-'));
   const snapDir = join(workDir, 'snapshots');
   execFileSync('mkdir', ['-p', snapDir]);
   process.env.WSGATE_BENCH_NODE_FLAGS = [...wsgateNodeFlags(), '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`].join(' ');
   const certificate = makeCertificate(workDir, BENCH_HOST);
   const upstream = await startUpstream(1);
-  const target = await startTarget('wsgate-proxy', { workDir, upstreamPort: upstream.port, certificate, proxyCores: '0', loadCore: 1, accessLog: false, cli: imageScript() });
+  const target = await startTarget('wsgate-proxy', { workDir, upstreamPort: upstream.port, certificate, proxyCores: '0', loadCore: 1, accessLog: false, cli });
   const held: Socket[] = [];
   try {
     const pid = target.pids()[0]!;

@@ -22,7 +22,7 @@ import { atRest, echo, handshakes, idleConnections, latencyInterleaved, slowRead
 import { cpuModel } from './procfs.ts';
 import { formatSummary, summariseProfile, type WindowUs } from './profile.ts';
 import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, WORKER_QUOTA, type PhaseName, type Row, type Runs } from './report.ts';
-import { HAPROXY_BINARY, imageScript, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
+import { buildImageScript, HAPROXY_BINARY, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
 const PROXY_CORE = 0;
@@ -360,8 +360,7 @@ async function main(): Promise<void> {
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
 
   // wsgate as its image runs it (the bundle npm run build makes): built once here, so no type stripping is measured.
-  const cli = values['from-source'] ? 'src/cli.ts' : imageScript();
-  if (!values['from-source']) execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  const cli = values['from-source'] ? 'src/cli.ts' : buildImageScript();
   // The load generator shares core 1 with the upstream; the proxies get core 0 to themselves.
   execFileSync('taskset', ['-a', '-p', '-c', String(LOAD_CORE), String(process.pid)], { stdio: 'ignore' });
   const workDir = mkdtempSync(join(tmpdir(), 'wsgate-bench-'));

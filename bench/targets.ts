@@ -2,7 +2,7 @@
 // and data plane in one process), Debian's nginx (default buffers or 16k proxy + ssl buffers),
 // Debian's HAProxy (one thread) or nothing at all. Each proxy starts fresh, pinned to its own core,
 // with its own files in the run's temp dir; the access log is on or off for all of them alike.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -162,6 +162,12 @@ export function wsgateNodeFlags(): string[] {
   const override = process.env.WSGATE_BENCH_NODE_FLAGS;
   if (override !== undefined) return override.split(' ').filter(Boolean);
   return imageEntryPoint().slice(1).filter((arg) => arg.startsWith('--'));
+}
+
+/** Builds wsgate as the image has it (`npm run build`) and returns imageScript(). */
+export function buildImageScript(): string {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  return imageScript();
 }
 
 /** The script the image's entry point runs (/app/dist/bundle/wsgate.cjs), relative to the repo: what `npm run build` makes. */

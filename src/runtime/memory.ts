@@ -8,9 +8,9 @@
 // stalls every connection of the worker for its whole length (the loaded p99.9 and the GC pause
 // row of issue 9) and a forced one is atomic (14-20 ms measured here), so it runs only when
 // promoted buffers hold 16 MiB that a scavenge could not free, at most every 5 s; anything less
-// is left to V8's own incremental marking. While that marking runs, V8 (--separate-gc-phases, its default) turns any young
-// collection, this one included, into the marking's final pause: an early finalisation, which
-// docs/perf-notes.md measured at up to 20 ms, in 4 of 10 slow-reader runs.
+// is left to V8's own incremental marking. While that marking runs, V8 (--separate-gc-phases, its
+// default) turns any young collection, this one included, into the marking's final pause: an
+// early finalisation, which docs/perf-notes.md measured at up to 20 ms, in 4 of 10 slow-reader runs.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { logger } from '../common/log.ts';
