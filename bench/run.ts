@@ -39,13 +39,14 @@ interface Sizes {
   echoMeasureMs: number;
   latencyRounds: number;
   handshakeConnections: number;
+  handshakeWarmup: number;
   handshakeParallel: number;
   idleConnections: number;
   slowBytes: number;
   slowRate: number;
 }
-const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 2000, echoMeasureMs: 4000, latencyRounds: 1000, handshakeConnections: 500, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
-const QUICK: Sizes = { ...FULL, echoWarmupMs: 1500, echoMeasureMs: 3000, latencyRounds: 500, handshakeConnections: 300, idleConnections: 1000 };
+const FULL: Sizes = { echoConnections: 100, echoWarmupMs: 2000, echoMeasureMs: 4000, latencyRounds: 1000, handshakeConnections: 500, handshakeWarmup: 1000, handshakeParallel: 50, idleConnections: 5000, slowBytes: 64 * MiB, slowRate: 32 * MiB };
+const QUICK: Sizes = { ...FULL, echoWarmupMs: 1500, echoMeasureMs: 3000, latencyRounds: 500, handshakeConnections: 300, handshakeWarmup: 600, idleConnections: 1000 };
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const DOC_BEGIN = '<!-- bench/run.ts: data plane, begin (rewritten by npm run bench) -->';
@@ -133,8 +134,8 @@ async function bundle(ctx: Context, runs: Runs, name: TargetName, phases: PhaseN
     await step('rest', () => atRest(phase));
     await step('echo1k', () => echo(phase, 1024, echoOptions));
     await step('echo64k', () => echo(phase, 65536, echoOptions));
-    await step('handshake', () => handshakes(phase, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: false }));
-    await step('resumed', () => handshakes(phase, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: true }));
+    await step('handshake', () => handshakes(phase, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: false, warmup: sizes.handshakeWarmup }));
+    await step('resumed', () => handshakes(phase, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: true, warmup: sizes.handshakeWarmup }));
   });
 }
 
@@ -212,7 +213,7 @@ async function profileMisses(ctx: Context, rows: Row[]): Promise<PhaseProfile[]>
       const echoOptions = { connections: sizes.echoConnections, warmupMs: sizes.echoWarmupMs, measureMs: sizes.echoMeasureMs };
       if (phase === 'echo1k') await echo(c, 1024, echoOptions);
       else if (phase === 'echo64k') await echo(c, 65536, echoOptions);
-      else await handshakes(c, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: phase === 'resumed' });
+      else await handshakes(c, sizes.handshakeConnections, { parallel: sizes.handshakeParallel, resumed: phase === 'resumed', warmup: sizes.handshakeWarmup });
       window = { fromUs, toUs: nowUs() };
     });
     let files: string[] = [];
@@ -289,7 +290,7 @@ function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; fai
     `- at rest: RSS ${3} s after the proxy is ready, before any connection.`,
     `- echo: ${sizes.echoConnections} connections, each sends a message (masked, binary) and the next one when the upstream's echo of the same size is back; ${sizes.echoWarmupMs / 1000} s warm-up, then ${sizes.echoMeasureMs / 1000} s measured. A message is one relayed message in one direction (a round trip is two); GiB counts payload both ways. The loaded round trip is every round trip that starts in the measured window. The upstream's frame count must match the client's.`,
     `- unloaded round trip: one connection per target, one 1 KiB message at a time, ${sizes.latencyRounds} round trips after ${sizes.latencyRounds / 10} warm-up; all targets at once, taking turns in blocks of 250.`,
-    `- handshake: ${sizes.handshakeConnections} connections, ${sizes.handshakeParallel} at a time, each a TLS handshake (full; or resumed with the ticket the lane got last, ≥ 90% must resume), the WebSocket handshake, then a clean close; CPU read after the upstream has seen every close and 300 ms more.`,
+    `- handshake: ${sizes.handshakeConnections} connections after ${sizes.handshakeWarmup} unmeasured ones of the same kind (a JIT-compiled proxy spends its first few hundred compiling the path; nginx and HAProxy cost the same from the first), ${sizes.handshakeParallel} at a time, each a TLS handshake (full; or resumed with the ticket the lane got last, ≥ 90% must resume), the WebSocket handshake, then a clean close; CPU read after the upstream has seen every close and 300 ms more.`,
     `- idle: RSS with ${sizes.idleConnections} open idle wss connections minus RSS before them (after 200 warm-up connections), divided by ${sizes.idleConnections}.`,
     `- slow reader: ${sizes.slowBytes / MiB} MiB of 64 KiB messages written as fast as TCP takes them, read at ${sizes.slowRate / MiB} MiB/s by the client (downstream: the upstream floods) or by the upstream (upstream: the client floods); proxy RSS every 50 ms over the RSS just before. Second half: growth at the end minus growth at the half (3-sample means). GC pauses: wsgate runs with \`node --trace-gc\` in this phase; the longest main-thread pause.`,
     `- workers: \`wsgate proxy --workers 2\` pinned to both cores against \`--workers 1\` on core 0, the 1 KiB echo above, round trips per second; the load generator stays on core 1, so with 2 workers it shares that core with a worker, and the row shows how much CPU the load generator leaves over more than how the workers scale. The capped row runs the same pair with the proxy's processes together held to ${WORKER_QUOTA} of a core per worker (cgroup v1 cpu quota, bench/cgroup.ts; the row is absent where that controller is not writable), so that the proxy, not the load generator, is the bottleneck in both runs.`,
