@@ -1,0 +1,65 @@
+// What the RSS of `wsgate proxy` at rest is made of: resident, anonymous and file-backed memory 3 s
+// after it is ready (the bench's at-rest row), the node binary's segments, and the largest
+// anonymous kinds, from /proc/PID/status and /proc/PID/smaps. WSGATE_BENCH_NODE_FLAGS changes the
+// node flags, and the environment (MALLOC_ARENA_MAX, UV_THREADPOOL_SIZE) reaches the proxy.
+//   node bench/rest-breakdown.ts [--starts 3]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { makeCertificate } from './certs.ts';
+import { BENCH_HOST } from './client.ts';
+import { buildImageScript, startTarget } from './targets.ts';
+import { startUpstream } from './upstream.ts';
+
+const MAPPING = /^[0-9a-f]+-[0-9a-f]+ (\S+) ([0-9a-f]+) \S+ \S+ *(.*)$/;
+
+function statusMiB(pid: number, field: string): string {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? (Number(match[1]) / 1024).toFixed(1) : '?';
+}
+
+/** Resident KiB by mapping: the node binary per segment, everything else by name ([anon], [heap], libraries). */
+function smapsSummary(pid: number): string[] {
+  const resident = new Map<string, number>();
+  let key = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const mapping = MAPPING.exec(line);
+    if (mapping) {
+      const [, perms, offset, path] = mapping as unknown as [string, string, string, string];
+      const name = path === '' ? '[anon]' : path;
+      key = name.endsWith('/node') ? `node binary ${perms} at offset 0x${offset}` : name;
+    } else if (line.startsWith('Rss:')) {
+      resident.set(key, (resident.get(key) ?? 0) + Number(line.split(/\s+/)[1]));
+    }
+  }
+  return [...resident].filter(([, kib]) => kib >= 256).sort((a, b) => b[1] - a[1]).map(([name, kib]) => `  ${(kib / 1024).toFixed(1).padStart(6)} MiB  ${name}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' } } });
+  const cli = buildImageScript();
+  const workDir = mkdtempSync(join(tmpdir(), 'wsgate-rest-'));
+  const upstream = await startUpstream(1);
+  try {
+    const certificate = makeCertificate(workDir, BENCH_HOST);
+    for (let start = 0; start < Number(values.starts); start++) {
+      const target = await startTarget('wsgate-proxy', { workDir, upstreamPort: upstream.port, certificate, proxyCores: '0', loadCore: 1, accessLog: false, cli });
+      try {
+        await sleep(3000);
+        const [pid] = target.pids();
+        if (pid === undefined) throw new Error('wsgate proxy exited');
+        console.log(`start ${start + 1}: RSS ${statusMiB(pid, 'VmRSS')} MiB = anonymous ${statusMiB(pid, 'RssAnon')} + file-backed ${statusMiB(pid, 'RssFile')}`);
+        if (start === 0) for (const line of smapsSummary(pid)) console.log(line);
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    await upstream.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
