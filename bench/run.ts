@@ -210,7 +210,8 @@ async function profileMisses(ctx: Context, rows: Row[]): Promise<PhaseProfile[]>
       const c = contexts.get(target)!;
       const sizes = ctx.sizes;
       const echoOptions = { connections: sizes.echoConnections, warmupMs: sizes.echoWarmupMs, measureMs: sizes.echoMeasureMs };
-      const handshakeOptions = { parallel: sizes.handshakeParallel, resumed: phase === 'resumed', warmup: 0 };
+      // Each call's lanes start without a ticket, so a resumed call opens one unmeasured connection per lane first.
+      const handshakeOptions = { parallel: sizes.handshakeParallel, resumed: phase === 'resumed', warmup: phase === 'resumed' ? sizes.handshakeParallel : 0 };
       // The handshake warm-up is kept out of the profile's window: it is the JIT compiling, which the row does not count either.
       if (phase === 'handshake' || phase === 'resumed') await handshakes(c, sizes.handshakeWarmup, handshakeOptions);
       const fromUs = nowUs();
