@@ -279,7 +279,9 @@ export async function handshakes(ctx: PhaseContext, connections: number, options
   const pids = ctx.target.pids();
   const slots = Array.from({ length: options.parallel }, (): SessionSlot => ({}));
   const lane = (i: number): SessionSlot | undefined => (options.resumed ? slots[i % options.parallel] : undefined);
-  await runParallel(options.warmup, options.parallel, async (i) => void (await handshakeAndClose(ctx, lane(i))));
+  // Each lane's first connection is where it gets its ticket, so a resumed call warms every lane at least once.
+  const warmup = options.resumed ? Math.max(options.warmup, options.parallel) : options.warmup;
+  await runParallel(warmup, options.parallel, async (i) => void (await handshakeAndClose(ctx, lane(i))));
   await settleConnections(ctx, baseOpen);
   const before = await ctx.upstream.stats();
   const cpuBefore = cpuTime(pids);

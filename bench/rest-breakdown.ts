@@ -3,15 +3,10 @@
 // anonymous kinds, from /proc/PID/status and /proc/PID/smaps. WSGATE_BENCH_NODE_FLAGS changes the
 // node flags, and the environment (MALLOC_ARENA_MAX, UV_THREADPOOL_SIZE) reaches the proxy.
 //   node bench/rest-breakdown.ts [--starts 3]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { makeCertificate } from './certs.ts';
-import { BENCH_HOST } from './client.ts';
-import { buildImageScript, startTarget } from './targets.ts';
-import { startUpstream } from './upstream.ts';
+import { withBenchSession } from './session.ts';
 
 const MAPPING = /^[0-9a-f]+-[0-9a-f]+ (\S+) ([0-9a-f]+) \S+ \S+ *(.*)$/;
 
@@ -39,27 +34,17 @@ function smapsSummary(pid: number): string[] {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' } } });
-  const cli = buildImageScript();
-  const workDir = mkdtempSync(join(tmpdir(), 'wsgate-rest-'));
-  const upstream = await startUpstream(1);
-  try {
-    const certificate = makeCertificate(workDir, BENCH_HOST);
+  await withBenchSession('wsgate-rest-', async ({ withTarget }) => {
     for (let start = 0; start < Number(values.starts); start++) {
-      const target = await startTarget('wsgate-proxy', { workDir, upstreamPort: upstream.port, certificate, proxyCores: '0', loadCore: 1, accessLog: false, cli });
-      try {
+      await withTarget('wsgate-proxy', async (target) => {
         await sleep(3000);
         const [pid] = target.pids();
         if (pid === undefined) throw new Error('wsgate proxy exited');
         console.log(`start ${start + 1}: RSS ${statusMiB(pid, 'VmRSS')} MiB = anonymous ${statusMiB(pid, 'RssAnon')} + file-backed ${statusMiB(pid, 'RssFile')}`);
         if (start === 0) for (const line of smapsSummary(pid)) console.log(line);
-      } finally {
-        await target.stop();
-      }
+      });
     }
-  } finally {
-    await upstream.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

@@ -22,11 +22,10 @@ import { atRest, echo, handshakes, idleConnections, latencyInterleaved, slowRead
 import { cpuModel } from './procfs.ts';
 import { formatSummary, summariseProfile, type WindowUs } from './profile.ts';
 import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, WORKER_QUOTA, type PhaseName, type Row, type Runs } from './report.ts';
+import { LOAD_CORE, parseList, PROXY_CORE } from './session.ts';
 import { buildImageScript, HAPROXY_BINARY, NGINX_BINARY, startTarget, TARGETS, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
-const PROXY_CORE = 0;
-const LOAD_CORE = 1;
 /** Phases run one after another on one fresh start of a target. */
 const BUNDLE: PhaseName[] = ['rest', 'echo1k', 'echo64k', 'handshake', 'resumed'];
 /** With the access log on, the phases a log line per connection (or per message) could change. */
@@ -53,13 +52,6 @@ const DOC_BEGIN = '<!-- bench/run.ts: data plane, begin (rewritten by npm run be
 const DOC_END = '<!-- bench/run.ts: data plane, end -->';
 
 type Pass = 'off' | 'on';
-
-function parseList<T extends string>(text: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
-  if (text === undefined) return undefined;
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const item of items) if (!allowed.includes(item as T)) throw new Error(`${flag}: "${item}" is not one of ${allowed.join(', ')}`);
-  return items as T[];
-}
 
 function machine(): string[] {
   // Tools print their version on stdout or stderr (nginx -v uses stderr): take whichever has it.
@@ -210,8 +202,7 @@ async function profileMisses(ctx: Context, rows: Row[]): Promise<PhaseProfile[]>
       const c = contexts.get(target)!;
       const sizes = ctx.sizes;
       const echoOptions = { connections: sizes.echoConnections, warmupMs: sizes.echoWarmupMs, measureMs: sizes.echoMeasureMs };
-      // Each call's lanes start without a ticket, so a resumed call opens one unmeasured connection per lane first.
-      const handshakeOptions = { parallel: sizes.handshakeParallel, resumed: phase === 'resumed', warmup: phase === 'resumed' ? sizes.handshakeParallel : 0 };
+      const handshakeOptions = { parallel: sizes.handshakeParallel, resumed: phase === 'resumed', warmup: 0 };
       // The handshake warm-up is kept out of the profile's window: it is the JIT compiling, which the row does not count either.
       if (phase === 'handshake' || phase === 'resumed') await handshakes(c, sizes.handshakeWarmup, handshakeOptions);
       const fromUs = nowUs();
