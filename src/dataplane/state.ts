@@ -48,6 +48,12 @@ export function routeMetricsOf(served: ServedSnapshot, route: CompiledRoute): Ro
   return served.routeMetrics[route.index]!;
 }
 
+/** Told when the first connection opens and the last one closes: what only a busy proxy needs runs only then. */
+export interface ConnectionActivity {
+  busy(): void;
+  idle(): void;
+}
+
 export class DataPlane {
   readonly registry: EndpointRegistry;
   readonly metrics: WsgateMetrics;
@@ -59,7 +65,10 @@ export class DataPlane {
   #reuse: CompiledReuse | undefined;
   readonly #rebalancer: Rebalancer;
 
-  constructor(options: { metrics: WsgateMetrics; certificates: CertificateStore; registry?: EndpointRegistry }) {
+  readonly #activity: ConnectionActivity | undefined;
+
+  constructor(options: { metrics: WsgateMetrics; certificates: CertificateStore; registry?: EndpointRegistry; activity?: ConnectionActivity }) {
+    this.#activity = options.activity;
     this.metrics = options.metrics;
     this.certificates = options.certificates;
     this.registry = options.registry ?? new EndpointRegistry();
@@ -103,6 +112,7 @@ export class DataPlane {
 
   track(connection: ProxiedConnection): void {
     this.connections.add(connection);
+    if (this.connections.size === 1) this.#activity?.busy();
     const pool = this.current?.pools.get(connection.poolName);
     // The endpoint may have left between the pick and the 101: drain it like any other.
     if (pool) this.#considerDrain(connection, pool.endpoints.stateOf(connection.endpointKey), pool.drainTimeoutMs);
@@ -110,8 +120,9 @@ export class DataPlane {
 
   untrack(connection: ProxiedConnection): void {
     if (connection.drainTimer) clearTimeout(connection.drainTimer);
-    this.connections.delete(connection);
+    const wasTracked = this.connections.delete(connection);
     if (this.connections.size === 0) {
+      if (wasTracked) this.#activity?.idle();
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();

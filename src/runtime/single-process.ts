@@ -121,12 +121,11 @@ function startAdmin(options: ProxyProcessOptions, metrics: WsgateMetrics, datapl
 export async function startProxyProcess(options: ProxyProcessOptions): Promise<ProxyProcess> {
   const metrics = options.metrics ?? new WsgateMetrics();
   const certificates = await CertificateStore.create({ defaultCertificate: options.defaultCertificate, ticketKeys: options.ticketKeys });
-  const dataplane = new DataPlane({ metrics, certificates });
-  let draining = false;
+  // Relay buffers exist only while connections do; at rest the reclaimer's timer stops.
   const reclaimer = startBufferReclaimer();
-  // Ejections expire and certificates age: keep those gauges current between reloads.
-  const gaugeTimer = setInterval(() => dataplane.refreshGauges(), 5000);
-  gaugeTimer.unref();
+  reclaimer.pause();
+  const dataplane = new DataPlane({ metrics, certificates, activity: { busy: reclaimer.resume, idle: reclaimer.pause } });
+  let draining = false;
   const listeners = await startListeners(dataplane, {
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
@@ -150,7 +149,6 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
       conditions = source;
     },
     close: async () => {
-      clearInterval(gaugeTimer);
       reclaimer.stop();
       await listeners.close();
       dataplane.closeAll();
@@ -168,7 +166,7 @@ export async function startProxyProcess(options: ProxyProcessOptions): Promise<P
         closeConnections: (spreadMs) => dataplane.closeAll(spreadMs),
         whenIdle: () => dataplane.whenIdle(),
         finish: async () => {
-          clearInterval(gaugeTimer);
+          reclaimer.stop();
           await admin.close();
         },
       }),

@@ -1,7 +1,10 @@
 // Dead relay buffers are given back promptly, not when V8 next feels like collecting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBufferReclaimer } from '../../src/runtime/memory.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { startBufferReclaimer, type GcFunction } from '../../src/runtime/memory.ts';
 import { eventually } from '../support/proxy.ts';
 
 test('buffers that died are reclaimed once their total grows past the threshold', async () => {
@@ -15,6 +18,43 @@ test('buffers that died are reclaimed once their total grows past the threshold'
     assert.equal(held.length, 512);
     held = undefined;
     await eventually(() => process.memoryUsage().arrayBuffers - before < 4 * 1024 * 1024, 'dead buffers freed');
+  } finally {
+    reclaimer.stop();
+  }
+});
+
+/** The real collector, counted: the reclaimer's looks are only visible through what it asks for. */
+function countedCollector(): { collect: GcFunction; calls: () => number } {
+  const real = runInNewContext('gc') as GcFunction;
+  let calls = 0;
+  return {
+    collect: (options) => {
+      calls++;
+      real(options);
+    },
+    calls: () => calls,
+  };
+}
+
+test('paused (no connection open), the reclaimer stops looking; resumed, it reclaims again', async () => {
+  setFlagsFromString('--expose-gc');
+  const counted = countedCollector();
+  const reclaimer = startBufferReclaimer({ growthBytes: 1024 * 1024, intervalMs: 10, collect: counted.collect });
+  try {
+    reclaimer.pause();
+    // Its last look finds nothing to do and it stops: garbage made afterwards is not its business.
+    await sleep(100);
+    const before = counted.calls();
+    let held: Buffer[] | undefined = Array.from({ length: 64 }, () => Buffer.allocUnsafeSlow(64 * 1024));
+    assert.equal(held.length, 64);
+    held = undefined;
+    await sleep(200);
+    assert.equal(counted.calls(), before, 'no collection asked for while paused');
+    reclaimer.resume();
+    held = Array.from({ length: 64 }, () => Buffer.allocUnsafeSlow(64 * 1024));
+    assert.equal(held.length, 64);
+    held = undefined;
+    await eventually(() => counted.calls() > before, 'a collection once resumed');
   } finally {
     reclaimer.stop();
   }

@@ -7,7 +7,7 @@
 // certificate files in other folders. A file renamed into place (the controller's write, an
 // editor's save-by-rename) is complete the moment its name appears: it is read at once, without the
 // quiet period that an in-place write (several events, a half-written file in between) needs.
-import { watch, type FSWatcher } from 'node:fs';
+import { unwatchFile, watch, watchFile, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../../common/clock.ts';
@@ -46,14 +46,10 @@ export function watchSnapshotFile(
   let closed = false;
   let lastHash: string | undefined;
   let lastErrors: string | undefined;
-  let files = [file];
-  let signature: string | undefined;
   let loading = false;
   let loadAgain = false;
-  let scheduled = false;
   // A file written continuously must still be read now and then: at most ten quiet periods late.
   const debouncer = new Debouncer({ clock, quietMs: debounceMs, maxDelayMs: debounceMs * 10 }, () => {
-    scheduled = false;
     void reload();
   });
   let watcher: FSWatcher | undefined;
@@ -62,7 +58,6 @@ export function watchSnapshotFile(
 
   function schedule(): void {
     if (closed) return;
-    scheduled = true;
     debouncer.trigger();
   }
 
@@ -70,7 +65,6 @@ export function watchSnapshotFile(
   function readNow(): void {
     if (closed) return;
     debouncer.cancel();
-    scheduled = false;
     void reload();
   }
 
@@ -101,8 +95,7 @@ export function watchSnapshotFile(
       schedule();
       return;
     }
-    files = loaded.files;
-    signature = after;
+    followFiles(loaded.files, after);
     if (loaded.snapshot && loaded.hash) {
       // The file repaired back to the snapshot in effect is delivered again: nothing reloads, but
       // the sink learns the refusal is over (wsgate_config_last_reload_successful).
@@ -148,14 +141,41 @@ export function watchSnapshotFile(
     }
   }
 
-  const poll = setInterval(() => {
+  // The safety net is libuv's stat poll (fs.watchFile): it compares stat results in native code
+  // and calls back only on a change, so a proxy at rest runs no JavaScript and allocates nothing
+  // for it (a JavaScript poll did: 2.2 KB per look, enough to keep the young generation's pages
+  // resident; docs/perf-notes.md, "Sixth pass").
+  const pollMs = options.pollMs ?? 2000;
+  const followed = new Set<string>();
+  const onStatChange = (): void => {
+    // A folder that went away and came back needs a new watcher for its events.
     startWatcher();
-    if (loading || scheduled) return;
-    void statSignature(files).then((current) => {
-      if (current !== signature) schedule();
-    });
-  }, options.pollMs ?? 2000);
+    schedule();
+  };
+  function follow(path: string): void {
+    followed.add(path);
+    watchFile(path, { interval: pollMs, persistent: true }, onStatChange);
+  }
+  function unfollow(path: string): void {
+    followed.delete(path);
+    unwatchFile(path, onStatChange);
+  }
 
+  /** Polls exactly the files the snapshot in effect was read from. */
+  function followFiles(next: readonly string[], signatureRead: string): void {
+    if (closed) return;
+    const added = next.filter((path) => !followed.has(path));
+    for (const path of [...followed]) if (!next.includes(path)) unfollow(path);
+    for (const path of added) follow(path);
+    if (added.length === 0) return;
+    // A new poll takes its first look as the baseline: a change between the read and that look
+    // would pass unseen, so this one look compares with what was read.
+    void statSignature(next).then((current) => {
+      if (current !== signatureRead) schedule();
+    });
+  }
+
+  follow(file);
   startWatcher();
   void reload();
 
@@ -163,7 +183,7 @@ export function watchSnapshotFile(
     close() {
       closed = true;
       debouncer.cancel();
-      clearInterval(poll);
+      for (const path of [...followed]) unfollow(path);
       watcher?.close();
       watcher = undefined;
     },
@@ -171,7 +191,7 @@ export function watchSnapshotFile(
 }
 
 /** Identity of each file's current content as far as stat can tell; `-` for a missing file. */
-async function statSignature(paths: string[]): Promise<string> {
+async function statSignature(paths: readonly string[]): Promise<string> {
   const parts = await Promise.all(
     paths.map(async (p) => {
       try {
