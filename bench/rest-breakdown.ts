@@ -1,8 +1,10 @@
-// What the RSS of `wsgate proxy` at rest is made of: resident, anonymous and file-backed memory 3 s
-// after it is ready (the bench's at-rest row), the node binary's segments, and the largest
+// What the RSS of `wsgate proxy` at rest is made of: resident, anonymous and file-backed memory
+// after it is ready (the bench's at-rest row reads it at 12 s), the node binary's segments, and the largest
 // anonymous kinds, from /proc/PID/status and /proc/PID/smaps. WSGATE_BENCH_NODE_FLAGS changes the
 // node flags, and the environment (MALLOC_ARENA_MAX, UV_THREADPOOL_SIZE) reaches the proxy.
-//   node bench/rest-breakdown.ts [--starts 3]
+// --at samples the RSS at more moments after ready (V8's memory reducer gives pages back about 9 s
+// after start; what the proxy allocates at rest takes them again).
+//   node bench/rest-breakdown.ts [--starts 3] [--at 3,10,30,60]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -33,14 +35,22 @@ function smapsSummary(pid: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, at: { type: 'string', default: '3,12' } } });
+  const moments = values.at.split(',').map(Number).sort((a, b) => a - b);
+  if (moments.some((s) => !(s > 0))) throw new Error('--at: seconds after ready, like 3,10,30');
   await withBenchSession('wsgate-rest-', async ({ withTarget }) => {
     for (let start = 0; start < Number(values.starts); start++) {
       await withTarget('wsgate-proxy', async (target) => {
-        await sleep(3000);
+        let waited = 0;
+        for (const seconds of moments) {
+          await sleep((seconds - waited) * 1000);
+          waited = seconds;
+          const [pid] = target.pids();
+          if (pid === undefined) throw new Error('wsgate proxy exited');
+          console.log(`start ${start + 1}, ${seconds} s: RSS ${statusMiB(pid, 'VmRSS')} MiB = anonymous ${statusMiB(pid, 'RssAnon')} + file-backed ${statusMiB(pid, 'RssFile')}`);
+        }
         const [pid] = target.pids();
         if (pid === undefined) throw new Error('wsgate proxy exited');
-        console.log(`start ${start + 1}: RSS ${statusMiB(pid, 'VmRSS')} MiB = anonymous ${statusMiB(pid, 'RssAnon')} + file-backed ${statusMiB(pid, 'RssFile')}`);
         if (start === 0) for (const line of smapsSummary(pid)) console.log(line);
       });
     }

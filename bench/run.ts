@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { makeCertificate } from './certs.ts';
 import { cpuQuota } from './cgroup.ts';
 import { BENCH_HOST } from './client.ts';
-import { atRest, echo, handshakes, idleConnections, latencyInterleaved, slowReader, type PhaseContext, type PhaseResult } from './phases.ts';
+import { REST_SETTLE_S, atRest, echo, handshakes, idleConnections, latencyInterleaved, slowReader, type PhaseContext, type PhaseResult } from './phases.ts';
 import { cpuModel } from './procfs.ts';
 import { formatSummary, summariseProfile, type WindowUs } from './profile.ts';
 import { consoleTable, detailLines, evaluate, markdownTable, PHASES, spreadLines, WORKER_QUOTA, type PhaseName, type Row, type Runs } from './report.ts';
@@ -282,7 +282,7 @@ function renderSection(input: { reports: Report[]; profiles: PhaseProfile[]; fai
     '- Every proxy is pinned to core 0 (`taskset -c 0`); the load generator (this process), the upstream (bench/upstream-server.ts) and the API server share core 1. Both ends are raw-socket programs: a real opening handshake (Sec-WebSocket-Accept checked), pre-built frames, frame headers walked, never payloads.',
     '- Proxy CPU: utime + stime from /proc/PID/stat over the proxy\'s process tree, read around the measured work. RSS: VmRSS, summed the same way.',
     `- ${repeat} round${repeat === 1 ? '' : 's'}; in each, every target is started fresh and runs at rest, echo 1 KiB, echo 64 KiB, full handshakes, resumed handshakes in that order (the order of targets rotates per round); then the unloaded latency, the workers comparison and the slow reader, each on a fresh start; idle runs in the first round only. With the access log on, only echo 1 KiB and the handshakes run (the line is written per connection). The table shows the median of the rounds; the spread lists every run.`,
-    `- at rest: RSS ${3} s after the proxy is ready, before any connection.`,
+    `- at rest: RSS ${REST_SETTLE_S} s after the proxy is ready, before any connection (V8's memory reducer gives the start's young-generation pages back at about 9 s).`,
     `- echo: ${sizes.echoConnections} connections, each sends a message (masked, binary) and the next one when the upstream's echo of the same size is back; ${sizes.echoWarmupMs / 1000} s warm-up, then ${sizes.echoMeasureMs / 1000} s measured. A message is one relayed message in one direction (a round trip is two); GiB counts payload both ways. The loaded round trip is every round trip that starts in the measured window. The upstream's frame count must match the client's.`,
     `- unloaded round trip: one connection per target, one 1 KiB message at a time, ${sizes.latencyRounds} round trips after ${sizes.latencyRounds / 10} warm-up; all targets at once, taking turns in blocks of 250.`,
     `- handshake: ${sizes.handshakeConnections} connections after ${sizes.handshakeWarmup} unmeasured ones of the same kind (a JIT-compiled proxy spends its first few hundred compiling the path; nginx and HAProxy cost the same from the first), ${sizes.handshakeParallel} at a time, each a TLS handshake (full; or resumed with the ticket the lane got last, ≥ 90% must resume), the WebSocket handshake, then a clean close; CPU read after the upstream has seen every close and 300 ms more.`,
