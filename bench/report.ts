@@ -234,7 +234,7 @@ export function detailLines(runs: Runs): string[] {
   for (const [name, list] of Object.entries(runs.slow ?? {}) as [string, SlowReaderResult[]][]) {
     for (const r of list) {
       const gc = r.gcMaxPauseMs === undefined ? '' : `; ${r.gcCount} GCs, longest pause ${r.gcMaxPauseMs.toFixed(2)} ms (${r.gcLongestKind ?? '?'})`;
-      lines.push(`slow ${r.direction} ${name}: baseline ${(r.baselineBytes / MiB).toFixed(1)} MiB; growth (MiB) at each tenth: ${r.growthSeriesBytes.map((b) => (b / MiB).toFixed(1)).join(', ')}; ${(r.totalBytes / MiB).toFixed(0)} MiB in ${r.seconds.toFixed(1)} s${gc}`);
+      lines.push(`slow ${r.direction} ${name}: baseline ${(r.baselineBytes / MiB).toFixed(1)} MiB (${r.warmupBytes === undefined ? '' : `${(r.warmupBytes / MiB).toFixed(1)} over the fresh start after the unmeasured transfer`}); growth (MiB) at each tenth: ${r.growthSeriesBytes.map((b) => (b / MiB).toFixed(1)).join(', ')}; ${(r.totalBytes / MiB).toFixed(0)} MiB in ${r.seconds.toFixed(1)} s${gc}`);
     }
   }
   return lines;
