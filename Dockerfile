@@ -47,5 +47,5 @@ USER nonroot
 EXPOSE 8080 8443 9090
 # Exec form: distroless has no shell, and wsgate must be PID 1 to receive SIGTERM and drain.
 # The node flags are the data plane's (src/runtime/v8-flags.ts says why; the bench reads them here).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "/app/dist/bundle/wsgate.cjs"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--initial-old-space-size=64", "/app/dist/bundle/wsgate.cjs"]
 CMD ["--help"]

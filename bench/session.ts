@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCertificate } from './certs.ts';
 import { BENCH_HOST } from './client.ts';
-import { buildImageScript, startTarget, type RunningTarget, type TargetName } from './targets.ts';
+import { buildImageScript, startTarget, type RunningTarget, type TargetName, type TargetOptions } from './targets.ts';
 import { startUpstream, type Upstream } from './upstream.ts';
 
 /** The proxies run here (taskset -c), alone. */
@@ -25,8 +25,8 @@ export function parseList<T extends string>(text: string | undefined, allowed: r
 
 export interface BenchSession {
   upstream: Upstream;
-  /** Starts `name` with the bench's defaults (access log off), runs `work`, stops it. */
-  withTarget<T>(name: TargetName, work: (target: RunningTarget) => Promise<T>): Promise<T>;
+  /** Starts `name` with the bench's defaults (access log off) and `extra`, runs `work`, stops it. */
+  withTarget<T>(name: TargetName, work: (target: RunningTarget) => Promise<T>, extra?: Pick<TargetOptions, 'traceGc'>): Promise<T>;
 }
 
 /** Builds wsgate, pins this process to the load core, starts the upstream; all undone after `work`. */
@@ -39,8 +39,8 @@ export async function withBenchSession(prefix: string, work: (session: BenchSess
     const certificate = makeCertificate(workDir, BENCH_HOST);
     await work({
       upstream,
-      async withTarget(name, run) {
-        const target = await startTarget(name, { workDir, upstreamPort: upstream.port, certificate, proxyCores: String(PROXY_CORE), loadCore: LOAD_CORE, accessLog: false, cli });
+      async withTarget(name, run, extra) {
+        const target = await startTarget(name, { workDir, upstreamPort: upstream.port, certificate, proxyCores: String(PROXY_CORE), loadCore: LOAD_CORE, accessLog: false, cli, ...extra });
         try {
           return await run(target);
         } finally {

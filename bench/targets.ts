@@ -50,6 +50,8 @@ export interface RunningTarget {
   gcPauses?(sinceByte: number): GcPauses;
   /** Bytes in the target's log so far, to read what a phase added. */
   logSize?(): number;
+  /** The target's log from `sinceByte` (wsgate): its --trace-gc lines, for instance. */
+  logFrom?(sinceByte: number): string;
   stop(): Promise<void>;
 }
 
@@ -246,6 +248,7 @@ async function startWsgate(name: 'wsgate-proxy' | 'wsgate-run', options: TargetO
     pids: () => (child.exitCode === null && child.pid !== undefined ? processTree(child.pid) : []),
     gcPauses: (sinceByte) => parseGcPauses(readFrom(logPath, sinceByte)),
     logSize: () => fileSize(logPath),
+    logFrom: (sinceByte) => readFrom(logPath, sinceByte),
     async stop() {
       // A profile is only written on a clean exit, so give SIGTERM time to finish.
       await stopChild(child, 'SIGTERM', 8_000);

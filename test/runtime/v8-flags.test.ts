@@ -5,7 +5,8 @@ import { DATA_PLANE_V8_FLAGS, withDataPlaneFlags } from '../../src/runtime/v8-fl
 
 test('workers get the data-plane V8 flags, and a value the operator gave node wins', () => {
   assert.deepEqual(withDataPlaneFlags([]), [...DATA_PLANE_V8_FLAGS]);
-  assert.deepEqual(withDataPlaneFlags(['--max-semi-space-size=8', '--inspect']), ['--max-semi-space-size=8', '--inspect']);
+  assert.deepEqual(withDataPlaneFlags(['--max-semi-space-size=8', '--inspect']), ['--max-semi-space-size=8', '--inspect', '--initial-old-space-size=64']);
+  assert.deepEqual(withDataPlaneFlags(['--initial-old-space-size=16', '--max-semi-space-size=8']), ['--initial-old-space-size=16', '--max-semi-space-size=8']);
 });
 
 test('the flags take effect on node\'s command line: the young generation stays small under garbage', () => {
