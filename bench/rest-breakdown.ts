@@ -3,11 +3,14 @@
 // anonymous kinds, from /proc/PID/status and /proc/PID/smaps. WSGATE_BENCH_NODE_FLAGS changes the
 // node flags, and the environment (MALLOC_ARENA_MAX, UV_THREADPOOL_SIZE) reaches the proxy.
 // --at samples the RSS at more moments after ready (V8's memory reducer gives pages back about 9 s
-// after start; what the proxy allocates at rest takes them again).
-//   node bench/rest-breakdown.ts [--starts 3] [--at 3,10,30,60]
+// after start; what the proxy allocates at rest takes them again). --after-load runs the bench's
+// echo (100 connections, 1 KiB and then 64 KiB, 5 s each) right after ready, closes it, and counts
+// the moments from the last connection's close: what a proxy that has carried traffic holds at rest.
+//   node bench/rest-breakdown.ts [--starts 3] [--at 3,10,30,60] [--after-load]
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { echo } from './phases.ts';
 import { withBenchSession } from './session.ts';
 
 const MAPPING = /^[0-9a-f]+-[0-9a-f]+ (\S+) ([0-9a-f]+) \S+ \S+ *(.*)$/;
@@ -35,19 +38,23 @@ function smapsSummary(pid: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, at: { type: 'string', default: '3,12' } } });
+  const { values } = parseArgs({ options: { starts: { type: 'string', default: '3' }, at: { type: 'string', default: '3,12' }, 'after-load': { type: 'boolean', default: false } } });
   const moments = values.at.split(',').map(Number).sort((a, b) => a - b);
   if (moments.some((s) => !(s > 0))) throw new Error('--at: seconds after ready, like 3,10,30');
-  await withBenchSession('wsgate-rest-', async ({ withTarget }) => {
+  await withBenchSession('wsgate-rest-', async ({ withTarget, upstream }) => {
     for (let start = 0; start < Number(values.starts); start++) {
       await withTarget('wsgate-proxy', async (target) => {
+        if (values['after-load']) {
+          for (const size of [1024, 65536]) await echo({ target, upstream, log: () => {} }, size, { connections: 100, warmupMs: 1000, measureMs: 4000 });
+          await upstream.until((s) => s.open === 0, 30_000, 'the echo connections to close');
+        }
         let waited = 0;
         for (const seconds of moments) {
           await sleep((seconds - waited) * 1000);
           waited = seconds;
           const [pid] = target.pids();
           if (pid === undefined) throw new Error('wsgate proxy exited');
-          console.log(`start ${start + 1}, ${seconds} s: RSS ${statusMiB(pid, 'VmRSS')} MiB = anonymous ${statusMiB(pid, 'RssAnon')} + file-backed ${statusMiB(pid, 'RssFile')}`);
+          console.log(`start ${start + 1}, ${seconds} s${values['after-load'] ? ' after the load' : ''}: RSS ${statusMiB(pid, 'VmRSS')} MiB = anonymous ${statusMiB(pid, 'RssAnon')} + file-backed ${statusMiB(pid, 'RssFile')}`);
         }
         const [pid] = target.pids();
         if (pid === undefined) throw new Error('wsgate proxy exited');
