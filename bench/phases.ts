@@ -339,14 +339,14 @@ export async function idleConnections(ctx: PhaseContext, connections: number): P
   return { kind: 'idle', connections, rssBeforeBytes, rssAfterBytes, processes: pids.length };
 }
 
+/** The unmeasured transfer moves this many times the measured one: 1x left TurboFan's first compile (the node binary's compiler pages, about 4.6 MiB) inside the measured run. */
+const SLOW_WARMUP_TIMES = 3;
+
 /**
  * A slow reader: `totalBytes` of 64 KiB messages pushed as fast as TCP takes them at a reader
  * that takes `rate` bytes a second, the client (downstream) or the backend (upstream). Proxy RSS
  * is sampled every 50 ms over the RSS just before the flood.
  */
-/** The unmeasured transfer moves this many times the measured one: 1x left TurboFan's first compile (the node binary's compiler pages, about 4.6 MiB) inside the measured run. */
-const SLOW_WARMUP_TIMES = 3;
-
 export async function slowReader(ctx: PhaseContext, direction: 'downstream' | 'upstream', totalBytes: number, rate: number): Promise<SlowReaderResult> {
   const pids = ctx.target.pids();
   const freshBytes = rssBytes(pids);

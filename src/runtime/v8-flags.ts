@@ -11,9 +11,9 @@
 // again and again on an old generation that is almost all live (8 of a 17 MB limit; each
 // mark-compact frees under 1 MB): about 120 mark-compacts in 7 s of the 64 KiB echo, a fifth of the
 // proxy's CPU, and more in `wsgate run`, whose controller makes every one longer. A 64 MiB starting
-// limit leaves about 20 (proxy) and 3 (run); CPU per GiB relayed -40% (proxy) and -55% (run), peak
-// RSS under that load no higher, RSS at rest +0.2-0.4 MiB, the idle and slow-reader rows unchanged
-// (docs/perf-notes.md, seventh pass).
+// limit leaves 2-3 (forced by the buffer reclaimer); CPU per GiB relayed -10 to -50% (proxy) and
+// -55% (run), peak RSS under that load no higher, RSS at rest +0.2-0.5 MiB, the 1 KiB echo, the
+// idle and the slow-reader rows unchanged (docs/perf-notes.md, seventh pass).
 export const DATA_PLANE_V8_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--initial-old-space-size=64'];
 
 /** `execArgv` plus the data-plane flags the operator has not set otherwise. */
