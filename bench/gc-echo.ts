@@ -3,10 +3,10 @@
 // proxy's CPU per relayed GiB and per million messages, and its peak RSS under that load.
 // WSGATE_BENCH_NODE_FLAGS changes the node flags (--trace-gc is added), to compare heap flags.
 //   node bench/gc-echo.ts [--size 65536] [--targets wsgate-proxy,wsgate-run]
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { echo } from './phases.ts';
+import { rssBytes } from './procfs.ts';
 import { parseList, withBenchSession } from './session.ts';
 import { WSGATE_TARGETS } from './targets.ts';
 
@@ -35,11 +35,11 @@ async function main(): Promise<void> {
         const [pid] = target.pids();
         if (pid === undefined) throw new Error(`${name} exited`);
         const from = target.logSize?.() ?? 0;
-        let peakKiB = 0;
+        let peakBytes = 0;
         let sampling = true;
         const sampler = (async (): Promise<void> => {
           while (sampling) {
-            peakKiB = Math.max(peakKiB, Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0));
+            peakBytes = Math.max(peakBytes, rssBytes([pid]));
             await sleep(50);
           }
         })();
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
         sampling = false;
         await sampler;
         const messages = result.roundTrips * 2;
-        console.log(`${name}, ${size} B echo: CPU ${(result.cpuSeconds / ((messages * size) / 2 ** 30)).toFixed(2)} s per GiB, ${(result.cpuSeconds / (messages / 1e6)).toFixed(1)} s per 1M messages; peak RSS ${(peakKiB / 1024).toFixed(1)} MiB; collections in the 7 s: ${collections(target.logFrom?.(from) ?? '')}`);
+        console.log(`${name}, ${size} B echo: CPU ${(result.cpuSeconds / ((messages * size) / 2 ** 30)).toFixed(2)} s per GiB, ${(result.cpuSeconds / (messages / 1e6)).toFixed(1)} s per 1M messages; peak RSS ${(peakBytes / 2 ** 20).toFixed(1)} MiB; collections in the 7 s: ${collections(target.logFrom?.(from) ?? '')}`);
       }, { traceGc: true });
     }
   });

@@ -57,17 +57,23 @@ export function cpuSeconds(pids: number[]): number {
   return user + system;
 }
 
-export function rssBytes(pids: number[]): number {
+/** A memory field of /proc/PID/status (VmRSS, RssAnon, RssFile...) summed over `pids`, in bytes. */
+export function statusBytes(pids: number[], field: string): number {
+  const pattern = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm');
   let kib = 0;
   for (const pid of pids) {
     try {
-      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+      const match = pattern.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
       if (match) kib += Number(match[1]);
     } catch {
       // The process left between listing and reading.
     }
   }
   return kib * 1024;
+}
+
+export function rssBytes(pids: number[]): number {
+  return statusBytes(pids, 'VmRSS');
 }
 
 export function cpuModel(): string {

@@ -11,13 +11,13 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { echo } from './phases.ts';
+import { statusBytes } from './procfs.ts';
 import { withBenchSession } from './session.ts';
 
 const MAPPING = /^[0-9a-f]+-[0-9a-f]+ (\S+) ([0-9a-f]+) \S+ \S+ *(.*)$/;
 
 function statusMiB(pid: number, field: string): string {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? (Number(match[1]) / 1024).toFixed(1) : '?';
+  return (statusBytes([pid], field) / 2 ** 20).toFixed(1);
 }
 
 /** Resident KiB by mapping: the node binary per segment, everything else by name ([anon], [heap], libraries). */

@@ -7,20 +7,19 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { slowReader } from './phases.ts';
+import { statusBytes } from './procfs.ts';
 import { withBenchSession } from './session.ts';
 
 const MiB = 2 ** 20;
 
 function sample(pid: number): { anon: number; file: number; heap: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   let heap = 0;
   let inHeap = false;
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inHeap = line.endsWith('[heap]');
     else if (inHeap && line.startsWith('Rss:')) heap += Number(line.split(/\s+/)[1]);
   }
-  return { anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024, heap: heap / 1024 };
+  return { anon: statusBytes([pid], 'RssAnon') / MiB, file: statusBytes([pid], 'RssFile') / MiB, heap: heap / 1024 };
 }
 
 const direction = process.argv[2] === 'upstream' ? 'upstream' : 'downstream';

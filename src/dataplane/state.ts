@@ -91,15 +91,15 @@ export class DataPlane {
     this.current = next;
     this.registry.retainPools(next.pools.keys());
     this.metrics.forgetRoutes(next.routes.map((r) => r.labels));
-    this.refreshGauges();
+    this.#setCertificateExpiries();
     this.#scheduleDrains(next);
     this.#rebalancer.update([...next.pools.values()].some((pool) => pool.rebalance !== undefined));
     log.info({ hash, routes: next.routes.length, pools: next.pools.size }, 'snapshot applied');
     return true;
   }
 
-  /** Certificate expiry follows the snapshot (wsgate_upstream_endpoints is counted at scrape time). */
-  refreshGauges(): void {
+  /** Certificate expiry changes only with the snapshot (wsgate_upstream_endpoints is counted at scrape time). */
+  #setCertificateExpiries(): void {
     const current = this.current;
     if (!current) return;
     this.metrics.setCertificateExpiries(
