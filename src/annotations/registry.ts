@@ -84,7 +84,7 @@ export const WSGATE_ANNOTATIONS: readonly AnnotationDefinition[] = [
     field: 'idleTimeout',
     accepts: `${DURATION}, greater than zero`,
     defaultText: POOL_DEFAULTS.idleTimeout,
-    doc: 'A connection with no byte in either direction for this long is closed with 1001.',
+    doc: 'A connection with no byte in either direction for this long is closed with 1001 (a pong answering a proxy ping counts as a byte). Checked every tenth of the timeout (10 ms to 1 s): never early, at most two of those ticks late.',
     parse: (text) => normaliseDuration(text, { allowZero: false }),
   }),
   define({

@@ -2,14 +2,15 @@
 // side it ends with (SPEC §9).
 //
 // What the relay needs of its sockets: connected net.Socket-compatible Duplexes (tls.TLSSocket is
-// fine). Nothing else may consume their data or listen to the client's 'timeout': bytes already
-// read past the handshake are handed over as heads to start(). start() sets allowHalfOpen (so one
-// side's FIN is passed on while the other direction keeps flowing), TCP_NODELAY, and the client
-// socket's setTimeout() as the idle timer (any byte read from or written to the client).
+// fine). Nothing else may consume their data: bytes already read past the handshake are handed
+// over as heads to start(). start() sets allowHalfOpen (so one side's FIN is passed on while the
+// other direction keeps flowing) and TCP_NODELAY.
 //
 // Hot path (Direction.onData): scan the chunk's frame headers in place, write the very same
-// Buffer, add to plain counters. No allocation, closure or clock read per chunk; everything
-// unusual (close frames, oversize, stops) is behind one cheap check.
+// Buffer, add to plain counters. No allocation, closure, clock read or timer refresh per chunk;
+// everything unusual (close frames, oversize, stops) is behind one cheap check. The idle timeout
+// is checked by the worker's shared sweep against those counters (issue 9: the client socket's
+// own setTimeout() refreshed a timer on every read and write, and cost a Timeout per connection).
 import type { Socket } from 'node:net';
 import type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 import { CLOSE_ABNORMAL, CLOSE_BAD_GATEWAY, CLOSE_GOING_AWAY, CLOSE_MESSAGE_TOO_BIG, CLOSE_POLICY_VIOLATION } from './close-codes.ts';
@@ -17,6 +18,7 @@ import { FrameScanner, encodeCloseFrame } from './frames.ts';
 import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
 import { Lifetime, type LifetimeOptions } from './lifetime.ts';
 import { MessageLimiter, type MessageRateOptions } from './rate-limit.ts';
+import { sharedSweeper, type Sweepable, type Sweeper } from './sweeper.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -24,7 +26,10 @@ export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
 export interface RelayOptions {
   /** Frame payload limit in both directions: the sender gets 1009, the other side 1001. */
   maxMessageSize?: number;
-  /** No byte in either direction for this long: 1001 to both sides. 0 disables it. */
+  /**
+   * No byte in either direction for this long: 1001 to both sides. 0 disables it. Checked by the
+   * shared sweep every tenth of it (10 ms to 1 s): never early, at most two ticks late.
+   */
   idleTimeoutMs: number;
   /** Wire bytes after the handshake (the proxy's own close frames excluded) and whole messages. */
   traffic: TrafficCounters;
@@ -38,6 +43,8 @@ export interface RelayOptions {
   lifetime?: LifetimeOptions;
   /** Message-rate limit (rate-limit.ts): the sender over it gets 1008, the other side 1001. */
   messageRate?: MessageRateOptions;
+  /** Checks the idle timeout (and pings and lifetime); tests pass their own. */
+  sweeper?: Sweeper;
 }
 
 export interface RelayResult {
@@ -51,8 +58,6 @@ export interface RelayResult {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
-// Node warns and fires after 1 ms for anything larger.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One direction: bytes read from `source` are written to `sink`. */
 export class Direction {
@@ -123,7 +128,9 @@ export class Direction {
 const kRelay = Symbol('wsgate.relay');
 type RelaySocket = Socket & { [kRelay]?: Relay };
 
-export class Relay {
+export class Relay implements Sweepable {
+  /** The idle check's tick (Sweepable); only registered when the idle timeout is on. */
+  readonly resolutionMs: number;
   readonly #client: Socket;
   readonly #upstream: Socket;
   readonly #options: RelayOptions;
@@ -138,6 +145,11 @@ export class Relay {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: Keepalive | undefined;
   #lifetime: Lifetime | undefined;
+  readonly #sweeper: Sweeper;
+  #idleWatched = false;
+  /** The traffic counters' sum at the last sweep that saw them move, and when that was. */
+  #lastActivity = -1;
+  #quietSince = 0;
   #openSockets = 2;
   #startedAt = 0;
   #started = false;
@@ -149,6 +161,8 @@ export class Relay {
     this.#options = options;
     this.#onEnd = onEnd;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.#sweeper = options.sweeper ?? sharedSweeper;
+    this.resolutionMs = options.idleTimeoutMs / 10;
     const maxPayload = options.maxMessageSize ?? Infinity;
     this.#up = new Direction(this, 'client', client, upstream, maxPayload, options.traffic);
     this.#down = new Direction(this, 'upstream', upstream, client, maxPayload, options.traffic);
@@ -212,10 +226,6 @@ export class Relay {
     relay.#socketClosed(relay.#down, relay.#up);
   };
 
-  static readonly #onIdle = function (this: Socket): void {
-    Relay.#of(this).#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
-  };
-
   static #onCloseTimeout(relay: Relay): void {
     relay.#client.destroy();
     relay.#upstream.destroy();
@@ -247,10 +257,10 @@ export class Relay {
     upstream.allowHalfOpen = true;
     if (!client.destroyed) client.setNoDelay(true);
     if (!upstream.destroyed) upstream.setNoDelay(true);
-    const idle = this.#options.idleTimeoutMs;
-    if (idle > 0) {
-      client.setTimeout(Math.min(idle, MAX_TIMER_MS));
-      client.on('timeout', Relay.#onIdle);
+    if (this.#options.idleTimeoutMs > 0) {
+      this.#quietSince = performance.now();
+      this.#idleWatched = true;
+      this.#sweeper.add(this);
     }
 
     client.on('drain', Relay.#onClientDrain);
@@ -263,8 +273,8 @@ export class Relay {
     // flows from a later tick, so the heads below still go first, and may pause again.
     client.resume();
     upstream.resume();
-    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, (side) => this.#onPingTimeout(side));
-    if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY));
+    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, (side) => this.#onPingTimeout(side), this.#sweeper);
+    if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY), this.#sweeper);
     const rate = this.#options.messageRate;
     if (rate !== undefined) {
       up.limiter = new MessageLimiter(rate);
@@ -280,6 +290,28 @@ export class Relay {
   close(code: number = CLOSE_GOING_AWAY): void {
     if (this.#finished) return;
     this.#beginProxyClose(code, code, code);
+  }
+
+  /**
+   * The idle check (Sweepable). Activity is any byte relayed either way, or a pong answering the
+   * proxy's ping (an answering peer is not idle); the proxy's own pings and close frames are not.
+   */
+  sweep(now: number): void {
+    const up = this.#up;
+    const down = this.#down;
+    const activity = up.bytes + down.bytes + up.pongsCaught + down.pongsCaught;
+    if (activity !== this.#lastActivity) {
+      this.#lastActivity = activity;
+      this.#quietSince = now;
+    } else if (now - this.#quietSince >= this.#options.idleTimeoutMs) {
+      this.#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
+    }
+  }
+
+  #stopIdleWatch(): void {
+    if (!this.#idleWatched) return;
+    this.#idleWatched = false;
+    this.#sweeper.delete(this);
   }
 
   // --- events ------------------------------------------------------------------------------
@@ -374,7 +406,7 @@ export class Relay {
   #beginClosing(): void {
     this.#closing = true;
     this.#keepalive?.stop();
-    this.#client.setTimeout(0);
+    this.#stopIdleWatch();
     this.#armCloseTimer();
   }
 
@@ -442,7 +474,7 @@ export class Relay {
     this.#keepalive?.stop();
     this.#lifetime?.stop();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    this.#client.setTimeout(0);
+    this.#stopIdleWatch();
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');
     const up = this.#up;
     const down = this.#down;

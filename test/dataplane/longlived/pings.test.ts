@@ -118,3 +118,35 @@ describe('proxy pings', () => {
     await eventually(async () => (await metric('wsgate_close_codes_total', { code: '1006', side: 'upstream' })) === 1, '1006 upstream');
   });
 });
+
+// README: the pongs count as bytes for idle-timeout, so answering peers are not idle.
+describe('proxy pings and the idle timeout', () => {
+  const IDLE_MS = 500;
+  let upstream: TestUpstream;
+  let proxy: TestProxy;
+
+  before(async () => {
+    upstream = await startUpstream('echo', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+    proxy = await startTestProxy(snapshot(
+      [route('/', 'echo', { source: { namespace: 'ns', ingress: 'pinged-idle' }, policy: { pingInterval: '100ms', pingTimeout: '2s' } })],
+      [pool('echo', [endpoint(upstream.port)], { source: { namespace: 'ns', service: 'echo' }, idleTimeout: `${IDLE_MS}ms` })],
+    ));
+  });
+  after(async () => {
+    await proxy.close();
+    await upstream.close();
+  });
+
+  test('peers that only answer pings are not idle', async () => {
+    const ws = await connect(proxy.wsUrl('/quiet'), { perMessageDeflate: false });
+    let pings = 0;
+    ws.on('ping', () => pings++);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 3));
+    assert.equal(ws.readyState, ws.OPEN, `open after ${IDLE_MS * 3} ms without a data frame`);
+    assert.ok(pings >= 2, `pinged (${pings})`);
+    ws.send('still here');
+    assert.equal(await nextMessage(ws), 'still here');
+    ws.close(1000);
+    await closed(ws);
+  });
+});

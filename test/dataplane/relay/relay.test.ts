@@ -411,6 +411,58 @@ test('idle timeout: 1001 to both sides', async (t) => {
   assert.deepEqual([result.code, result.side], [1001, 'proxy']);
 });
 
+/**
+ * Sends a message from `sender` every 40 ms for `forMs`, then stops; resolves with when the last
+ * one was sent and whether the connection was still open by then.
+ */
+async function talkFor(sender: WebSocket, forMs: number): Promise<{ sent: number; lastSentAt: number; openThroughout: boolean }> {
+  const until = performance.now() + forMs;
+  let lastSentAt = performance.now();
+  let sent = 0;
+  while (performance.now() < until) {
+    if (sender.readyState !== WebSocket.OPEN) return { sent, lastSentAt, openThroughout: false };
+    sender.send('tick');
+    sent++;
+    lastSentAt = performance.now();
+    await sleep(40);
+  }
+  return { sent, lastSentAt, openThroughout: sender.readyState === WebSocket.OPEN };
+}
+
+for (const talker of ['client', 'upstream'] as const) {
+  test(`idle timeout: a connection where only the ${talker} talks is not idle, and is cut only a whole timeout after it stops`, async (t) => {
+    const idleMs = 400;
+    // No echo: bytes flow in one direction only.
+    const upstream = await wsUpstream(t, () => {});
+    const pair = await proxyTo(t, upstream.port, { idleTimeoutMs: idleMs });
+    const client = await wsClient(t, pair.port);
+    const server = await upstream.next();
+    const connection = await pair.nextConnection();
+    const clientClosed = closeEvent(client);
+    const closedAt = clientClosed.then(() => performance.now());
+    const { sent, lastSentAt, openThroughout } = await talkFor(talker === 'client' ? client : server, idleMs * 3);
+    assert.equal(openThroughout, true, `one-way traffic for ${idleMs * 3} ms kept the connection open`);
+    assert.equal((await clientClosed).code, 1001);
+    // The lower bound only: the sweep may be late on a loaded machine, never early.
+    assert.ok((await closedAt) - lastSentAt >= idleMs, `cut ${((await closedAt) - lastSentAt).toFixed(0)} ms after the last byte, not before ${idleMs}`);
+    const result = await connection.result;
+    assert.deepEqual([result.code, result.side], [1001, 'proxy']);
+    assert.deepEqual([result.messagesUp, result.messagesDown], talker === 'client' ? [sent, 0] : [0, sent]);
+  });
+}
+
+test('idle timeout off (0): a silent connection stays open', async (t) => {
+  const upstream = await wsUpstream(t);
+  const pair = await proxyTo(t, upstream.port, { idleTimeoutMs: 0 });
+  const client = await wsClient(t, pair.port);
+  await upstream.next();
+  await sleep(300);
+  assert.equal(client.readyState, WebSocket.OPEN);
+  const received = messages(client);
+  client.send('still there');
+  assert.equal((await received.shift()).data.toString(), 'still there');
+});
+
 test('maxMessageSize from the client: it gets 1009, the upstream 1001 and never the oversized message', async (t) => {
   const upstream = await wsUpstream(t);
   const pair = await proxyTo(t, upstream.port, { maxMessageSize: 1000 });
