@@ -18,7 +18,7 @@ import { FrameScanner, encodeCloseFrame } from './frames.ts';
 import { Keepalive, catchPong, type KeepaliveOptions, type PingSide } from './pings.ts';
 import { Lifetime, type LifetimeOptions } from './lifetime.ts';
 import { MessageLimiter, type MessageRateOptions } from './rate-limit.ts';
-import { sharedSweeper, type Sweepable, type Sweeper } from './sweeper.ts';
+import { sharedSweeper, type Sweepable } from './sweeper.ts';
 
 // What a relay's user passes in and gets back, next to the Relay itself.
 export type { CloseSide, TrafficCounters } from '../vocabulary.ts';
@@ -43,8 +43,6 @@ export interface RelayOptions {
   lifetime?: LifetimeOptions;
   /** Message-rate limit (rate-limit.ts): the sender over it gets 1008, the other side 1001. */
   messageRate?: MessageRateOptions;
-  /** Checks the idle timeout (and pings and lifetime); tests pass their own. */
-  sweeper?: Sweeper;
 }
 
 export interface RelayResult {
@@ -145,10 +143,9 @@ export class Relay implements Sweepable {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: Keepalive | undefined;
   #lifetime: Lifetime | undefined;
-  readonly #sweeper: Sweeper;
   #idleWatched = false;
-  /** The traffic counters' sum at the last sweep that saw them move, and when that was. */
-  #lastActivity = -1;
+  /** The activity counters' sum when they last moved (sweep()), and since when they have not. */
+  #lastActivity = 0;
   #quietSince = 0;
   #openSockets = 2;
   #startedAt = 0;
@@ -161,7 +158,6 @@ export class Relay implements Sweepable {
     this.#options = options;
     this.#onEnd = onEnd;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
-    this.#sweeper = options.sweeper ?? sharedSweeper;
     this.resolutionMs = options.idleTimeoutMs / 10;
     const maxPayload = options.maxMessageSize ?? Infinity;
     this.#up = new Direction(this, 'client', client, upstream, maxPayload, options.traffic);
@@ -260,7 +256,7 @@ export class Relay implements Sweepable {
     if (this.#options.idleTimeoutMs > 0) {
       this.#quietSince = performance.now();
       this.#idleWatched = true;
-      this.#sweeper.add(this);
+      sharedSweeper.add(this);
     }
 
     client.on('drain', Relay.#onClientDrain);
@@ -273,8 +269,8 @@ export class Relay implements Sweepable {
     // flows from a later tick, so the heads below still go first, and may pause again.
     client.resume();
     upstream.resume();
-    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, (side) => this.#onPingTimeout(side), this.#sweeper);
-    if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY), this.#sweeper);
+    if (this.#options.pings !== undefined) this.#keepalive = new Keepalive(this.#options.pings, up, down, (side) => this.#onPingTimeout(side));
+    if (this.#options.lifetime !== undefined) this.#lifetime = new Lifetime(this.#options.lifetime, () => this.close(CLOSE_GOING_AWAY));
     const rate = this.#options.messageRate;
     if (rate !== undefined) {
       up.limiter = new MessageLimiter(rate);
@@ -311,7 +307,7 @@ export class Relay implements Sweepable {
   #stopIdleWatch(): void {
     if (!this.#idleWatched) return;
     this.#idleWatched = false;
-    this.#sweeper.delete(this);
+    sharedSweeper.delete(this);
   }
 
   // --- events ------------------------------------------------------------------------------
