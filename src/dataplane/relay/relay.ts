@@ -143,7 +143,6 @@ export class Relay implements Sweepable {
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #keepalive: Keepalive | undefined;
   #lifetime: Lifetime | undefined;
-  #idleWatched = false;
   /** The activity counters' sum when they last moved (sweep()), and since when they have not. */
   #lastActivity = 0;
   #quietSince = 0;
@@ -254,8 +253,7 @@ export class Relay implements Sweepable {
     if (!client.destroyed) client.setNoDelay(true);
     if (!upstream.destroyed) upstream.setNoDelay(true);
     if (this.#options.idleTimeoutMs > 0) {
-      this.#quietSince = performance.now();
-      this.#idleWatched = true;
+      this.#quietSince = this.#startedAt;
       sharedSweeper.add(this);
     }
 
@@ -302,12 +300,6 @@ export class Relay implements Sweepable {
     } else if (now - this.#quietSince >= this.#options.idleTimeoutMs) {
       this.#beginProxyClose(CLOSE_GOING_AWAY, CLOSE_GOING_AWAY, CLOSE_GOING_AWAY);
     }
-  }
-
-  #stopIdleWatch(): void {
-    if (!this.#idleWatched) return;
-    this.#idleWatched = false;
-    sharedSweeper.delete(this);
   }
 
   // --- events ------------------------------------------------------------------------------
@@ -402,7 +394,7 @@ export class Relay implements Sweepable {
   #beginClosing(): void {
     this.#closing = true;
     this.#keepalive?.stop();
-    this.#stopIdleWatch();
+    sharedSweeper.delete(this);
     this.#armCloseTimer();
   }
 
@@ -470,7 +462,7 @@ export class Relay implements Sweepable {
     this.#keepalive?.stop();
     this.#lifetime?.stop();
     if (this.#closeTimer !== undefined) clearTimeout(this.#closeTimer);
-    this.#stopIdleWatch();
+    sharedSweeper.delete(this);
     this.#recordFirstClose(CLOSE_ABNORMAL, 'client');
     const up = this.#up;
     const down = this.#down;

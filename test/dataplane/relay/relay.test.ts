@@ -412,8 +412,8 @@ test('idle timeout: 1001 to both sides', async (t) => {
 });
 
 /**
- * Sends a message from `sender` every 40 ms for `forMs`, then stops; resolves with when the last
- * one was sent and whether the connection was still open by then.
+ * Sends a message from `sender` every 40 ms for `forMs`, then stops; resolves with how many were
+ * sent, when the last one was, and whether the connection was open throughout.
  */
 async function talkFor(sender: WebSocket, forMs: number): Promise<{ sent: number; lastSentAt: number; openThroughout: boolean }> {
   const until = performance.now() + forMs;
