@@ -2,6 +2,7 @@
 // HTTP exchanges for exact status/header checks, and a /metrics reader.
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Endpoint, Pool, Route, Snapshot } from '../../src/config/snapshot.ts';
 import { setLogLevel } from '../../src/common/log.ts';
@@ -122,10 +123,21 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
   return new Promise((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: String(reason) })));
 }
 
-/** Sends raw bytes, collects everything until the server closes (or `until` matches). */
-export function rawExchange(port: number, request: string | Buffer, until?: RegExp): Promise<string> {
+/**
+ * Sends raw bytes, collects everything until the server closes (or `until` matches). With `tls`
+ * the bytes go over TLS; an array of parts is written one part per TLS record (or TCP write).
+ */
+export function rawExchange(port: number, request: string | Buffer | Array<string | Buffer>, until?: RegExp, options: { tls?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    const parts = Array.isArray(request) ? request : [request];
+    // Parts written in one tick would be coalesced (one writev, one TLS record): each waits for
+    // the previous to be flushed and a moment more, so the server reads them apart.
+    const send = (index = 0): void => {
+      if (index < parts.length && !socket.destroyed) socket.write(parts[index]!, () => setTimeout(() => send(index + 1), index + 1 < parts.length ? 30 : 0));
+    };
+    const socket = options.tls
+      ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => send())
+      : net.connect(port, '127.0.0.1', () => send());
     let text = '';
     socket.on('data', (d) => {
       text += d.toString('latin1');

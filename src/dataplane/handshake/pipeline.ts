@@ -2,7 +2,7 @@
 // the route's policy, admission, connect, the upstream exchange, then the relay and, when the
 // connection ends, its access line. The first step that refuses answers; whatever the connection
 // holds by then is in its ConnectionLease, given back once.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { logger } from '../../common/log.ts';
 import type { RouteMetrics } from '../../metrics/metrics.ts';
@@ -24,9 +24,21 @@ import { gatewayRedirect, modifyHeaderList, modifyPath, modifyResponseHead, pick
 
 const accessLog = logger('access');
 
+/**
+ * What the steps read of a request head: node:http's IncomingMessage has these fields, and so
+ * has the TLS listener's own parse of a clean upgrade (listen/upgrade-head.ts).
+ */
+export interface RequestHead {
+  method?: string | undefined;
+  url?: string | undefined;
+  httpVersion: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+}
+
 /** One request on its way through the steps; `hostKey` is the Host normalised, once. */
 export interface HandshakeRequest {
-  req: IncomingMessage;
+  req: RequestHead;
   socket: Socket;
   /** Bytes the client sent after its head. */
   head: Buffer;
@@ -109,7 +121,7 @@ export class HandshakePipeline {
   }
 
   /** A handshake arriving on the `upgrade` event (or on `request` without Connection: upgrade). */
-  async handle(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https'): Promise<void> {
+  async handle(req: RequestHead, socket: Socket, head: Buffer, proto: 'http' | 'https'): Promise<void> {
     socket.on('error', ignore);
     const target = resolveRequestTarget(req.url, req.rawHeaders);
     const request = this.#begin(req, socket, head, proto, target);
@@ -154,7 +166,7 @@ export class HandshakePipeline {
   }
 
   /** What every step and the access line share; the Host is normalised here and only here. */
-  #begin(req: IncomingMessage, socket: Socket, head: Buffer, proto: 'http' | 'https', target: ResolvedTarget | Rejection): HandshakeRequest {
+  #begin(req: RequestHead, socket: Socket, head: Buffer, proto: 'http' | 'https', target: ResolvedTarget | Rejection): HandshakeRequest {
     // A refused target still gets an access line: it shows what the client sent.
     const resolved = isRejection(target) ? { host: req.headers.host ?? '', path: req.url ?? '', url: req.url ?? '' } : target;
     const request: HandshakeRequest = {

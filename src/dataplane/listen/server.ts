@@ -12,6 +12,7 @@ import { proxyHttpRequest } from '../handshake/http-proxy.ts';
 import { HandshakePipeline } from '../handshake/pipeline.ts';
 import { parserErrorAnswer, sendRejection } from '../handshake/rejection.ts';
 import { watchAcceptErrors } from './accept-errors.ts';
+import { serveFastHandshakes } from './fast-handshake.ts';
 import { armHeadDeadlines, headArrived } from './head-deadline.ts';
 import { clientAddressOf, requireProxyProtocol, type ProxyRejectKind } from './proxyprotocol.ts';
 
@@ -95,6 +96,10 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
   // A snapshot's default certificate must reach clients without SNI too, which no SNI callback sees.
   dataplane.certificates.attach(secure);
   wireServer(secure, 'https', dataplane, pipeline, clientAddress);
+  serveFastHandshakes(secure, (head, socket, early) => {
+    headArrived(socket);
+    void pipeline.handle(head, socket, early, 'https').catch((error) => onPipelineError(error, socket));
+  });
   secure.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET') return;
     dataplane.metrics.handshakeFailure(undefined, 'tls');

@@ -11,7 +11,13 @@ import {
 const failures = (text: string, reason: string, labels: Record<string, string> = {}): number =>
   metricValue(text, 'wsgate_handshake_failures_total', { reason, ...labels });
 
-describe('handshake checks in SPEC §7 order', () => {
+// Each listener in turn: the plain one is node:http's throughout; the TLS one reads a clean
+// upgrade head itself (listen/upgrade-head.ts) and gives every other request to node:http, so
+// every row must come out the same on both.
+for (const scheme of ['ws', 'wss'] as const) describe(`handshake checks in SPEC §7 order (${scheme})`, () => {
+  const url = (path: string): string => (scheme === 'ws' ? proxy.wsUrl(path) : proxy.wssUrl(path));
+  const raw = (request: string | Buffer | Array<string | Buffer>, until?: RegExp): Promise<string> =>
+    rawExchange(scheme === 'ws' ? proxy.httpPort : proxy.httpsPort, request, until, { tls: scheme === 'wss' });
   let upstream: TestUpstream;
   let proxy: TestProxy;
   let silent: net.Server;
@@ -76,20 +82,20 @@ describe('handshake checks in SPEC §7 order', () => {
   });
 
   test('a valid handshake is relayed and echoes', async () => {
-    const ws = await connect(proxy.wsUrl('/echo'));
+    const ws = await connect(url('/echo'));
     ws.send('hello');
     assert.equal(await nextMessage(ws), 'hello');
     ws.close();
   });
 
   test('a head not complete within --header-timeout is cut (slowloris), reason timeout', async () => {
-    const text = await rawExchange(proxy.httpPort, 'GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
+    const text = await raw('GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n');
     assert.equal(text, '', 'the connection is closed without an answer');
     await eventually(async () => failures(await scrape(proxy.adminPort), 'timeout') >= 1, 'timeout counted');
   });
 
   test('a request head over 16 KiB gets 431', async () => {
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/echo', { 'X-Big': 'a'.repeat(17 * 1024) }));
+    const text = await raw(handshakeRequest('/echo', { 'X-Big': 'a'.repeat(17 * 1024) }));
     assert.match(text, /^HTTP\/1\.1 431 /);
     assert.ok(failures(await scrape(proxy.adminPort), 'bad_request') >= 1);
   });
@@ -103,7 +109,7 @@ describe('handshake checks in SPEC §7 order', () => {
     ['no Sec-WebSocket-Version', handshakeRequest('/echo', { 'Sec-WebSocket-Version': '' })],
   ] as const) {
     test(`400 bad_request: ${name}`, async () => {
-      const text = await rawExchange(proxy.httpPort, request);
+      const text = await raw(request);
       assert.match(text, /^HTTP\/1\.1 400 Bad Request\r\n/);
       assert.match(text, /\r\nConnection: close\r\n/i);
     });
@@ -111,38 +117,38 @@ describe('handshake checks in SPEC §7 order', () => {
 
   test('a version other than 13 gets 426 with Sec-WebSocket-Version: 13', async () => {
     const before = failures(await scrape(proxy.adminPort), 'bad_version');
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/echo', { 'Sec-WebSocket-Version': '8' }));
+    const text = await raw(handshakeRequest('/echo', { 'Sec-WebSocket-Version': '8' }));
     assert.match(text, /^HTTP\/1\.1 426 Upgrade Required\r\n/);
     assert.match(text, /\r\nSec-WebSocket-Version: 13\r\n/);
     assert.equal(failures(await scrape(proxy.adminPort), 'bad_version'), before + 1);
   });
 
   test('no route: 404 no_route with empty route labels', async () => {
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/nowhere'));
+    const text = await raw(handshakeRequest('/nowhere'));
     assert.match(text, /^HTTP\/1\.1 404 /);
     assert.ok(failures(await scrape(proxy.adminPort), 'no_route', { namespace: '', ingress: '', service: '' }) >= 1);
   });
 
   test('a client outside allowed-source-ranges: 403 source_forbidden', async () => {
-    await assert.rejects(connect(proxy.wsUrl('/ranges')), { status: 403 });
+    await assert.rejects(connect(url('/ranges')), { status: 403 });
     assert.equal(failures(await scrape(proxy.adminPort), 'source_forbidden', { ingress: 'ranges' }), 1);
   });
 
   test('an Origin not allowed: 403 origin_forbidden; allowed ones and none pass', async () => {
-    await assert.rejects(connect(proxy.wsUrl('/origins'), { origin: 'https://evil.example.net' }), { status: 403 });
-    await assert.rejects(connect(proxy.wsUrl('/origins'), { origin: 'https://example.org' }), { status: 403 }, 'the apex is not a subdomain');
+    await assert.rejects(connect(url('/origins'), { origin: 'https://evil.example.net' }), { status: 403 });
+    await assert.rejects(connect(url('/origins'), { origin: 'https://example.org' }), { status: 403 }, 'the apex is not a subdomain');
     for (const origin of ['https://app.example.com', 'https://a.b.example.org', undefined]) {
-      const ws = await connect(proxy.wsUrl('/origins'), origin ? { origin } : {});
+      const ws = await connect(url('/origins'), origin ? { origin } : {});
       ws.close();
     }
     assert.equal(failures(await scrape(proxy.adminPort), 'origin_forbidden', { ingress: 'origins' }), 2);
   });
 
   test('over max-connections: 503 limit; over max-connections-per-client: 429 limit', async () => {
-    const first = await connect(proxy.wsUrl('/limited'));
-    await assert.rejects(connect(proxy.wsUrl('/limited')), { status: 503 });
-    const mine = await connect(proxy.wsUrl('/per-client'));
-    await assert.rejects(connect(proxy.wsUrl('/per-client')), { status: 429 });
+    const first = await connect(url('/limited'));
+    await assert.rejects(connect(url('/limited')), { status: 503 });
+    const mine = await connect(url('/per-client'));
+    await assert.rejects(connect(url('/per-client')), { status: 429 });
     const text = await scrape(proxy.adminPort);
     assert.equal(failures(text, 'limit', { ingress: 'limited' }), 1);
     assert.equal(failures(text, 'limit', { ingress: 'per-client' }), 1);
@@ -151,7 +157,7 @@ describe('handshake checks in SPEC §7 order', () => {
     // The slot is given back when the connection ends.
     await eventually(async () => {
       try {
-        (await connect(proxy.wsUrl('/limited'))).close();
+        (await connect(url('/limited'))).close();
         return true;
       } catch {
         return false;
@@ -160,18 +166,18 @@ describe('handshake checks in SPEC §7 order', () => {
   });
 
   test('no ready endpoint (not-ready and terminating only): 503 no_endpoints', async () => {
-    await assert.rejects(connect(proxy.wsUrl('/empty')), { status: 503 });
+    await assert.rejects(connect(url('/empty')), { status: 503 });
     assert.equal(failures(await scrape(proxy.adminPort), 'no_endpoints', { service: 'empty' }), 1);
   });
 
   test('every connect attempt failed: 502 upstream_connect', async () => {
-    await assert.rejects(connect(proxy.wsUrl('/dead')), { status: 502 });
+    await assert.rejects(connect(url('/dead')), { status: 502 });
     assert.equal(failures(await scrape(proxy.adminPort), 'upstream_connect', { service: 'dead' }), 1);
   });
 
   test('a refused connect is retried on another endpoint (3 attempts)', async () => {
     for (let i = 0; i < 3; i++) {
-      const ws = await connect(proxy.wsUrl('/retry'));
+      const ws = await connect(url('/retry'));
       ws.send('again');
       assert.equal(await nextMessage(ws), 'again');
       ws.close();
@@ -179,12 +185,12 @@ describe('handshake checks in SPEC §7 order', () => {
   });
 
   test('connected but no answer within handshake-timeout: 504 upstream_timeout', async () => {
-    await assert.rejects(connect(proxy.wsUrl('/silent')), { status: 504 });
+    await assert.rejects(connect(url('/silent')), { status: 504 });
     assert.equal(failures(await scrape(proxy.adminPort), 'upstream_timeout', { service: 'silent' }), 1);
   });
 
   test('an upstream answer other than 101 is relayed: upstream_rejected', async () => {
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/rejecting'));
+    const text = await raw(handshakeRequest('/rejecting'));
     assert.match(text, /^HTTP\/1\.1 401 Unauthorized\r\n/);
     assert.match(text, /\r\nWWW-Authenticate: Bearer\r\n/);
     assert.match(text, /\r\n\r\nlog in first$/);
@@ -192,7 +198,7 @@ describe('handshake checks in SPEC §7 order', () => {
   });
 
   test('a chunked refusal from a keep-alive backend reaches the client whole, then the connection closes', async () => {
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/chunked'));
+    const text = await raw(handshakeRequest('/chunked'));
     assert.match(text, /^HTTP\/1\.1 403 Forbidden\r\n/);
     assert.match(text, /\r\nConnection: close\r\n/);
     assert.doesNotMatch(text, /keep-alive/);
@@ -200,13 +206,13 @@ describe('handshake checks in SPEC §7 order', () => {
   });
 
   test('an answer that is not HTTP: 502 upstream_rejected', async () => {
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/garbage'));
+    const text = await raw(handshakeRequest('/garbage'));
     assert.match(text, /^HTTP\/1\.1 502 /);
     assert.equal(failures(await scrape(proxy.adminPort), 'upstream_rejected', { service: 'garbage' }), 1);
   });
 
   test("the backend's 101 reaches the client byte for byte (subprotocol, header case)", async () => {
-    const text = await rawExchange(proxy.httpPort, handshakeRequest('/echo', { 'Sec-WebSocket-Protocol': 'chat, superchat' }), /\r\n\r\n/);
+    const text = await raw(handshakeRequest('/echo', { 'Sec-WebSocket-Protocol': 'chat, superchat' }), /\r\n\r\n/);
     assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
     assert.match(text, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
     assert.match(text, /\r\nSec-WebSocket-Protocol: chat\r\n/);
@@ -247,8 +253,7 @@ describe('handshake checks in SPEC §7 order', () => {
   });
 
   test('h2c upgrades are ordinary HTTP: answered by the backend, Upgrade not forwarded', async () => {
-    const text = await rawExchange(
-      proxy.httpPort,
+    const text = await raw(
       'POST /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nContent-Length: 5\r\n\r\nhello',
       /\r\n0\r\n\r\n$/,
     );
@@ -257,4 +262,36 @@ describe('handshake checks in SPEC §7 order', () => {
     assert.match(text, /\r\nX-Saw-Upgrade: none\r\n/);
     assert.match(text, /\r\nX-Saw-Forwarded-For: 127\.0\.0\.1\r\n/);
   });
+
+  test('a head split across two reads is still a handshake', async () => {
+    const head = handshakeRequest('/echo');
+    const text = await raw([head.slice(0, 40), head.slice(40)], /\r\n\r\n/);
+    assert.match(text, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+  });
+
+  // A lost frame would leave the connection open and silent: the test's own timeout says so.
+  test('a frame sent in the same write as the head reaches the upstream, and its echo comes back', { timeout: 10_000 }, async () => {
+    const text = await raw(Buffer.concat([Buffer.from(handshakeRequest('/echo'), 'latin1'), maskedText('early')]), /early/);
+    assert.match(text, /^HTTP\/1\.1 101 /);
+    assert.ok(text.endsWith('\r\n\r\n\x81\x05early'), JSON.stringify(text));
+  });
+
+  test('two Host headers: 400 bad_request, and the upstream sees nothing', async () => {
+    const seen = upstream.handshakes.length;
+    const text = await raw(handshakeRequest('/echo').replace('\r\n\r\n', '\r\nHost: other.test\r\n\r\n'));
+    assert.match(text, /^HTTP\/1\.1 400 /);
+    assert.equal(upstream.handshakes.length, seen);
+  });
+
+  test('plain requests on one kept-alive connection are each answered', async () => {
+    const text = await raw(['GET /echo HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
+    assert.equal(text.match(/HTTP\/1\.1 200 OK\r\n/g)?.length, 2, text);
+  });
 });
+
+/** A client's text frame (masked, as RFC 6455 §5.3 requires). */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, payload.map((byte, i) => byte ^ mask[i % 4]!)]);
+}
