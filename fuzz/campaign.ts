@@ -46,10 +46,13 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRep
     // Sampled batch by batch (seed + batch index), so a short run does not generate a long one.
     for (let i = 0; i < options.maxHeads && Date.now() < headsUntil; i += 25) {
       const batch = fc.sample(headCase, { numRuns: Math.min(25, options.maxHeads - i), seed: options.seed + i });
-      const statuses = await Promise.all(batch.map((one) => sendHead(target.wsgate.ports.http, one, 3000)));
+      // Every other batch over TLS: that listener parses clean upgrade heads itself.
+      const overTls = (i / 25) % 2 === 1;
+      const port = overTls ? target.wsgate.ports.https : target.wsgate.ports.http;
+      const statuses = await Promise.all(batch.map((one) => sendHead(port, one, 3000, { tls: overTls })));
       statuses.forEach((status, j) => {
         report.statuses[status] = (report.statuses[status] ?? 0) + 1;
-        if (!ALLOWED_STATUSES.has(status)) report.failures.push(`head #${i + j} answered ${status}: ${JSON.stringify(batch[j]!.bytes.toString('latin1').slice(0, 200))}`);
+        if (!ALLOWED_STATUSES.has(status)) report.failures.push(`head #${i + j}${overTls ? ' (TLS)' : ''} answered ${status}: ${JSON.stringify(batch[j]!.bytes.toString('latin1').slice(0, 200))}`);
       });
       report.heads += batch.length;
       if (target.wsgate.exited()) throw new Error('wsgate exited during the head fuzz');

@@ -2,6 +2,7 @@
 // headers, bad keys, odd paths, garbage bytes, written split at random points. Every answer must
 // be one of the SPEC §7 statuses (or 200 relayed from the upstream for plain HTTP) or a close.
 import net from 'node:net';
+import tls from 'node:tls';
 import fc from 'fast-check';
 
 /** SPEC §7's answers, 200 for plain HTTP proxied to the echo upstream, 505 from the parser. */
@@ -48,10 +49,13 @@ export const headCase: fc.Arbitrary<HeadCase> = fc
     return { bytes: Buffer.from(text, 'latin1'), cuts: c.cuts };
   });
 
-/** Sends one head in pieces; resolves with the status answered (0 for a close without one). */
-export function sendHead(port: number, one: HeadCase, limitMs: number): Promise<number> {
+/**
+ * Sends one head in pieces (over TLS with `tls`, where the listener reads clean heads itself);
+ * resolves with the status answered (0 for a close without one).
+ */
+export function sendHead(port: number, one: HeadCase, limitMs: number, options: { tls?: boolean } = {}): Promise<number> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = options.tls ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(port, '127.0.0.1');
     let answer = '';
     let settled = false;
     const finish = (): void => {
@@ -63,7 +67,7 @@ export function sendHead(port: number, one: HeadCase, limitMs: number): Promise<
       resolve(status ? Number(status[1]) : 0);
     };
     const timer = setTimeout(finish, limitMs);
-    socket.on('connect', () => {
+    socket.on(options.tls ? 'secureConnect' : 'connect', () => {
       const cuts = [...new Set(one.cuts.map((c) => c % Math.max(1, one.bytes.length)))].sort((x, y) => x - y);
       let from = 0;
       for (const cut of [...cuts, one.bytes.length]) {

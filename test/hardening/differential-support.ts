@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, listenFlags, spawnWsgate, waitUntilReady, type ListenPorts, type RunningWsgate } from '../support/cli.ts';
@@ -59,10 +60,11 @@ export interface Verdict {
   host?: string;
 }
 
-/** Sends one raw request head and reads the answer's head. */
-export function exchangeHead(port: number, head: string, limitMs = 5000): Promise<Verdict> {
+/** Sends one raw request head (over TLS with `tls`) and reads the answer's head. */
+export function exchangeHead(port: number, head: string, limitMs = 5000, options: { tls?: boolean } = {}): Promise<Verdict> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(head, 'latin1'));
+    const send = (): void => void socket.write(head, 'latin1');
+    const socket = options.tls ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, send) : net.connect(port, '127.0.0.1', send);
     let text = '';
     const finish = (): void => {
       clearTimeout(timer);

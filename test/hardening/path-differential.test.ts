@@ -110,6 +110,8 @@ for (const one of CASES) {
       const verdict = await exchangeHead(wsgate.ports.http, head(one.target));
       assert.equal(verdict.upstream, expectedWsgate(one), JSON.stringify(verdict));
       checkNormalisedForward(verdict, one.target);
+      // The TLS listener reads clean upgrade heads itself (listen/upgrade-head.ts): same verdict.
+      assert.deepEqual(await exchangeHead(wsgate.ports.https, head(one.target), 5000, { tls: true }), verdict, `over TLS: ${one.target}`);
     });
   }
 }
@@ -126,8 +128,13 @@ test('generated targets: nothing reaches b through wsgate, forwards are normalis
   const before = b.seen.length;
   for (const target of targets) {
     for (const { head } of KINDS) {
-      const [viaNginx, viaWsgate] = await Promise.all([exchangeHead(nginx.port, head(target)), exchangeHead(wsgate.ports.http, head(target))]);
+      const [viaNginx, viaWsgate, viaWsgateTls] = await Promise.all([
+        exchangeHead(nginx.port, head(target)),
+        exchangeHead(wsgate.ports.http, head(target)),
+        exchangeHead(wsgate.ports.https, head(target), 5000, { tls: true }),
+      ]);
       checkNormalisedForward(viaWsgate, target);
+      assert.deepEqual(viaWsgateTls, viaWsgate, `${target}: the TLS listener decided otherwise`);
       if (viaNginx.upstream === 'a' || viaNginx.upstream === 'c') {
         const normalised = normaliseRequestTarget(target);
         if (normalised.ok) assert.equal(viaWsgate.upstream, viaNginx.upstream, `${target}: nginx ${viaNginx.upstream}, wsgate ${viaWsgate.upstream}`);
