@@ -53,7 +53,9 @@ function onFirstData(this: Waiting, chunk: Buffer): void {
   path.onHead(head, this, chunk.subarray(head.length));
 }
 
-// Before its first byte a connection's only errors are resets: nothing to answer, as with node:http.
+// Before its first byte a connection's errors are resets or broken records: nothing to answer,
+// as with node:http. A connection that stays silent is left to the head deadline, as node:http
+// leaves it (closeIdleConnections() does not close a connection that never sent a request).
 function onEarlyError(this: Waiting): void {
   this[kFastPath] = undefined;
   this.destroy();
