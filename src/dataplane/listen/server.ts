@@ -9,7 +9,7 @@ import type { Admission } from '../admission/admission.ts';
 import type { DataPlane } from '../state.ts';
 import { isWebSocketRequest } from '../handshake/checks.ts';
 import { proxyHttpRequest } from '../handshake/http-proxy.ts';
-import { HandshakePipeline } from '../handshake/pipeline.ts';
+import { HandshakePipeline, type RequestHead } from '../handshake/pipeline.ts';
 import { parserErrorAnswer, sendRejection } from '../handshake/rejection.ts';
 import { watchAcceptErrors } from './accept-errors.ts';
 import { serveFastHandshakes } from './fast-handshake.ts';
@@ -96,10 +96,7 @@ export async function startListeners(dataplane: DataPlane, options: ListenerOpti
   // A snapshot's default certificate must reach clients without SNI too, which no SNI callback sees.
   dataplane.certificates.attach(secure);
   wireServer(secure, 'https', dataplane, pipeline, clientAddress);
-  serveFastHandshakes(secure, (head, socket, early) => {
-    headArrived(socket);
-    void pipeline.handle(head, socket, early, 'https').catch((error) => onPipelineError(error, socket));
-  });
+  serveFastHandshakes(secure, (head, socket, early) => startHandshake(pipeline, head, socket, early, 'https'));
   secure.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET') return;
     dataplane.metrics.handshakeFailure(undefined, 'tls');
@@ -142,10 +139,7 @@ function wireServer(server: http.Server, proto: 'http' | 'https', dataplane: Dat
     }
     proxyHttpRequest(dataplane, req, res, proto, clientAddress(req.socket));
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    headArrived(socket);
-    void pipeline.handle(req, socket, head, proto).catch((error) => onPipelineError(error, socket));
-  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => startHandshake(pipeline, req, socket, head, proto));
   // SPEC §7: CONNECT is answered (400), never just closed; wsgate is no forward proxy.
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
     headArrived(socket);
@@ -168,6 +162,12 @@ function wireProxyProtocol(servers: http.Server[], dataplane: DataPlane, trusted
   };
   // After every other 'connection' listener: the header is read before they see the socket.
   for (const server of servers) requireProxyProtocol(server, { trustedCidrs, headerTimeoutMs }, onProxyReject);
+}
+
+/** A handshake's head is in, from node:http or the TLS listener's own read: the pipeline takes it. */
+function startHandshake(pipeline: HandshakePipeline, head: RequestHead, socket: Socket, early: Buffer, proto: 'http' | 'https'): void {
+  headArrived(socket);
+  void pipeline.handle(head, socket, early, proto).catch((error) => onPipelineError(error, socket));
 }
 
 function onPipelineError(error: unknown, socket: Socket): void {

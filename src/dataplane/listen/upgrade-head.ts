@@ -6,7 +6,7 @@
 // subset (another method, HTTP/1.0, a duplicate field, a body, obs-fold, a bare LF, a byte outside
 // visible ASCII, a head split across reads, a large head) returns undefined, and the listener
 // gives the bytes back to node:http, which answers it exactly as before (SPEC §7).
-import { headerListHas } from '../handshake/checks.ts';
+import { headerListHas, isWebSocketRequest } from '../handshake/checks.ts';
 import type { RequestHead } from '../handshake/pipeline.ts';
 
 export interface ParsedUpgradeHead extends RequestHead {
@@ -92,6 +92,6 @@ export function parseUpgradeHead(chunk: Buffer): ParsedUpgradeHead | undefined {
     rawHeaders.push(name, value);
   }
   // What node:http's shouldUpgradeCallback and its Connection check would both call an upgrade.
-  if (!headerListHas(headers.upgrade, 'websocket') || !headerListHas(headers.connection, 'upgrade')) return undefined;
+  if (!isWebSocketRequest(headers) || !headerListHas(headers.connection, 'upgrade')) return undefined;
   return { method: 'GET', url, httpVersion: '1.1', headers, rawHeaders, length: at };
 }
